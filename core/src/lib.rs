@@ -6,5 +6,6 @@
 //! so the same code runs natively (library and `onebasket` CLI) and in the browser (wasm32).
 
 pub mod record;
+pub mod rules;
 
 pub use record::PrefixRecord;
