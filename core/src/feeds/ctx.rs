@@ -156,7 +156,7 @@ impl<'a> Ctx<'a> {
         self.string(v, &|| member(&at(), key))
     }
 
-    /// Required array field; `name` is how its elements are addressed in errors.
+    /// Required array field; a wrong type is reported at `<at>.<key>`.
     pub fn req_array<'v>(
         &self,
         value: &'v Value,
