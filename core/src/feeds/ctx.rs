@@ -1,0 +1,283 @@
+//! Shared helpers: decoding bytes, walking JSON with precise error locations, prefixes and dates.
+
+use ipnet::IpNet;
+use serde_json::{Map, Value};
+
+use super::error::{snippet, FeedError};
+
+/// Error-reporting context for one file; every helper names the file and the entry it failed on.
+pub(super) struct Ctx<'a> {
+    pub file: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(file: &'a str) -> Self {
+        Self { file }
+    }
+
+    pub fn shape(&self, entry: String, problem: String) -> FeedError {
+        FeedError::Shape {
+            file: self.file.to_owned(),
+            entry,
+            problem,
+        }
+    }
+
+    pub fn bad_prefix(&self, entry: String, text: &str) -> FeedError {
+        FeedError::InvalidPrefix {
+            file: self.file.to_owned(),
+            entry,
+            text: snippet(text),
+        }
+    }
+
+    /// The bytes as text; a leading BOM is dropped because some Windows-built feeds carry one.
+    pub fn text<'b>(&self, bytes: &'b [u8]) -> Result<&'b str, FeedError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        std::str::from_utf8(bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            let before = bytes.get(..offset).unwrap_or_default();
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            FeedError::Utf8 {
+                file: self.file.to_owned(),
+                line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+                column: offset - line_start + 1,
+                offset,
+            }
+        })
+    }
+
+    pub fn json(&self, bytes: &[u8]) -> Result<Value, FeedError> {
+        let text = self.text(bytes)?;
+        serde_json::from_str(text).map_err(|e| {
+            let full = e.to_string();
+            // serde_json appends " at line L column C"; the position has its own fields.
+            let message = full
+                .rfind(" at line ")
+                .and_then(|i| full.get(..i))
+                .unwrap_or(&full)
+                .to_owned();
+            FeedError::Json {
+                file: self.file.to_owned(),
+                line: e.line(),
+                column: e.column(),
+                message,
+            }
+        })
+    }
+
+    fn wrong_type(&self, entry: String, want: &str, found: &Value) -> FeedError {
+        self.shape(
+            entry,
+            format!(
+                "expected {want}, found {} {}",
+                kind(found),
+                snippet(&found.to_string())
+            ),
+        )
+    }
+
+    pub fn object<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+    ) -> Result<&'v Map<String, Value>, FeedError> {
+        value
+            .as_object()
+            .ok_or_else(|| self.wrong_type(at(), "an object", value))
+    }
+
+    pub fn array<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+    ) -> Result<&'v [Value], FeedError> {
+        value
+            .as_array()
+            .map(Vec::as_slice)
+            .ok_or_else(|| self.wrong_type(at(), "an array", value))
+    }
+
+    pub fn string<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+    ) -> Result<&'v str, FeedError> {
+        value
+            .as_str()
+            .ok_or_else(|| self.wrong_type(at(), "a string", value))
+    }
+
+    /// Field `key` of the object `value` (which sits at `at`), if present and not null.
+    pub fn field<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<Option<&'v Value>, FeedError> {
+        Ok(self.object(value, at)?.get(key).filter(|v| !v.is_null()))
+    }
+
+    pub fn required<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<&'v Value, FeedError> {
+        self.field(value, at, key)?.ok_or_else(|| {
+            self.shape(
+                at(),
+                format!("missing field {key:?} in {}", snippet(&value.to_string())),
+            )
+        })
+    }
+
+    pub fn opt_str<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<Option<&'v str>, FeedError> {
+        self.field(value, at, key)?
+            .map(|v| self.string(v, &|| member(&at(), key)))
+            .transpose()
+    }
+
+    pub fn req_str<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<&'v str, FeedError> {
+        let v = self.required(value, at, key)?;
+        self.string(v, &|| member(&at(), key))
+    }
+
+    /// Required array field; a wrong type is reported at `<at>.<key>`.
+    pub fn req_array<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<&'v [Value], FeedError> {
+        let v = self.required(value, at, key)?;
+        self.array(v, &|| member(&at(), key))
+    }
+
+    pub fn opt_array<'v>(
+        &self,
+        value: &'v Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<Option<&'v [Value]>, FeedError> {
+        self.field(value, at, key)?
+            .map(|v| self.array(v, &|| member(&at(), key)))
+            .transpose()
+    }
+
+    /// A JSON string holding a CIDR; errors are reported against `at` (the entry, not the field).
+    pub fn prefix_value(&self, value: &Value, at: &dyn Fn() -> String) -> Result<IpNet, FeedError> {
+        match value.as_str() {
+            Some(text) => self.prefix(text, at),
+            None => Err(self.wrong_type(at(), "a prefix string", value)),
+        }
+    }
+
+    pub fn prefix(&self, text: &str, at: &dyn Fn() -> String) -> Result<IpNet, FeedError> {
+        parse_prefix(text).ok_or_else(|| self.bad_prefix(at(), text))
+    }
+
+    /// `syncToken`-like version: a string or a number, kept as text.
+    pub fn opt_version(
+        &self,
+        value: &Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<Option<String>, FeedError> {
+        match self.field(value, at, key)? {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(other) => Err(self.wrong_type(member(&at(), key), "a string or number", other)),
+        }
+    }
+
+    /// A timestamp field reduced to its `YYYY-MM-DD` day; a malformed one is a shape error.
+    pub fn opt_date(
+        &self,
+        value: &Value,
+        at: &dyn Fn() -> String,
+        key: &str,
+    ) -> Result<Option<String>, FeedError> {
+        let Some(text) = self.opt_str(value, at, key)? else {
+            return Ok(None);
+        };
+        iso_date(text).map(|d| Some(d.to_owned())).ok_or_else(|| {
+            self.shape(
+                member(&at(), key),
+                format!(
+                    "expected a date starting YYYY-MM-DD, found {:?}",
+                    snippet(text)
+                ),
+            )
+        })
+    }
+}
+
+pub(super) fn top() -> String {
+    "top level".to_owned()
+}
+
+/// `parent.key`, or just `key` at the top level.
+pub(super) fn member(parent: &str, key: &str) -> String {
+    if parent == "top level" {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A CIDR with host bits cleared. A bare address is refused on purpose: a text feed cut
+/// mid-line ("104.16.0.0" from "104.16.0.0/13") must fail rather than become a /32.
+pub(crate) fn parse_prefix(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    if !text.contains('/') {
+        return None;
+    }
+    text.parse::<IpNet>().ok().map(|net| net.trunc())
+}
+
+/// The leading `YYYY-MM-DD` of a timestamp (`2026-08-22-15-17-05`, `2026-05-05T19:04:08`).
+pub(crate) fn iso_date(text: &str) -> Option<&str> {
+    let day = text.get(..10)?;
+    let b = day.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            .then(|| day.get(r)?.parse::<u32>().ok())
+            .flatten()
+    };
+    let month = digits(5..7)?;
+    let dom = digits(8..10)?;
+    let well_formed = digits(0..4).is_some()
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&dom)
+        && !text.as_bytes().get(10).is_some_and(u8::is_ascii_digit);
+    well_formed.then_some(day)
+}
