@@ -5,6 +5,7 @@
 //! the file system or a clock. Callers pass bytes and `now` in and take queries and results out,
 //! so the same code runs natively (library and `onebasket` CLI) and in the browser (wasm32).
 
+pub mod dns;
 pub mod record;
 
 pub use record::PrefixRecord;
