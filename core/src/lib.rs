@@ -7,5 +7,6 @@
 
 pub mod dns;
 pub mod record;
+pub mod site;
 
 pub use record::PrefixRecord;
