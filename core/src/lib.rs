@@ -5,8 +5,10 @@
 //! the file system or a clock. Callers pass bytes and `now` in and take queries and results out,
 //! so the same code runs natively (library and `onebasket` CLI) and in the browser (wasm32).
 
+pub mod dns;
 pub mod feeds;
 pub mod record;
 pub mod rules;
+pub mod site;
 
 pub use record::PrefixRecord;

@@ -1,0 +1,848 @@
+//! DNS-over-HTTPS queries and answers, CNAME chains and Team Cymru IP → ASN names.
+//!
+//! Sans-IO: this module builds RFC 8484 queries (wire format and JSON API URLs) and parses the
+//! bytes a caller fetched; it never performs a request itself.
+//!
+//! Wire format is encoded and decoded by `hickory-proto`; nothing here hand-parses DNS messages.
+//!
+//! Names handed out by this module are lowercase ASCII without the trailing dot. The root name
+//! is the empty string.
+//!
+//! Size limits (input is untrusted):
+//! - a wire message longer than [`MAX_MESSAGE_LEN`] (65 535, the DNS maximum) is rejected;
+//! - a JSON answer longer than [`MAX_JSON_LEN`] is rejected;
+//! - the text of one TXT record (its character-strings concatenated) is cut at
+//!   [`MAX_TXT_LEN`] bytes (on a UTF-8 boundary; invalid UTF-8 is replaced with U+FFFD).
+//!   The records this crate reads (Team Cymru, provider verification strings) are far shorter.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use base64::Engine as _;
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::rr::rdata::opt::EdnsOption;
+use hickory_proto::rr::{Name, RData as HRData, Record, RecordType};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Media type of RFC 8484 wire-format requests and answers.
+pub const DNS_MESSAGE: &str = "application/dns-message";
+/// Media type of the JSON API (Cloudflare, Google).
+pub const DNS_JSON: &str = "application/dns-json";
+
+/// Longest CNAME chain [`follow_chain`] follows before giving up.
+pub const MAX_CNAME_CHAIN: usize = 16;
+/// Largest wire-format message accepted (the DNS message size limit).
+pub const MAX_MESSAGE_LEN: usize = 65_535;
+/// Largest JSON answer accepted, in bytes.
+pub const MAX_JSON_LEN: usize = 512 * 1024;
+/// Longest TXT text kept per record, in bytes; longer text is cut.
+pub const MAX_TXT_LEN: usize = 4096;
+
+/// UDP payload size advertised in the OPT record (the DNS Flag Day 2020 value). DoH is not UDP,
+/// but some resolvers forward the value upstream.
+const EDNS_UDP_SIZE: u16 = 1232;
+/// EDNS(0) Padding option code (RFC 7830).
+const EDNS_PADDING: u16 = 12;
+/// Block size for query padding (RFC 8467, "Block-Length Padding", recommended for queries).
+const PADDING_BLOCK: usize = 128;
+
+/// The record types this crate asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum QueryType {
+    /// IPv4 address.
+    A,
+    /// IPv6 address.
+    Aaaa,
+    /// Canonical name (alias).
+    Cname,
+    /// Name server.
+    Ns,
+    /// Text.
+    Txt,
+}
+
+impl QueryType {
+    /// The type's mnemonic, as used in the JSON API's `type=` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryType::A => "A",
+            QueryType::Aaaa => "AAAA",
+            QueryType::Cname => "CNAME",
+            QueryType::Ns => "NS",
+            QueryType::Txt => "TXT",
+        }
+    }
+
+    /// The numeric RR type (RFC 1035, RFC 3596).
+    pub fn code(self) -> u16 {
+        match self {
+            QueryType::A => 1,
+            QueryType::Ns => 2,
+            QueryType::Cname => 5,
+            QueryType::Txt => 16,
+            QueryType::Aaaa => 28,
+        }
+    }
+
+    fn record_type(self) -> RecordType {
+        RecordType::from(self.code())
+    }
+}
+
+impl fmt::Display for QueryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors building queries and reading answers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DnsError {
+    /// The name to query is not a valid ASCII hostname.
+    #[error("invalid DNS name {0:?}")]
+    InvalidName(String),
+    /// The wire message could not be decoded (truncated, bad compression pointer, too large…).
+    #[error("malformed DNS message: {0}")]
+    Malformed(String),
+    /// The message is a query, not a response.
+    #[error("DNS message is not a response")]
+    NotAResponse,
+    /// The response's ID is not 0 (RFC 8484 queries use ID 0).
+    #[error("DNS response has ID {0}, expected 0")]
+    IdMismatch(u16),
+    /// The response answers another question.
+    #[error("DNS response is for {found:?}, expected {expected:?}")]
+    QuestionMismatch {
+        /// The question asked, as `name TYPE`.
+        expected: String,
+        /// The question in the response, as `name TYPE`.
+        found: String,
+    },
+    /// The JSON answer could not be read.
+    #[error("bad DNS JSON answer: {0}")]
+    Json(String),
+    /// The CNAME chain loops back to a name already visited.
+    #[error("CNAME loop at {0:?}")]
+    CnameLoop(String),
+    /// The CNAME chain has more links than [`MAX_CNAME_CHAIN`].
+    #[error("CNAME chain longer than {0} links")]
+    ChainTooLong(usize),
+    /// A Team Cymru TXT record could not be read.
+    #[error("bad Team Cymru record: {0}")]
+    Cymru(String),
+}
+
+/// A response code (RFC 1035 §4.1.1, RFC 6895). Non-zero codes are outcomes, not errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rcode {
+    /// 0: no error.
+    NoError,
+    /// 1: the server could not read the query.
+    FormErr,
+    /// 2: the server failed (often a DNSSEC or upstream failure).
+    ServFail,
+    /// 3: the name does not exist.
+    NxDomain,
+    /// 4: the server does not support this kind of query.
+    NotImp,
+    /// 5: the server refused to answer.
+    Refused,
+    /// Any other code.
+    Other(u16),
+}
+
+impl From<u16> for Rcode {
+    fn from(code: u16) -> Self {
+        match code {
+            0 => Rcode::NoError,
+            1 => Rcode::FormErr,
+            2 => Rcode::ServFail,
+            3 => Rcode::NxDomain,
+            4 => Rcode::NotImp,
+            5 => Rcode::Refused,
+            other => Rcode::Other(other),
+        }
+    }
+}
+
+/// The data of one record, for the types this crate reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RData {
+    /// IPv4 address.
+    A(Ipv4Addr),
+    /// IPv6 address.
+    Aaaa(Ipv6Addr),
+    /// Alias target (lowercase, no trailing dot).
+    Cname(String),
+    /// Name server (lowercase, no trailing dot).
+    Ns(String),
+    /// Text: the character-strings concatenated, cut at [`MAX_TXT_LEN`] bytes.
+    Txt(String),
+    /// Start of authority (in negative answers): primary server and negative-caching TTL.
+    Soa {
+        /// Primary name server (lowercase, no trailing dot).
+        mname: String,
+        /// The SOA MINIMUM field (RFC 2308 negative-caching TTL).
+        minimum: u32,
+    },
+    /// A record of another type, by numeric type.
+    Other(u16),
+}
+
+/// One resource record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    /// Owner name, lowercase, no trailing dot.
+    pub name: String,
+    /// Time to live in seconds (0 is valid: use once, don't cache).
+    pub ttl: u32,
+    /// The record's data.
+    pub data: RData,
+}
+
+/// A parsed response: the outcome (RCODE, TC) and the answer and authority sections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// Response code.
+    pub rcode: Rcode,
+    /// The TC bit: the answer was truncated and is incomplete.
+    pub truncated: bool,
+    /// Answer section.
+    pub answers: Vec<DnsRecord>,
+    /// Authority section (SOA in negative answers).
+    pub authority: Vec<DnsRecord>,
+}
+
+/// The outcome of one name in a response: the CNAME chain followed from qname, and the final
+/// records of the asked type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// qname's CNAME targets, in order (empty when qname has no CNAME).
+    pub chain: Vec<String>,
+    /// Records of the asked type owned by the last name of the chain.
+    pub records: Vec<DnsRecord>,
+    /// Smallest TTL among the chain's CNAMEs and the records; for a negative answer (no records),
+    /// the SOA's negative-caching TTL (RFC 2308) is included too. 0 when there is nothing.
+    pub min_ttl: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+/// Lowercases and drops one trailing dot.
+fn canonical(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+/// hickory `Name` → lowercase, no trailing dot. Odd bytes come out escaped (`\000`), which can
+/// never equal a valid queried name, so they cannot be mistaken for part of a chain.
+fn name_string(name: &Name) -> String {
+    canonical(&name.to_ascii())
+}
+
+/// Checks an ASCII hostname (LDH plus underscore, labels 1..=63, total ≤ 253) and returns it
+/// lowercase without the trailing dot.
+fn check_name(name: &str) -> Result<String, DnsError> {
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    let bad = || DnsError::InvalidName(name.to_string());
+    if bare.is_empty() || bare.len() > 253 {
+        return Err(bad());
+    }
+    for label in bare.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(bad());
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad());
+        }
+    }
+    Ok(bare.to_ascii_lowercase())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+/// Builds an RFC 8484 query: ID 0 (cacheable), RD set, one question, an EDNS(0) OPT record with
+/// a Padding option (RFC 7830) that makes the message a multiple of 128 octets (RFC 8467).
+///
+/// `name` is an ASCII (already punycoded) hostname; the trailing dot is optional. It is
+/// lowercased so identical questions give identical bytes (and HTTP cache hits).
+pub fn build_query(name: &str, qtype: QueryType) -> Result<Vec<u8>, DnsError> {
+    let ascii = check_name(name)?;
+    let qname =
+        Name::from_ascii(format!("{ascii}.")).map_err(|_| DnsError::InvalidName(name.into()))?;
+
+    let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
+    msg.metadata.recursion_desired = true;
+    msg.add_query(Query::query(qname, qtype.record_type()));
+
+    // Encode once with an empty Padding option, then grow it to reach the next block boundary:
+    // the option header is already counted, so only the payload changes the length.
+    let with_padding = |msg: &mut Message, len: usize| {
+        let mut edns = Edns::new();
+        edns.set_max_payload(EDNS_UDP_SIZE);
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(EDNS_PADDING, vec![0; len]));
+        msg.set_edns(edns);
+        msg.to_vec()
+            .map_err(|e| DnsError::InvalidName(format!("{name}: {e}")))
+    };
+    let unpadded = with_padding(&mut msg, 0)?.len();
+    let pad = (PADDING_BLOCK - unpadded % PADDING_BLOCK) % PADDING_BLOCK;
+    let bytes = with_padding(&mut msg, pad)?;
+    debug_assert_eq!(bytes.len() % PADDING_BLOCK, 0);
+    Ok(bytes)
+}
+
+/// The RFC 8484 GET URL: `resolver` + `?dns=` (or `&dns=` if it already has a query string) +
+/// the message in base64url without padding.
+pub fn get_url(resolver: &str, query: &[u8]) -> String {
+    let sep = if resolver.contains('?') { '&' } else { '?' };
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(query);
+    format!("{resolver}{sep}dns={b64}")
+}
+
+/// The JSON API URL: `resolver?name=<name>&type=<TYPE>`. The name is percent-encoded (it should
+/// already be an ASCII hostname, so normally nothing changes).
+pub fn json_url(resolver: &str, name: &str, qtype: QueryType) -> String {
+    let sep = if resolver.contains('?') { '&' } else { '?' };
+    let mut enc = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            enc.push(char::from(b));
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{resolver}{sep}name={enc}&type={}", qtype.as_str())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire answers
+
+/// Text of a TXT record: character-strings concatenated, cut at [`MAX_TXT_LEN`].
+fn txt_text<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut bytes = Vec::new();
+    for part in parts {
+        let room = MAX_TXT_LEN.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&part[..part.len().min(room)]);
+        if bytes.len() >= MAX_TXT_LEN {
+            break;
+        }
+    }
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    // The cut may split a multi-byte character; lossy decoding then adds U+FFFD, which could
+    // push the string past the cap, so trim back to a char boundary.
+    while text.len() > MAX_TXT_LEN {
+        text.pop();
+    }
+    text
+}
+
+fn convert_record(rec: &Record) -> DnsRecord {
+    let data = match &rec.data {
+        HRData::A(a) => RData::A(a.0),
+        HRData::AAAA(a) => RData::Aaaa(a.0),
+        HRData::CNAME(c) => RData::Cname(name_string(&c.0)),
+        HRData::NS(n) => RData::Ns(name_string(&n.0)),
+        HRData::TXT(t) => RData::Txt(txt_text(t.txt_data.iter().map(|s| &s[..]))),
+        HRData::SOA(s) => RData::Soa {
+            mname: name_string(&s.mname),
+            minimum: s.minimum,
+        },
+        other => RData::Other(u16::from(other.record_type())),
+    };
+    DnsRecord {
+        name: name_string(&rec.name),
+        ttl: rec.ttl,
+        data,
+    }
+}
+
+fn describe(name: &str, qtype: u16) -> String {
+    format!("{name} {}", RecordType::from(qtype))
+}
+
+/// Parses an RFC 8484 wire-format answer to the question `qname`/`qtype`.
+///
+/// Errors: undecodable bytes ([`DnsError::Malformed`]), a query instead of a response, an ID
+/// other than 0, a question other than the one asked (names compared case-insensitively). A
+/// response with no question section is accepted only when its RCODE is not NOERROR (some
+/// servers drop the question in FORMERR/REFUSED answers, which carry no data anyway).
+///
+/// RCODEs and the TC bit are outcomes, reported in [`Response`].
+pub fn parse_response(bytes: &[u8], qname: &str, qtype: QueryType) -> Result<Response, DnsError> {
+    if bytes.len() > MAX_MESSAGE_LEN {
+        return Err(DnsError::Malformed(format!(
+            "{} bytes, more than {MAX_MESSAGE_LEN}",
+            bytes.len()
+        )));
+    }
+    // Header sanity before decoding: hickory pre-allocates the question list from QDCOUNT, so a
+    // hostile 65535 would cost megabytes before failing. We only ever ask one question.
+    match bytes.get(4..6) {
+        Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) > 1 => {
+            return Err(DnsError::Malformed(format!(
+                "{} questions",
+                u16::from_be_bytes([hi, lo])
+            )))
+        }
+        Some(_) => {}
+        None => return Err(DnsError::Malformed("shorter than a DNS header".into())),
+    }
+    let msg = Message::from_vec(bytes).map_err(|e| DnsError::Malformed(e.to_string()))?;
+
+    if msg.metadata.message_type != MessageType::Response {
+        return Err(DnsError::NotAResponse);
+    }
+    if msg.metadata.id != 0 {
+        return Err(DnsError::IdMismatch(msg.metadata.id));
+    }
+    let rcode = Rcode::from(u16::from(msg.metadata.response_code));
+    let expected = canonical(qname);
+    match msg.queries.as_slice() {
+        [q] => {
+            let found = name_string(q.name());
+            let found_type = u16::from(q.query_type());
+            if found != expected || found_type != qtype.code() {
+                return Err(DnsError::QuestionMismatch {
+                    expected: describe(&expected, qtype.code()),
+                    found: describe(&found, found_type),
+                });
+            }
+        }
+        [] if rcode != Rcode::NoError => {}
+        _ => {
+            return Err(DnsError::QuestionMismatch {
+                expected: describe(&expected, qtype.code()),
+                found: format!("{} questions", msg.queries.len()),
+            })
+        }
+    }
+
+    Ok(Response {
+        rcode,
+        truncated: msg.metadata.truncation,
+        answers: msg.answers.iter().map(convert_record).collect(),
+        authority: msg.authorities.iter().map(convert_record).collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON answers
+
+#[derive(Deserialize)]
+struct JsonAnswer {
+    #[serde(rename = "Status")]
+    status: u16,
+    #[serde(rename = "TC", default)]
+    tc: bool,
+    #[serde(rename = "Question", default)]
+    question: Option<Vec<JsonQuestion>>,
+    #[serde(rename = "Answer", default)]
+    answer: Vec<JsonRecord>,
+    #[serde(rename = "Authority", default)]
+    authority: Vec<JsonRecord>,
+}
+
+#[derive(Deserialize)]
+struct JsonQuestion {
+    name: String,
+    #[serde(rename = "type")]
+    qtype: u16,
+}
+
+#[derive(Deserialize)]
+struct JsonRecord {
+    name: String,
+    #[serde(rename = "type")]
+    rtype: u16,
+    #[serde(rename = "TTL", default)]
+    ttl: u32,
+    #[serde(default)]
+    data: String,
+}
+
+/// Reads presentation-format character-strings (`"a" "b\"c" "\226\130\172"`) and concatenates
+/// them. `None` if the text is not a well-formed sequence of quoted strings.
+fn unquote_txt(data: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut it = data.trim().bytes().peekable();
+    loop {
+        while it.next_if(|b| b.is_ascii_whitespace()).is_some() {}
+        match it.next() {
+            None => return Some(out),
+            Some(b'"') => {}
+            Some(_) => return None,
+        }
+        loop {
+            match it.next()? {
+                b'"' => break,
+                b'\\' => {
+                    let c = it.next()?;
+                    if c.is_ascii_digit() {
+                        // \DDD: a decimal byte value (RFC 1035 §5.1).
+                        let d2 = it.next().filter(u8::is_ascii_digit)?;
+                        let d3 = it.next().filter(u8::is_ascii_digit)?;
+                        let v = u32::from(c - b'0') * 100
+                            + u32::from(d2 - b'0') * 10
+                            + u32::from(d3 - b'0');
+                        out.push(u8::try_from(v).ok()?);
+                    } else {
+                        out.push(c);
+                    }
+                }
+                b => out.push(b),
+            }
+            if out.len() > MAX_TXT_LEN {
+                // Enough: txt_text cuts here anyway.
+                return Some(out);
+            }
+        }
+    }
+}
+
+fn json_record(r: &JsonRecord) -> Result<DnsRecord, DnsError> {
+    let bad = |what: &str| DnsError::Json(format!("{what} data {:?} for {:?}", r.data, r.name));
+    let data = match r.rtype {
+        1 => RData::A(r.data.trim().parse().map_err(|_| bad("A"))?),
+        28 => RData::Aaaa(r.data.trim().parse().map_err(|_| bad("AAAA"))?),
+        5 => RData::Cname(canonical(r.data.trim())),
+        2 => RData::Ns(canonical(r.data.trim())),
+        // Cloudflare quotes TXT data ("\"v=spf1 -all\""), Google does not: accept both.
+        16 => match unquote_txt(&r.data) {
+            Some(bytes) => RData::Txt(txt_text([&bytes[..]])),
+            None => RData::Txt(txt_text([r.data.as_bytes()])),
+        },
+        // "mname rname serial refresh retry expire minimum"
+        6 => {
+            let fields: Vec<&str> = r.data.split_whitespace().collect();
+            match fields.as_slice() {
+                [mname, _, _, _, _, _, minimum] => RData::Soa {
+                    mname: canonical(mname),
+                    minimum: minimum.parse().map_err(|_| bad("SOA"))?,
+                },
+                _ => return Err(bad("SOA")),
+            }
+        }
+        other => RData::Other(other),
+    };
+    Ok(DnsRecord {
+        name: canonical(r.name.trim()),
+        ttl: r.ttl,
+        data,
+    })
+}
+
+/// Parses a JSON API answer (`{Status, TC, RD, RA, AD, CD, Question, Answer, Authority}`,
+/// Cloudflare and Google style) to the question `qname`/`qtype`.
+///
+/// If a `Question` is present it must match (case-insensitive, trailing dot ignored). TXT data
+/// may be quoted presentation format (Cloudflare) or bare text (Google). Input longer than
+/// [`MAX_JSON_LEN`] is rejected.
+pub fn parse_json(bytes: &[u8], qname: &str, qtype: QueryType) -> Result<Response, DnsError> {
+    if bytes.len() > MAX_JSON_LEN {
+        return Err(DnsError::Json(format!(
+            "{} bytes, more than {MAX_JSON_LEN}",
+            bytes.len()
+        )));
+    }
+    let ans: JsonAnswer =
+        serde_json::from_slice(bytes).map_err(|e| DnsError::Json(e.to_string()))?;
+    let expected = canonical(qname);
+    if let Some(questions) = &ans.question {
+        match questions.as_slice() {
+            [q] if canonical(q.name.trim()) == expected && q.qtype == qtype.code() => {}
+            [] => {}
+            [q] => {
+                return Err(DnsError::QuestionMismatch {
+                    expected: describe(&expected, qtype.code()),
+                    found: describe(&canonical(&q.name), q.qtype),
+                })
+            }
+            qs => {
+                return Err(DnsError::QuestionMismatch {
+                    expected: describe(&expected, qtype.code()),
+                    found: format!("{} questions", qs.len()),
+                })
+            }
+        }
+    }
+    Ok(Response {
+        rcode: Rcode::from(ans.status),
+        truncated: ans.tc,
+        answers: ans
+            .answer
+            .iter()
+            .map(json_record)
+            .collect::<Result<_, _>>()?,
+        authority: ans
+            .authority
+            .iter()
+            .map(json_record)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// CNAME chains
+
+fn record_type_of(data: &RData) -> Option<QueryType> {
+    match data {
+        RData::A(_) => Some(QueryType::A),
+        RData::Aaaa(_) => Some(QueryType::Aaaa),
+        RData::Cname(_) => Some(QueryType::Cname),
+        RData::Ns(_) => Some(QueryType::Ns),
+        RData::Txt(_) => Some(QueryType::Txt),
+        RData::Soa { .. } | RData::Other(_) => None,
+    }
+}
+
+/// Follows `qname`'s CNAME chain through the answer section and collects the records of
+/// `qtype` at its end.
+///
+/// Only records on the chain are used: records for unrelated names in the answer are ignored
+/// (a resolver should not put them there, and we must not trust them if it does). If a name
+/// has several CNAMEs (invalid) the first is followed. For `qtype == Cname` the chain is not
+/// followed: `records` are qname's own CNAME records and `chain` is empty.
+///
+/// Errors: a chain returning to a visited name ([`DnsError::CnameLoop`]), more than
+/// [`MAX_CNAME_CHAIN`] links ([`DnsError::ChainTooLong`]).
+pub fn follow_chain(
+    resp: &Response,
+    qname: &str,
+    qtype: QueryType,
+) -> Result<Resolution, DnsError> {
+    let start = canonical(qname);
+    let mut chain: Vec<String> = Vec::new();
+    let mut ttls: Vec<u32> = Vec::new();
+    let mut current = start.clone();
+
+    let records = loop {
+        let here: Vec<DnsRecord> = resp
+            .answers
+            .iter()
+            .filter(|r| r.name == current && record_type_of(&r.data) == Some(qtype))
+            .cloned()
+            .collect();
+        if !here.is_empty() || qtype == QueryType::Cname {
+            break here;
+        }
+        let next = resp.answers.iter().find_map(|r| match &r.data {
+            RData::Cname(target) if r.name == current => Some((target, r.ttl)),
+            _ => None,
+        });
+        let Some((target, ttl)) = next else {
+            break Vec::new();
+        };
+        if *target == start || chain.contains(target) {
+            return Err(DnsError::CnameLoop(target.clone()));
+        }
+        if chain.len() >= MAX_CNAME_CHAIN {
+            return Err(DnsError::ChainTooLong(MAX_CNAME_CHAIN));
+        }
+        chain.push(target.clone());
+        ttls.push(ttl);
+        current = target.clone();
+    };
+
+    ttls.extend(records.iter().map(|r| r.ttl));
+    if records.is_empty() {
+        // Negative answer: RFC 2308 §5, the SOA's TTL capped by its MINIMUM field.
+        ttls.extend(resp.authority.iter().filter_map(|r| match r.data {
+            RData::Soa { minimum, .. } => Some(r.ttl.min(minimum)),
+            _ => None,
+        }));
+    }
+    Ok(Resolution {
+        chain,
+        records,
+        min_ttl: ttls.into_iter().min().unwrap_or(0),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Team Cymru
+
+fn v4_in(ip: Ipv4Addr, net: [u8; 4], len: u32) -> bool {
+    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
+}
+
+fn v6_in(ip: Ipv6Addr, net: [u16; 8], len: u32) -> bool {
+    let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(Ipv6Addr::from(net)) & mask
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    // IANA IPv4 Special-Purpose Address Registry, plus multicast and class E.
+    const NOT_PUBLIC: &[([u8; 4], u32)] = &[
+        ([0, 0, 0, 0], 8),       // "this network" (RFC 791)
+        ([10, 0, 0, 0], 8),      // private (RFC 1918)
+        ([100, 64, 0, 0], 10),   // shared address space / CGNAT (RFC 6598)
+        ([127, 0, 0, 0], 8),     // loopback
+        ([169, 254, 0, 0], 16),  // link-local
+        ([172, 16, 0, 0], 12),   // private
+        ([192, 0, 0, 0], 24),    // IETF protocol assignments (RFC 6890)
+        ([192, 0, 2, 0], 24),    // TEST-NET-1 (RFC 5737)
+        ([192, 88, 99, 0], 24),  // deprecated 6to4 relay anycast (RFC 7526)
+        ([192, 168, 0, 0], 16),  // private
+        ([198, 18, 0, 0], 15),   // benchmarking (RFC 2544)
+        ([198, 51, 100, 0], 24), // TEST-NET-2
+        ([203, 0, 113, 0], 24),  // TEST-NET-3
+        ([224, 0, 0, 0], 4),     // multicast
+        ([240, 0, 0, 0], 4),     // reserved (class E) and limited broadcast
+    ];
+    !NOT_PUBLIC.iter().any(|&(net, len)| v4_in(ip, net, len))
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    // Allow-list: only 2000::/3 is allocated global unicast. Everything else (::/8 incl.
+    // loopback, unspecified and IPv4-compatible, 64:ff9b::/96 NAT64, 100::/64 discard,
+    // 5f00::/16 SRv6, fc00::/7 ULA, fe80::/10 link-local, ff00::/8 multicast…) is not public.
+    if !v6_in(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) {
+        return false;
+    }
+    const NOT_PUBLIC: &[([u16; 8], u32)] = &[
+        ([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), // IETF protocol assignments: Teredo, ORCHID, benchmarking…
+        ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), // documentation (RFC 3849)
+        ([0x2002, 0, 0, 0, 0, 0, 0, 0], 16), // 6to4: the real host is the embedded IPv4 behind a relay
+        ([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), // documentation (RFC 9637)
+    ];
+    !NOT_PUBLIC.iter().any(|&(net, len)| v6_in(ip, net, len))
+}
+
+/// Whether `ip` is a public (globally routed unicast) address that may be sent to a third
+/// party. False for private, loopback, link-local, CGNAT, documentation, benchmarking,
+/// multicast, reserved, unspecified, ULA, 6to4, Teredo and NAT64 addresses. IPv4-mapped IPv6
+/// addresses (`::ffff:a.b.c.d`) are judged by their IPv4 address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+/// The Team Cymru origin TXT name for `ip`: `4.3.2.1.origin.asn.cymru.com` for 1.2.3.4, the
+/// reversed nibbles followed by `.origin6.asn.cymru.com` for IPv6. An IPv4-mapped IPv6 address
+/// gives its IPv4 name. `None` if the address is not public (see [`is_public`]): such addresses
+/// must never leave the machine.
+pub fn cymru_origin_name(ip: IpAddr) -> Option<String> {
+    if !is_public(ip) {
+        return None;
+    }
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    Some(match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.origin.asn.cymru.com")
+        }
+        IpAddr::V6(v6) => {
+            let mut name = String::with_capacity(64 + 22);
+            for byte in v6.octets().iter().rev() {
+                name.push_str(&format!("{:x}.{:x}.", byte & 0x0f, byte >> 4));
+            }
+            name.push_str("origin6.asn.cymru.com");
+            name
+        }
+    })
+}
+
+/// The Team Cymru AS TXT name: `AS15169.asn.cymru.com`.
+pub fn cymru_as_name(asn: u32) -> String {
+    format!("AS{asn}.asn.cymru.com")
+}
+
+/// A Team Cymru origin record: who announces the prefix covering an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CymruOrigin {
+    /// Origin ASNs (several for multi-origin prefixes).
+    pub asns: Vec<u32>,
+    /// The announced BGP prefix.
+    pub prefix: IpNet,
+    /// Country code of the allocation (may be empty).
+    pub country: String,
+    /// Regional registry, lowercase (`arin`, `ripencc`…; may be empty).
+    pub registry: String,
+    /// Allocation date as given (`1992-12-01`; may be empty).
+    pub allocated: String,
+}
+
+/// A Team Cymru AS record: who holds an AS number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CymruAs {
+    /// The AS number.
+    pub asn: u32,
+    /// Country code (may be empty).
+    pub country: String,
+    /// Regional registry, lowercase (may be empty).
+    pub registry: String,
+    /// Allocation date as given (may be empty).
+    pub allocated: String,
+    /// Holder name as given (`GOOGLE, US`).
+    pub holder: String,
+}
+
+fn parse_asn(s: &str, txt: &str) -> Result<u32, DnsError> {
+    let digits = s.strip_prefix("AS").unwrap_or(s);
+    digits
+        .parse()
+        .map_err(|_| DnsError::Cymru(format!("bad ASN {s:?} in {txt:?}")))
+}
+
+/// Parses an origin TXT: `15169 | 8.8.8.0/24 | US | arin | 1992-12-01`, or
+/// `13335 209242 | …` for a multi-origin prefix.
+pub fn parse_cymru_origin(txt: &str) -> Result<CymruOrigin, DnsError> {
+    let fields: Vec<&str> = txt.split('|').map(str::trim).collect();
+    let [asns, prefix, country, registry, allocated] = fields.as_slice() else {
+        return Err(DnsError::Cymru(format!("expected 5 fields in {txt:?}")));
+    };
+    let asns = asns
+        .split_whitespace()
+        .map(|a| parse_asn(a, txt))
+        .collect::<Result<Vec<_>, _>>()?;
+    if asns.is_empty() {
+        return Err(DnsError::Cymru(format!("no ASN in {txt:?}")));
+    }
+    let prefix: IpNet = prefix
+        .parse()
+        .map_err(|_| DnsError::Cymru(format!("bad prefix {prefix:?} in {txt:?}")))?;
+    Ok(CymruOrigin {
+        asns,
+        prefix,
+        country: country.to_string(),
+        registry: registry.to_ascii_lowercase(),
+        allocated: allocated.to_string(),
+    })
+}
+
+/// Parses an AS TXT: `15169 | US | arin | 2000-03-30 | GOOGLE, US`. The holder is everything
+/// after the fourth `|`.
+pub fn parse_cymru_as(txt: &str) -> Result<CymruAs, DnsError> {
+    let fields: Vec<&str> = txt.splitn(5, '|').map(str::trim).collect();
+    let [asn, country, registry, allocated, holder] = fields.as_slice() else {
+        return Err(DnsError::Cymru(format!("expected 5 fields in {txt:?}")));
+    };
+    Ok(CymruAs {
+        asn: parse_asn(asn, txt)?,
+        country: country.to_string(),
+        registry: registry.to_ascii_lowercase(),
+        allocated: allocated.to_string(),
+        holder: holder.to_string(),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
