@@ -6,5 +6,7 @@
 //! so the same code runs natively (library and `onebasket` CLI) and in the browser (wasm32).
 
 pub mod record;
+pub mod table;
 
 pub use record::PrefixRecord;
+pub use table::{FeedInfo, PrefixTable, RecordRef};
