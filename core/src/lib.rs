@@ -10,5 +10,6 @@ pub mod feeds;
 pub mod record;
 pub mod rules;
 pub mod site;
+pub mod table;
 
 pub use record::PrefixRecord;

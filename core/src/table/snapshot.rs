@@ -1,0 +1,401 @@
+//! Snapshot encoding and (hostile-input-safe) decoding; the format is documented in the parent
+//! module.
+
+use ipnet::IpNet;
+
+use super::{make_prefix, prefix_key, rec_key, FeedInfo, PrefixTable, Rec};
+
+/// Current snapshot format version; bumped on any incompatible layout change.
+pub const SNAPSHOT_VERSION: u16 = 1;
+
+/// Leading magic bytes of every snapshot.
+const MAGIC: &[u8; 4] = b"OBPT";
+
+/// Magic + version + body length + CRC.
+const HEADER_LEN: usize = 4 + 2 + 4 + 4;
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The bytes do not start with the snapshot magic.
+    #[error("not a prefix-table snapshot (bad magic)")]
+    BadMagic,
+    /// The snapshot was written by an incompatible format version.
+    #[error("unsupported snapshot version {found} (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// Version found in the header.
+        found: u16,
+        /// Version this build reads.
+        supported: u16,
+    },
+    /// The data ends before a field that must be present.
+    #[error("snapshot truncated: needed {needed} bytes at offset {offset}, {available} available")]
+    Truncated {
+        /// Offset (from the start of the snapshot) where the read started.
+        offset: usize,
+        /// Bytes the read needed.
+        needed: usize,
+        /// Bytes that were left.
+        available: usize,
+    },
+    /// The body does not match its checksum.
+    #[error(
+        "snapshot checksum mismatch: header says {expected:#010x}, body hashes to {actual:#010x}"
+    )]
+    Checksum {
+        /// CRC-32 stored in the header.
+        expected: u32,
+        /// CRC-32 of the body as read.
+        actual: u32,
+    },
+    /// The body is structurally invalid (index out of range, unsorted, bad prefix length...).
+    #[error("corrupt snapshot: {0}")]
+    Corrupt(String),
+}
+
+fn corrupt(msg: impl Into<String>) -> SnapshotError {
+    SnapshotError::Corrupt(msg.into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => put_varint(out, 0),
+        Some(s) => {
+            put_varint(out, s.len() as u64 + 1);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+fn put_table(out: &mut Vec<u8>, t: &[Box<str>]) {
+    put_varint(out, t.len() as u64);
+    for s in t {
+        put_str(out, s);
+    }
+}
+
+/// Serialize `t`; deterministic, so equal tables give equal bytes.
+pub(super) fn encode(t: &PrefixTable) -> Vec<u8> {
+    let mut body = Vec::with_capacity(64 + t.records.len() * 9);
+    put_table(&mut body, &t.providers);
+    put_table(&mut body, &t.regions);
+    put_table(&mut body, &t.services);
+    put_varint(&mut body, t.feeds.len() as u64);
+    for f in &t.feeds {
+        put_str(&mut body, &f.file);
+        put_str(&mut body, &f.provider);
+        put_opt_str(&mut body, f.date.as_deref());
+        put_opt_str(&mut body, f.version.as_deref());
+        put_varint(&mut body, u64::from(f.records));
+    }
+    put_varint(&mut body, t.records.len() as u64);
+    for r in &t.records {
+        let (code, addr, len) = match r.prefix {
+            IpNet::V4(n) => (
+                n.prefix_len(),
+                u32::from(n.network()).to_be_bytes().to_vec(),
+                n.prefix_len(),
+            ),
+            IpNet::V6(n) => (
+                33 + n.prefix_len(),
+                u128::from(n.network()).to_be_bytes().to_vec(),
+                n.prefix_len(),
+            ),
+        };
+        body.push(code);
+        body.extend_from_slice(&addr[..usize::from(len).div_ceil(8)]);
+        put_varint(&mut body, u64::from(r.provider));
+        put_varint(&mut body, u64::from(r.region));
+        put_varint(&mut body, u64::from(r.service));
+    }
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    // Bodies over 4 GiB cannot occur (that would be hundreds of millions of records).
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/// Bounds-checked cursor over the snapshot body; every read can fail, none can panic.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    /// Offset of `buf` in the whole snapshot, for error messages.
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
+        let end = self.pos.checked_add(n);
+        match end.and_then(|e| self.buf.get(self.pos..e)) {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => Err(SnapshotError::Truncated {
+                offset: self.base + self.pos,
+                needed: n,
+                available: self.remaining(),
+            }),
+        }
+    }
+
+    fn u8(&mut self) -> Result<u8, SnapshotError> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    /// Minimal unsigned LEB128, at most 64 bits.
+    fn varint(&mut self) -> Result<u64, SnapshotError> {
+        let mut v: u64 = 0;
+        for i in 0..10u32 {
+            let b = self.u8()?;
+            let bits = u64::from(b & 0x7f);
+            let shift = 7 * i;
+            if i == 9 && b > 1 {
+                return Err(corrupt("varint overflows 64 bits"));
+            }
+            v |= bits << shift;
+            if b & 0x80 == 0 {
+                if i > 0 && b == 0 {
+                    // A trailing zero group would make a second encoding of the same value.
+                    return Err(corrupt("non-minimal varint"));
+                }
+                return Ok(v);
+            }
+        }
+        Err(corrupt("varint longer than 10 bytes"))
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, SnapshotError> {
+        let v = self.varint()?;
+        u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
+    }
+
+    /// A count of items each at least `min_size` bytes long: rejected if it cannot fit in the
+    /// remaining input, so a hostile count never drives a huge allocation.
+    fn count(&mut self, min_size: usize, what: &str) -> Result<usize, SnapshotError> {
+        let offset = self.base + self.pos;
+        let n = self.varint()?;
+        let available = self.remaining();
+        match usize::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_mul(min_size))
+        {
+            Some(needed) if needed <= available => Ok(n as usize),
+            Some(needed) => Err(SnapshotError::Truncated {
+                offset,
+                needed,
+                available,
+            }),
+            None => Err(corrupt(format!("{what} count {n} too large"))),
+        }
+    }
+
+    fn str_of_len(&mut self, len: u64) -> Result<&'a str, SnapshotError> {
+        let len = usize::try_from(len).map_err(|_| corrupt("string length too large"))?;
+        let b = self.bytes(len)?;
+        std::str::from_utf8(b).map_err(|_| corrupt("string is not UTF-8"))
+    }
+
+    fn str(&mut self) -> Result<&'a str, SnapshotError> {
+        let len = self.varint()?;
+        self.str_of_len(len)
+    }
+
+    fn opt_str(&mut self) -> Result<Option<&'a str>, SnapshotError> {
+        match self.varint()? {
+            0 => Ok(None),
+            n => self.str_of_len(n - 1).map(Some),
+        }
+    }
+
+    /// A string table: strictly ascending (hence unique).
+    fn table(&mut self, what: &str) -> Result<Vec<Box<str>>, SnapshotError> {
+        let n = self.count(1, what)?;
+        let mut t: Vec<Box<str>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let s = self.str()?;
+            if t.last().is_some_and(|p| **p >= *s) {
+                return Err(corrupt(format!("{what} table not strictly sorted")));
+            }
+            t.push(s.into());
+        }
+        Ok(t)
+    }
+}
+
+/// Marks which ids of a string table are used; unused strings are non-canonical.
+fn check_used(used: &[bool], what: &str) -> Result<(), SnapshotError> {
+    match used.iter().position(|u| !u) {
+        Some(i) => Err(corrupt(format!("{what} {i} is not used by any record"))),
+        None => Ok(()),
+    }
+}
+
+/// Parse and validate a snapshot, then rebuild the lookup structures.
+pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
+    let mut head = Reader {
+        buf: bytes,
+        pos: 0,
+        base: 0,
+    };
+    if head.bytes(MAGIC.len()).ok() != Some(MAGIC.as_slice()) {
+        return Err(SnapshotError::BadMagic);
+    }
+    let version = u16::from_le_bytes([head.u8()?, head.u8()?]);
+    // Checked before anything else: another version may lay out the rest differently.
+    if version != SNAPSHOT_VERSION {
+        return Err(SnapshotError::UnsupportedVersion {
+            found: version,
+            supported: SNAPSHOT_VERSION,
+        });
+    }
+    let le32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let body_len = le32(head.bytes(4)?) as usize;
+    let expected = le32(head.bytes(4)?);
+    let body = head.bytes(body_len)?;
+    if head.remaining() != 0 {
+        return Err(corrupt(format!(
+            "{} trailing bytes after the body",
+            head.remaining()
+        )));
+    }
+    let actual = crc32fast::hash(body);
+    if actual != expected {
+        return Err(SnapshotError::Checksum { expected, actual });
+    }
+
+    let mut r = Reader {
+        buf: body,
+        pos: 0,
+        base: HEADER_LEN,
+    };
+    let providers = r.table("provider")?;
+    let regions = r.table("region")?;
+    let services = r.table("service")?;
+
+    // A feed is at least 5 bytes (four empty strings and a count).
+    let n_feeds = r.count(5, "feed")?;
+    let mut feeds = Vec::with_capacity(n_feeds);
+    for _ in 0..n_feeds {
+        feeds.push(FeedInfo {
+            file: r.str()?.to_owned(),
+            provider: r.str()?.to_owned(),
+            date: r.opt_str()?.map(str::to_owned),
+            version: r.opt_str()?.map(str::to_owned),
+            records: r.u32("feed record count")?,
+        });
+    }
+
+    // A record is at least 4 bytes (code and three one-byte varints).
+    let n_records = r.count(4, "record")?;
+    if u32::try_from(n_records).is_err() {
+        return Err(corrupt("too many records"));
+    }
+    let mut records: Vec<Rec> = Vec::with_capacity(n_records);
+    let mut used_p = vec![false; providers.len()];
+    let mut used_r = vec![false; regions.len()];
+    let mut used_s = vec![false; services.len()];
+    for _ in 0..n_records {
+        let at = HEADER_LEN + r.pos;
+        let code = r.u8()?;
+        let (v6, len, bits) = match code {
+            0..=32 => (false, code, 32u32),
+            33..=161 => (true, code - 33, 128u32),
+            _ => return Err(corrupt(format!("bad prefix code {code} at offset {at}"))),
+        };
+        let nbytes = usize::from(len).div_ceil(8);
+        let mut addr: u128 = 0;
+        for &b in r.bytes(nbytes)? {
+            addr = (addr << 8) | u128::from(b);
+        }
+        // Left-align the stored bytes within the family's width.
+        // (`nbytes == 0` leaves `addr == 0`; `checked_shl` avoids a 128-bit shift panic.)
+        addr = addr.checked_shl(bits - 8 * nbytes as u32).unwrap_or(0);
+        // Host bits must be zero, otherwise two encodings would mean the same prefix.
+        let host_mask = if u32::from(len) >= bits {
+            0
+        } else {
+            (u128::MAX >> (128 - bits)) >> len
+        };
+        if addr & host_mask != 0 {
+            return Err(corrupt(format!("host bits set in prefix at offset {at}")));
+        }
+        let prefix = make_prefix(v6, len, addr)
+            .ok_or_else(|| corrupt(format!("bad prefix at offset {at}")))?;
+        let provider = r.u32("provider id")?;
+        let region = r.u32("region id")?;
+        let service = r.u32("service id")?;
+        let mark = |used: &mut [bool], id: u32, what: &str| -> Result<(), SnapshotError> {
+            match used.get_mut(id as usize) {
+                Some(u) => {
+                    *u = true;
+                    Ok(())
+                }
+                None => Err(corrupt(format!(
+                    "{what} id {id} out of range at offset {at}"
+                ))),
+            }
+        };
+        mark(&mut used_p, provider, "provider")?;
+        if let Some(i) = region.checked_sub(1) {
+            mark(&mut used_r, i, "region")?;
+        }
+        if let Some(i) = service.checked_sub(1) {
+            mark(&mut used_s, i, "service")?;
+        }
+        let rec = Rec {
+            prefix,
+            provider,
+            region,
+            service,
+        };
+        // Strictly ascending: sorted (the sweep relies on it) and free of duplicates.
+        if records.last().is_some_and(|p| rec_key(p) >= rec_key(&rec)) {
+            return Err(corrupt(format!(
+                "records not strictly sorted at offset {at} ({:?})",
+                prefix_key(&prefix)
+            )));
+        }
+        records.push(rec);
+    }
+    if r.remaining() != 0 {
+        return Err(corrupt(format!(
+            "{} unparsed bytes at the end of the body",
+            r.remaining()
+        )));
+    }
+    check_used(&used_p, "provider")?;
+    check_used(&used_r, "region")?;
+    check_used(&used_s, "service")?;
+
+    Ok(PrefixTable::assemble(
+        providers, regions, services, records, feeds,
+    ))
+}

@@ -1,0 +1,511 @@
+#![allow(clippy::unwrap_used)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use super::*;
+
+fn rec(p: &str, provider: &str, region: Option<&str>, service: Option<&str>) -> PrefixRecord {
+    PrefixRecord::new(p.parse().unwrap(), provider, region, service)
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// (prefix, provider) of every match, in answer order.
+fn answer(t: &PrefixTable, a: &str) -> Vec<(String, String)> {
+    t.lookup(ip(a))
+        .map(|r| (r.prefix.to_string(), r.provider.to_owned()))
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+fn feed(file: &str, provider: &str) -> FeedInfo {
+    FeedInfo {
+        file: file.into(),
+        provider: provider.into(),
+        date: Some("2026-05-05".into()),
+        version: None,
+        records: 1,
+    }
+}
+
+/// Tiny deterministic PRNG (xorshift64*), so the tests need no `rand`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn u128(&mut self) -> u128 {
+        (u128::from(self.next()) << 64) | u128::from(self.next())
+    }
+}
+
+fn sample_table() -> PrefixTable {
+    let records = vec![
+        rec("13.32.0.0/15", "aws", Some("GLOBAL"), Some("CLOUDFRONT")),
+        rec("13.32.0.0/16", "aws", None, Some("AMAZON")),
+        rec("13.32.5.0/24", "fastly", None, None),
+        rec("13.32.5.0/24", "cloudflare", None, None),
+        rec("20.0.0.0/8", "azure", Some("eastus"), Some("AzureCloud")),
+        rec("20.0.0.0/8", "azure", Some("eastus"), Some("AzureCloud")), // duplicate
+        rec("20.1.2.0/23", "github", None, Some("actions")),
+        rec("2600:1f00::/24", "aws", Some("us-east-1"), None),
+        rec("2600:1f00:1::/48", "aws", Some("us-east-1"), Some("EC2")),
+    ];
+    PrefixTable::build(&records, vec![feed("ip-ranges.json", "aws")])
+}
+
+#[test]
+fn overlaps_answer_most_specific_first() {
+    let t = sample_table();
+    assert_eq!(t.len(), 8, "identical records are deduplicated");
+    assert_eq!(
+        answer(&t, "13.32.5.7"),
+        pairs(&[
+            ("13.32.5.0/24", "cloudflare"),
+            ("13.32.5.0/24", "fastly"),
+            ("13.32.0.0/16", "aws"),
+            ("13.32.0.0/15", "aws"),
+        ])
+    );
+    assert_eq!(t.lookup(ip("13.32.5.7")).len(), 4);
+    assert_eq!(answer(&t, "13.33.0.1"), pairs(&[("13.32.0.0/15", "aws")]));
+    assert_eq!(
+        answer(&t, "20.1.3.255"),
+        pairs(&[("20.1.2.0/23", "github"), ("20.0.0.0/8", "azure")])
+    );
+    let first = t.first(ip("20.1.2.9")).unwrap();
+    assert_eq!(first.provider, "github");
+    assert_eq!(first.service, Some("actions"));
+    assert_eq!(first.region, None);
+    let az = t.lookup(ip("20.200.0.1")).next().unwrap();
+    assert_eq!(
+        (az.region, az.service),
+        (Some("eastus"), Some("AzureCloud"))
+    );
+    assert!(t.first(ip("8.8.8.8")).is_none());
+    assert_eq!(t.lookup(ip("8.8.8.8")).len(), 0);
+    // Double-ended: least specific last.
+    assert_eq!(
+        t.lookup(ip("13.32.5.7"))
+            .next_back()
+            .unwrap()
+            .prefix
+            .to_string(),
+        "13.32.0.0/15"
+    );
+}
+
+#[test]
+fn boundaries() {
+    let records = vec![
+        rec("10.0.0.0/24", "a", None, None),
+        rec("10.0.1.0/24", "b", None, None), // adjacent to the previous one
+        rec("10.0.0.255/32", "c", None, None),
+        rec("0.0.0.0/0", "all", None, None),
+        rec("255.255.255.255/32", "top", None, None),
+        rec("255.255.255.0/24", "top24", None, None),
+        rec("::/0", "all6", None, None),
+        rec("2001:db8::1/128", "host6", None, None),
+        rec(
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+            "top6",
+            None,
+            None,
+        ),
+        rec("2001:db8::/32", "doc", None, None),
+    ];
+    let t = PrefixTable::build(&records, vec![]);
+    let provs =
+        |a: &str| -> Vec<String> { t.lookup(ip(a)).map(|r| r.provider.to_owned()).collect() };
+    assert_eq!(provs("9.255.255.255"), ["all"]);
+    assert_eq!(provs("10.0.0.0"), ["a", "all"]);
+    assert_eq!(provs("10.0.0.254"), ["a", "all"]);
+    assert_eq!(provs("10.0.0.255"), ["c", "a", "all"]);
+    assert_eq!(provs("10.0.1.0"), ["b", "all"]);
+    assert_eq!(provs("10.0.1.255"), ["b", "all"]);
+    assert_eq!(provs("10.0.2.0"), ["all"]);
+    assert_eq!(provs("0.0.0.0"), ["all"]);
+    assert_eq!(provs("255.255.255.254"), ["top24", "all"]);
+    assert_eq!(provs("255.255.255.255"), ["top", "top24", "all"]);
+    assert_eq!(provs("255.255.254.255"), ["all"]);
+    assert_eq!(provs("::"), ["all6"]);
+    assert_eq!(provs("2001:db8::"), ["doc", "all6"]);
+    assert_eq!(provs("2001:db8::1"), ["host6", "doc", "all6"]);
+    assert_eq!(provs("2001:db8::2"), ["doc", "all6"]);
+    assert_eq!(
+        provs("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"),
+        ["doc", "all6"]
+    );
+    assert_eq!(provs("2001:db9::"), ["all6"]);
+    assert_eq!(
+        provs("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+        ["top6", "all6"]
+    );
+    assert_eq!(provs("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"), ["all6"]);
+}
+
+#[test]
+fn ipv4_and_ipv6_are_separate_and_mapped_ipv6_is_ipv4() {
+    let records = vec![
+        rec("1.2.3.0/24", "v4", None, None),
+        rec("::/0", "v6-all", None, None),
+        rec("::102:300/120", "v6-compat", None, None), // ::1.2.3.0/120, IPv4-compatible form
+    ];
+    let t = PrefixTable::build(&records, vec![]);
+    let provs = |a: IpAddr| -> Vec<String> { t.lookup(a).map(|r| r.provider.to_owned()).collect() };
+    assert_eq!(
+        provs(ip("1.2.3.4")),
+        ["v4"],
+        "IPv4 never matches IPv6 prefixes"
+    );
+    // ::ffff:1.2.3.4 is the IPv4 address in IPv6 clothing: looked up as IPv4.
+    let mapped = IpAddr::V6(Ipv4Addr::new(1, 2, 3, 4).to_ipv6_mapped());
+    assert_eq!(provs(mapped), ["v4"]);
+    // ::1.2.3.4 (deprecated IPv4-compatible) is a plain IPv6 address.
+    assert_eq!(provs(ip("::1.2.3.4")), ["v6-compat", "v6-all"]);
+    assert_eq!(provs(ip("2001:db8::1")), ["v6-all"]);
+    assert_eq!(t.lookup_v4(0x0102_0304).len(), 1);
+    assert_eq!(t.lookup_v6(u128::from(Ipv6Addr::LOCALHOST)).len(), 1);
+    // IPv6 lookups without mapping see only IPv6 prefixes.
+    let m = u128::from(Ipv4Addr::new(1, 2, 3, 4).to_ipv6_mapped());
+    assert_eq!(
+        t.lookup_v6(m).map(|r| r.provider).collect::<Vec<_>>(),
+        ["v6-all"]
+    );
+}
+
+#[test]
+fn build_is_order_independent_truncates_and_counts() {
+    let mut records = vec![
+        rec("192.0.2.0/24", "x", Some("r1"), None),
+        rec("192.0.2.0/25", "y", None, Some("s")),
+        rec("2001:db8::/32", "x", None, None),
+    ];
+    // Host bits set via the public field: build must still clear them.
+    records.push(PrefixRecord {
+        prefix: "192.0.2.77/24".parse().unwrap(),
+        provider: "x".into(),
+        region: Some("r1".into()),
+        service: None,
+    });
+    let a = PrefixTable::build(&records, vec![feed("f", "x")]);
+    records.reverse();
+    let b = PrefixTable::build(&records, vec![feed("f", "x")]);
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 3);
+    assert!(!a.is_empty());
+    assert_eq!(a.feeds(), &[feed("f", "x")]);
+    let all: Vec<String> = a.records().map(|r| r.prefix.to_string()).collect();
+    assert_eq!(all, ["192.0.2.0/24", "192.0.2.0/25", "2001:db8::/32"]);
+    assert_ne!(a, PrefixTable::build(&records, vec![]));
+    let e = PrefixTable::empty();
+    assert!(e.is_empty());
+    assert_eq!(e.len(), 0);
+    assert!(e.first(ip("1.1.1.1")).is_none());
+    assert!(e.first(ip("::1")).is_none());
+    assert_eq!(e, PrefixTable::build(&[], vec![]));
+    assert_eq!(
+        a.records().next().unwrap().to_record(),
+        records[3].clone().normalized()
+    );
+}
+
+trait Normalized {
+    fn normalized(self) -> PrefixRecord;
+}
+
+impl Normalized for PrefixRecord {
+    fn normalized(self) -> PrefixRecord {
+        PrefixRecord::new(
+            self.prefix,
+            &self.provider,
+            self.region.as_deref(),
+            self.service.as_deref(),
+        )
+    }
+}
+
+/// Random records clustered around a few anchors so that nesting, adjacency and equal
+/// prefixes with different providers all occur often.
+fn random_records(rng: &mut Rng, n: usize) -> Vec<PrefixRecord> {
+    let anchors4: Vec<u32> = (0..6).map(|_| rng.next() as u32).collect();
+    let anchors6: Vec<u128> = (0..6).map(|_| rng.u128()).collect();
+    let providers = ["aws", "azure", "gcp", "fastly"];
+    let regions = [None, Some("eu"), Some("us")];
+    let services = [None, Some("EC2"), Some("S3")];
+    (0..n)
+        .map(|_| {
+            let prefix: IpNet = if rng.below(3) > 0 {
+                let a = anchors4[rng.below(6) as usize] ^ (rng.next() as u32 & 0x00ff_ffff);
+                let len = match rng.below(10) {
+                    0 => rng.below(9) as u8,
+                    _ => 8 + rng.below(25) as u8,
+                };
+                IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), len).unwrap())
+            } else {
+                let a = anchors6[rng.below(6) as usize] ^ (rng.u128() >> rng.below(128));
+                let len = match rng.below(10) {
+                    0 => rng.below(17) as u8,
+                    _ => 16 + rng.below(113) as u8,
+                };
+                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), len).unwrap())
+            };
+            PrefixRecord::new(
+                prefix,
+                providers[rng.below(4) as usize],
+                regions[rng.below(3) as usize],
+                services[rng.below(3) as usize],
+            )
+        })
+        .collect()
+}
+
+/// Probe addresses: random, plus the edges of every prefix and their neighbours.
+fn probes(rng: &mut Rng, records: &[PrefixRecord]) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for r in records {
+        match r.prefix {
+            IpNet::V4(n) => {
+                let (s, e) = (u32::from(n.network()), u32::from(n.broadcast()));
+                for a in [s.wrapping_sub(1), s, e, e.wrapping_add(1)] {
+                    out.push(IpAddr::V4(Ipv4Addr::from(a)));
+                }
+            }
+            IpNet::V6(n) => {
+                let (s, e) = (u128::from(n.network()), u128::from(n.broadcast()));
+                for a in [s.wrapping_sub(1), s, e, e.wrapping_add(1)] {
+                    out.push(IpAddr::V6(Ipv6Addr::from(a)));
+                }
+            }
+        }
+    }
+    for _ in 0..2000 {
+        out.push(IpAddr::V4(Ipv4Addr::from(rng.next() as u32)));
+        out.push(IpAddr::V6(Ipv6Addr::from(rng.u128())));
+    }
+    out
+}
+
+/// Reference answer: linear scan, deduplicated, most specific first, canonical among equals.
+fn naive(records: &[PrefixRecord], a: IpAddr) -> Vec<PrefixRecord> {
+    let mut hits: Vec<PrefixRecord> = records
+        .iter()
+        .filter(|r| r.prefix.contains(&a))
+        .cloned()
+        .collect();
+    hits.sort();
+    hits.dedup();
+    hits.sort_by_key(|r| std::cmp::Reverse(r.prefix.prefix_len()));
+    hits
+}
+
+#[test]
+fn randomized_cross_check_against_linear_scan() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for round in 0..20 {
+        let n = [0, 1, 5, 50, 300][round % 5];
+        let records = random_records(&mut rng, n);
+        let t = PrefixTable::build(&records, vec![]);
+        for a in probes(&mut rng, &records) {
+            let got: Vec<PrefixRecord> = t.lookup(a).map(|r| r.to_record()).collect();
+            assert_eq!(got, naive(&records, a), "round {round}, address {a}");
+            assert_eq!(t.lookup(a).len(), got.len());
+        }
+        // The snapshot path rebuilds the same structures.
+        let u = PrefixTable::from_snapshot(&t.to_snapshot()).unwrap();
+        assert_eq!(u, t);
+        assert_eq!(u.interval_counts(), t.interval_counts());
+    }
+}
+
+#[test]
+fn snapshot_round_trip_is_exact() {
+    let mut rng = Rng(42);
+    let mut tables = vec![PrefixTable::empty(), sample_table()];
+    let records = random_records(&mut rng, 500);
+    tables.push(PrefixTable::build(
+        &records,
+        vec![
+            feed("ip-ranges.json", "aws"),
+            FeedInfo {
+                file: "ServiceTags_Public.json".into(),
+                provider: "azure".into(),
+                date: None,
+                version: Some("398".into()),
+                records: 100_000,
+            },
+        ],
+    ));
+    for t in tables {
+        let bytes = t.to_snapshot();
+        let u = PrefixTable::from_snapshot(&bytes).unwrap();
+        assert_eq!(u, t);
+        assert_eq!(u.to_snapshot(), bytes);
+        let all_t: Vec<_> = t.records().collect();
+        let all_u: Vec<_> = u.records().collect();
+        assert_eq!(all_t, all_u);
+    }
+}
+
+#[test]
+fn every_truncation_errors() {
+    let bytes = sample_table().to_snapshot();
+    for n in 0..bytes.len() {
+        let err = PrefixTable::from_snapshot(&bytes[..n]).unwrap_err();
+        match err {
+            SnapshotError::BadMagic | SnapshotError::Truncated { .. } => {}
+            other => panic!("prefix of {n} bytes: unexpected {other:?}"),
+        }
+    }
+    // One extra byte is rejected too.
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(matches!(
+        PrefixTable::from_snapshot(&long),
+        Err(SnapshotError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn flipped_bytes_error() {
+    let bytes = sample_table().to_snapshot();
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut b = bytes.clone();
+            b[i] ^= mask;
+            assert!(
+                PrefixTable::from_snapshot(&b).is_err(),
+                "flip {mask:#x} at {i} accepted"
+            );
+        }
+    }
+    let mut b = bytes.clone();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    assert!(matches!(
+        PrefixTable::from_snapshot(&b),
+        Err(SnapshotError::Checksum { .. })
+    ));
+    b = bytes;
+    b[0] = b'X';
+    assert!(matches!(
+        PrefixTable::from_snapshot(&b),
+        Err(SnapshotError::BadMagic)
+    ));
+}
+
+#[test]
+fn wrong_version_errors() {
+    let mut b = sample_table().to_snapshot();
+    b[4..6].copy_from_slice(&(SNAPSHOT_VERSION + 1).to_le_bytes());
+    match PrefixTable::from_snapshot(&b) {
+        Err(SnapshotError::UnsupportedVersion { found, supported }) => {
+            assert_eq!(found, SNAPSHOT_VERSION + 1);
+            assert_eq!(supported, SNAPSHOT_VERSION);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Only the version is wrong: the rest would still have parsed.
+    b[4..6].copy_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    assert!(PrefixTable::from_snapshot(&b).is_ok());
+}
+
+/// Wrap `body` in a valid header (magic, version, length, CRC) so the structural checks run.
+fn with_header(body: &[u8]) -> Vec<u8> {
+    let mut out = b"OBPT".to_vec();
+    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn hostile_bodies_error_without_panicking() {
+    let mut rng = Rng(7);
+    let good = sample_table().to_snapshot();
+    let body = &good[14..];
+    assert_eq!(with_header(body), good);
+    for _ in 0..20_000 {
+        // Mutate a valid body in a few places, or make one up, then fix the CRC.
+        let mut b = if rng.below(4) == 0 {
+            (0..rng.below(64)).map(|_| rng.next() as u8).collect()
+        } else {
+            body.to_vec()
+        };
+        if !b.is_empty() {
+            for _ in 0..1 + rng.below(3) {
+                let i = rng.below(b.len() as u64) as usize;
+                b[i] = rng.next() as u8;
+            }
+        }
+        if let Ok(t) = PrefixTable::from_snapshot(&with_header(&b)) {
+            // Anything accepted is canonical.
+            assert_eq!(t.to_snapshot(), with_header(&b));
+        }
+    }
+    // Huge counts must not allocate: a body claiming 2^60 providers.
+    let mut huge = Vec::new();
+    super::snapshot::put_varint(&mut huge, 1 << 60);
+    assert!(matches!(
+        PrefixTable::from_snapshot(&with_header(&huge)),
+        Err(SnapshotError::Truncated { .. })
+    ));
+    // Random whole inputs.
+    for len in 0..200 {
+        let b: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        assert!(PrefixTable::from_snapshot(&b).is_err());
+    }
+}
+
+#[test]
+fn non_canonical_bodies_are_rejected() {
+    // providers ["a"], no regions/services, no feeds, records as given.
+    let body = |records: &[u8]| -> Vec<u8> {
+        let mut b = vec![1, 1, b'a', 0, 0, 0];
+        b.extend_from_slice(records);
+        b
+    };
+    let ok = with_header(&body(&[1, 24, 10, 0, 0, 0, 0, 0]));
+    let t = PrefixTable::from_snapshot(&ok).unwrap();
+    assert_eq!(
+        t.first(ip("10.0.0.1")).unwrap().prefix.to_string(),
+        "10.0.0.0/24"
+    );
+    let bad: &[(&str, Vec<u8>)] = &[
+        ("host bits", body(&[1, 23, 10, 0, 1, 0, 0, 0])),
+        ("v6 host bits", body(&[1, 33 + 7, 0x21, 0, 0, 0])),
+        ("bad code", body(&[1, 33 + 129, 0, 0, 0])),
+        ("provider out of range", body(&[1, 0, 1, 0, 0])),
+        ("region out of range", body(&[1, 0, 0, 1, 0])),
+        ("non-minimal varint", body(&[1, 0, 0x80, 0x00, 0, 0])),
+        ("duplicate record", body(&[2, 0, 0, 0, 0, 0, 0, 0, 0])),
+        ("unsorted", body(&[2, 8, 10, 0, 0, 0, 0, 0, 0, 0])),
+        ("unused provider", body(&[0])),
+        ("trailing", body(&[1, 0, 0, 0, 0, 9])),
+        ("unsorted strings", vec![2, 1, b'b', 1, b'a', 0, 0, 0, 0]),
+        ("bad utf-8", vec![1, 1, 0xff, 0, 0, 0, 1, 0, 0, 0, 0]),
+    ];
+    for (what, b) in bad {
+        assert!(
+            PrefixTable::from_snapshot(&with_header(b)).is_err(),
+            "{what} accepted"
+        );
+    }
+}
