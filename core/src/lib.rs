@@ -4,9 +4,20 @@
 //! The crate is sans-IO: it builds queries and parses answers but never touches the network,
 //! the file system or a clock. Callers pass bytes and `now` in and take queries and results out,
 //! so the same code runs natively (library and `onebasket` CLI) and in the browser (wasm32).
+//!
+//! Layers, bottom up: [`feeds`] parse the official range files into [`PrefixRecord`]s,
+//! [`table`] answers longest-prefix matches over all of them, [`rules`] holds the reviewed
+//! provider knowledge, [`dns`] and [`site`] build and read DoH messages and site keys,
+//! [`engine`] drives look-ups, [`classify`] turns evidence into a [`profile::SiteProfile`], and
+//! [`protocol`] is what the extension's worker and pages exchange.
 
+pub mod classify;
 pub mod dns;
+pub mod engine;
 pub mod feeds;
+pub mod knowledge;
+pub mod profile;
+pub mod protocol;
 pub mod record;
 pub mod rules;
 pub mod site;

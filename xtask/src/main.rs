@@ -1,1 +1,342 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's build and test tooling, in Rust rather than shell.
+//!
+//! - `test`: installs what the tests need when missing (wasm target, unbound), then runs fmt,
+//!   clippy, every test (unit, real-data, integration) and the wasm import/size check.
+//! - `demo`: builds the CLI and classifies a few names and addresses (the README's first command).
+//! - `dist`: builds the extension into `dist/chrome/` and `dist/firefox/` and zips them.
+//! - `wasm-check`: builds the core for wasm32 and fails if it imports `env`; prints sizes.
+//! - `psl`: refreshes `core/data/public_suffix_list.dat` from Debian's `publicsuffix` package.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(),
+        Some("dist") => dist(),
+        Some("wasm-check") => wasm_check().map(|_| ()),
+        Some("psl") => psl(),
+        _ => {
+            eprintln!("usage: cargo xtask <test [--no-install] | demo | dist | wasm-check | psl>");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Runs a command, echoing it; fails with its exit status.
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("\n$ {}", render(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", render(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", render(cmd));
+    }
+    Ok(())
+}
+
+fn render(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Installs Debian packages when a file they provide is missing; fails loudly otherwise.
+fn ensure_apt(file: &str, packages: &[&str]) -> Result<()> {
+    if Path::new(file).exists() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "{file} is missing: install it with `sudo apt-get install -y {}`",
+            packages.join(" ")
+        );
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if !Path::new(file).exists() {
+        bail!(
+            "installed {} but {file} is still missing",
+            packages.join(" ")
+        );
+    }
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32 target")?;
+    if !String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+fn test(args: &[String]) -> Result<()> {
+    let install = !args.iter().any(|a| a == "--no-install");
+    if install {
+        ensure_wasm_target()?;
+        ensure_apt(onebasket_tests::unbound::UNBOUND, &["unbound"])?;
+    }
+    run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
+    run(Command::new(cargo()).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(Command::new(cargo()).args(["test", "--workspace", "--all-features"]))?;
+    wasm_check()?;
+    eprintln!("\nxtask test: all checks passed");
+    Ok(())
+}
+
+/// Builds the wasm probe (the whole core linked into a cdylib) and inspects its imports.
+fn wasm_check() -> Result<u64> {
+    ensure_wasm_target()?;
+    run(Command::new(cargo()).args([
+        "build",
+        "-p",
+        "onebasket-wasm-probe",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm",
+    ]))?;
+    let path = Path::new("target/wasm32-unknown-unknown/wasm/onebasket_wasm_probe.wasm");
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut imports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        if let wasmparser::Payload::ImportSection(reader) = payload? {
+            for import in reader {
+                let import = import?;
+                imports.push(format!("{}::{}", import.module, import.name));
+            }
+        }
+    }
+    let gz = gzip_len(&bytes)?;
+    eprintln!(
+        "wasm probe (whole core): {} bytes raw, {gz} bytes gzip, imports: {}",
+        bytes.len(),
+        if imports.is_empty() {
+            "none".to_owned()
+        } else {
+            imports.join(", ")
+        }
+    );
+    if let Some(env) = imports.iter().find(|i| i.starts_with("env::")) {
+        bail!("the core imports {env} on wasm32: something in core/ does I/O, reads a clock or needs libc");
+    }
+    Ok(gz)
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<u64> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?.len() as u64)
+}
+
+/// Builds the CLI and classifies a few addresses and names, against the fixture feeds and a
+/// loopback DoH resolver holding demo records (the machine may have no internet).
+fn demo() -> Result<()> {
+    ensure_apt(onebasket_tests::unbound::UNBOUND, &["unbound"])?;
+    run(Command::new(cargo()).args([
+        "build",
+        "--release",
+        "-p",
+        "onebasket",
+        "--features",
+        "cli",
+    ]))?;
+    let bin = Path::new("target/release/onebasket");
+    let feeds = onebasket_tests::fixture_feeds();
+    run(Command::new(bin).args(["ip", "--feeds"]).arg(&feeds).args([
+        "3.5.140.2",
+        "34.34.0.1",
+        "104.16.1.1",
+        "2600:1f18::1",
+        "185.199.108.153",
+        "192.168.1.1",
+    ]))?;
+    let resolver = onebasket_tests::unbound::Unbound::start(&[
+        "shop.example.test. 300 IN CNAME shop.example.test.cdn.cloudflare.net.",
+        "shop.example.test.cdn.cloudflare.net. 300 IN A 104.16.1.1",
+        "example.test. 300 IN NS dana.ns.cloudflare.com.",
+        "api.aws-site.test. 60 IN A 3.5.140.2",
+        "aws-site.test. 300 IN NS ns-1234.awsdns-12.org.",
+        "app.gcp-site.test. 60 IN A 34.34.0.1",
+        "gcp-site.test. 300 IN NS ns-cloud-a1.googledomains.com.",
+    ])?;
+    run(Command::new(bin)
+        .args([
+            "lookup",
+            "--no-asn",
+            "--resolver",
+            &resolver.url(),
+            "--feeds",
+        ])
+        .arg(&feeds)
+        .args([
+            "shop.example.test",
+            "api.aws-site.test",
+            "app.gcp-site.test",
+        ]))?;
+    eprintln!(
+        "\nTry it on the internet: {} lookup www.signal.org www.roblox.com",
+        bin.display()
+    );
+    Ok(())
+}
+
+/// Refreshes the bundled Public Suffix List from Debian's package.
+fn psl() -> Result<()> {
+    let src = "/usr/share/publicsuffix/public_suffix_list.dat";
+    ensure_apt(src, &["publicsuffix"])?;
+    let text = std::fs::read_to_string(src)?;
+    let dst = Path::new("core/data/public_suffix_list.dat");
+    std::fs::write(dst, &text)?;
+    let version = Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", "publicsuffix"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    eprintln!(
+        "wrote {} ({} bytes) from Debian publicsuffix {version}; update core/data/PUBLIC_SUFFIX_LIST.NOTICE with that version and date",
+        dst.display(),
+        text.len()
+    );
+    Ok(())
+}
+
+/// Browsers the extension is packaged for.
+const BROWSERS: [&str; 2] = ["chrome", "firefox"];
+
+/// Builds `dist/chrome/` and `dist/firefox/` (unpacked, loadable as they are) and a zip of each.
+fn dist() -> Result<()> {
+    ensure_wasm_target()?;
+    run(Command::new(cargo()).args([
+        "build",
+        "-p",
+        "onebasket-extension",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm",
+    ]))?;
+    let wasm = Path::new("target/wasm32-unknown-unknown/wasm/onebasket_extension.wasm");
+    let glue = Path::new("target/dist-glue");
+    let _ = std::fs::remove_dir_all(glue);
+    std::fs::create_dir_all(glue)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .web(true)?
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .typescript(false)
+        .generate(glue)
+        .context("generating the wasm-bindgen glue")?;
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read("manifest.json")?)?;
+    for browser in BROWSERS {
+        let out = Path::new("dist").join(browser);
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out)?;
+        for entry in std::fs::read_dir(glue)? {
+            let path = entry?.path();
+            if let Some(name) = path.file_name() {
+                std::fs::copy(&path, out.join(name))?;
+            }
+        }
+        std::fs::copy("extension/js/background.js", out.join("background.js"))?;
+        let m = manifest_for(&manifest, browser);
+        std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&m)?)?;
+        zip_dir(
+            &out,
+            &Path::new("dist").join(format!("onebasket-{browser}.zip")),
+        )?;
+    }
+    let bytes = std::fs::read(Path::new("dist/chrome/onebasket_extension_bg.wasm"))?;
+    eprintln!(
+        "dist: worker wasm {} bytes raw, {} bytes gzip; dist/chrome, dist/firefox and their zips written",
+        bytes.len(),
+        gzip_len(&bytes)?
+    );
+    Ok(())
+}
+
+/// The root manifest narrowed to one browser's keys.
+fn manifest_for(manifest: &serde_json::Value, browser: &str) -> serde_json::Value {
+    let mut m = manifest.clone();
+    if let Some(obj) = m.as_object_mut() {
+        if browser == "chrome" {
+            obj.remove("browser_specific_settings");
+            if let Some(bg) = obj.get_mut("background").and_then(|b| b.as_object_mut()) {
+                bg.remove("scripts");
+            }
+        } else {
+            obj.remove("minimum_chrome_version");
+            if let Some(bg) = obj.get_mut("background").and_then(|b| b.as_object_mut()) {
+                bg.remove("service_worker");
+            }
+        }
+    }
+    m
+}
+
+fn zip_dir(dir: &Path, out: &Path) -> Result<()> {
+    let file = std::fs::File::create(out)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        // A fixed timestamp keeps the archive reproducible.
+        .last_modified_time(zip::DateTime::default());
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    names.sort();
+    for path in names {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        zip.start_file(name, options)?;
+        zip.write_all(&std::fs::read(&path)?)?;
+    }
+    zip.finish()?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The result of a look-up: a site's stack from DNS provider down to the cloud it runs on.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// How sure the classification is about the hosting layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Nothing identifies the host.
+    None,
+    /// Only an inference ("runs on") or a weak signal names the host.
+    Low,
+    /// A CNAME, header or ASN names the host.
+    Medium,
+    /// An address is inside a provider's published range.
+    High,
+}
+
+/// Which layer of the stack a piece of evidence speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerKind {
+    /// The authoritative DNS provider.
+    Dns,
+    /// The edge / CDN in front of the site.
+    Edge,
+    /// The host serving the site.
+    Hosting,
+    /// The cloud the host ultimately runs on.
+    Cloud,
+    /// The DNS resolution itself.
+    Resolution,
+}
+
+/// One human-readable reason behind a layer of the profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The layer this supports.
+    pub layer: LayerKind,
+    /// The reason, e.g. "3.5.140.2 is in 3.5.140.0/22: AWS ap-northeast-2 EC2, ip-ranges.json of 2026-08-22".
+    pub text: String,
+}
+
+/// The authoritative DNS layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsLayer {
+    /// Provider id of the DNS host, `null` when unknown.
+    pub provider: Option<String>,
+    /// The provider's DNS product name ("Route 53"), when the rules name one.
+    pub product: Option<String>,
+    /// The NS host names of the registrable domain.
+    pub nameservers: Vec<String>,
+}
+
+/// The edge / CDN layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeLayer {
+    /// Provider id of the edge, `null` when none is seen.
+    pub provider: Option<String>,
+    /// The feed's service name for the edge range (e.g. `CLOUDFRONT`).
+    pub service: Option<String>,
+}
+
+/// The hosting layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hosting {
+    /// Provider id of the host, `null` when unknown.
+    pub provider: Option<String>,
+    /// Provider region, as the feed spells it.
+    pub region: Option<String>,
+    /// Provider service, as the feed spells it.
+    pub service: Option<String>,
+    /// The published prefix the address matched.
+    pub prefix: Option<String>,
+    /// Origin AS number of the primary address (Team Cymru).
+    pub asn: Option<u32>,
+    /// The AS holder's registered name.
+    pub asn_holder: Option<String>,
+    /// A platform (PaaS) seen through CNAME or headers, e.g. `vercel`, when it differs from the provider.
+    pub platform: Option<String>,
+}
+
+/// How the name resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "status", content = "detail")]
+pub enum Resolution {
+    /// At least one address was found (or the name is an IP literal).
+    Ok,
+    /// The name does not exist.
+    NxDomain,
+    /// The resolver answered SERVFAIL.
+    ServFail,
+    /// The resolver refused the query.
+    Refused,
+    /// The answer was truncated and held no usable records.
+    Truncated,
+    /// The name exists but has no A or AAAA records.
+    NoAddress,
+    /// The resolver could not be reached or sent something unusable.
+    ResolverError(String),
+}
+
+/// Everything known about one hostname's hosting, layer by layer, with the reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteProfile {
+    /// The hostname looked up (normalized: lowercase ASCII, no trailing dot).
+    pub name: String,
+    /// The site key (registrable domain, IP literal or local name).
+    pub site: Option<String>,
+    /// Addresses the name resolves to (and the one the browser connected to, when given).
+    pub addresses: Vec<IpAddr>,
+    /// The CNAME targets from `name`, in order.
+    pub cname_chain: Vec<String>,
+    /// Authoritative DNS provider.
+    pub dns: DnsLayer,
+    /// Edge / CDN.
+    pub edge: EdgeLayer,
+    /// Host.
+    pub hosting: Hosting,
+    /// Provider id of the cloud the site ultimately runs on.
+    pub cloud: Option<String>,
+    /// Confidence in the hosting layer.
+    pub confidence: Confidence,
+    /// How the name resolved.
+    pub resolution: Resolution,
+    /// The reasons behind each layer.
+    pub evidence: Vec<Evidence>,
+}
+
+impl SiteProfile {
+    /// The provider a badge shows: the edge when there is one, otherwise the host.
+    pub fn badge_provider(&self) -> Option<&str> {
+        self.edge
+            .provider
+            .as_deref()
+            .or(self.hosting.provider.as_deref())
+            .or(self.cloud.as_deref())
+    }
+}

@@ -1,0 +1,500 @@
+//! The one typed message protocol between the extension's background worker and its pages
+//! (popup, dashboard, options), plus the stored state both sides speak of.
+//!
+//! The worker owns every value here; pages send a [`Request`] and render the [`Response`].
+//! Field names are camelCase on the wire because the same JSON lives in `chrome.storage`.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Millis;
+use crate::profile::SiteProfile;
+use crate::table::FeedInfo;
+
+/// Cloudflare's RFC 8484 endpoint: the default resolver.
+pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
+
+/// How many failures a site keeps in its history.
+pub const MAX_FAILURES: usize = 50;
+
+/// How many hostnames a site keeps.
+pub const MAX_HOSTS: usize = 64;
+
+/// The user's settings, stored under the `settings` key of `chrome.storage.local`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// RFC 8484 resolver URL.
+    pub resolver: String,
+    /// Base URL of a feed mirror holding the official file names, or `null` for the official URLs.
+    pub feed_base: Option<String>,
+    /// Ask Team Cymru (over the same resolver) for the AS of each site's address.
+    pub asn_lookups: bool,
+    /// Record sites visited in incognito / private windows.
+    pub record_incognito: bool,
+    /// Forget sites not visited for this many days.
+    pub retention_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            resolver: DEFAULT_RESOLVER.to_owned(),
+            feed_base: None,
+            asn_lookups: true,
+            record_incognito: false,
+            retention_days: 30,
+        }
+    }
+}
+
+/// Why a setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A URL setting is not an absolute http(s) URL.
+    #[error("{field}: {value:?} is not an absolute URL")]
+    NotAUrl {
+        /// Which setting.
+        field: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// Plain http is only allowed for loopback (testing, a local resolver).
+    #[error("{field}: must be https (plain http only on localhost / 127.0.0.1 / [::1])")]
+    NotHttps {
+        /// Which setting.
+        field: &'static str,
+    },
+    /// Retention outside 1..=3650 days.
+    #[error("retentionDays must be between 1 and 3650, not {0}")]
+    Retention(u32),
+}
+
+impl Settings {
+    /// Checks the URLs (https, or http on loopback) and the retention period.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        check_url("resolver", &self.resolver)?;
+        if let Some(base) = &self.feed_base {
+            check_url("feedBase", base)?;
+        }
+        if !(1..=3650).contains(&self.retention_days) {
+            return Err(SettingsError::Retention(self.retention_days));
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// True when the resolver runs on this machine (then local names may be asked).
+    pub fn resolver_is_loopback(&self) -> bool {
+        url_host(&self.resolver).is_some_and(is_loopback_host)
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host of `scheme://[user@]host[:port]/…`, brackets removed.
+fn url_host(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then_some(host)
+}
+
+/// Accepts `https://host…` anywhere and `http://` only on loopback.
+fn check_url(field: &'static str, value: &str) -> Result<(), SettingsError> {
+    let not_url = || SettingsError::NotAUrl {
+        field,
+        value: value.to_owned(),
+    };
+    let (scheme, _) = value.split_once("://").ok_or_else(not_url)?;
+    let host = url_host(value).ok_or_else(not_url)?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(()),
+        "http" => {
+            if is_loopback_host(host) {
+                Ok(())
+            } else {
+                Err(SettingsError::NotHttps { field })
+            }
+        }
+        _ => Err(not_url()),
+    }
+}
+
+/// One hostname of a site, as the browser saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostSeen {
+    /// Responses seen from this host.
+    pub responses: u32,
+    /// The last public address the browser connected to (never a private one).
+    pub last_ip: Option<IpAddr>,
+    /// The last HTTP status.
+    pub last_status: Option<u16>,
+    /// When it was last seen.
+    pub last_seen: Millis,
+}
+
+/// A failure the browser observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureSeen {
+    /// When.
+    pub at: Millis,
+    /// Which hostname.
+    pub host: String,
+    /// What happened (`net::ERR_CONNECTION_REFUSED`, `HTTP 503`).
+    pub error: String,
+}
+
+/// Everything the worker remembers about one site (registrable domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteRecord {
+    /// The site key.
+    pub site: String,
+    /// The hostname whose profile stands for the site (the first main-frame host seen).
+    pub main_host: String,
+    /// First visit.
+    pub first_seen: Millis,
+    /// Last visit.
+    pub last_seen: Millis,
+    /// Main-frame visits.
+    pub visits: u32,
+    /// Hostnames of the site seen so far (bounded by [`MAX_HOSTS`]).
+    pub hosts: BTreeMap<String, HostSeen>,
+    /// The last completed profile of `main_host`.
+    pub profile: Option<SiteProfile>,
+    /// When `profile` was computed.
+    pub profiled_at: Option<Millis>,
+    /// Recent failures, newest last (bounded by [`MAX_FAILURES`]).
+    pub failures: Vec<FailureSeen>,
+}
+
+impl SiteRecord {
+    /// A site first seen now through `host`.
+    pub fn new(site: &str, host: &str, now: Millis) -> Self {
+        Self {
+            site: site.to_owned(),
+            main_host: host.to_owned(),
+            first_seen: now,
+            last_seen: now,
+            visits: 0,
+            hosts: BTreeMap::new(),
+            profile: None,
+            profiled_at: None,
+            failures: Vec::new(),
+        }
+    }
+
+    /// Records a response from `host`; `main_frame` responses count as visits. A non-public
+    /// `ip` is not kept (it is not evidence, and it is nobody else's business).
+    pub fn observe(
+        &mut self,
+        host: &str,
+        ip: Option<IpAddr>,
+        status: Option<u16>,
+        main_frame: bool,
+        now: Millis,
+    ) {
+        self.last_seen = self.last_seen.max(now);
+        if main_frame {
+            self.visits = self.visits.saturating_add(1);
+        }
+        if !self.hosts.contains_key(host) && self.hosts.len() >= MAX_HOSTS {
+            // Evict the least used host so a site with endless subdomains stays bounded.
+            if let Some(victim) = self
+                .hosts
+                .iter()
+                .filter(|(h, _)| **h != self.main_host)
+                .min_by_key(|(_, s)| (s.responses, s.last_seen))
+                .map(|(h, _)| h.clone())
+            {
+                self.hosts.remove(&victim);
+            }
+        }
+        let seen = self.hosts.entry(host.to_owned()).or_default();
+        seen.responses = seen.responses.saturating_add(1);
+        seen.last_seen = now;
+        if let Some(ip) = ip.filter(|ip| crate::dns::is_public(*ip)) {
+            seen.last_ip = Some(ip);
+        }
+        if status.is_some() {
+            seen.last_status = status;
+        }
+    }
+
+    /// Records a failure, keeping the newest [`MAX_FAILURES`].
+    pub fn fail(&mut self, host: &str, error: &str, now: Millis) {
+        self.failures.push(FailureSeen {
+            at: now,
+            host: host.to_owned(),
+            error: error.to_owned(),
+        });
+        if self.failures.len() > MAX_FAILURES {
+            let extra = self.failures.len() - MAX_FAILURES;
+            self.failures.drain(..extra);
+        }
+    }
+
+    /// True when the site was not seen within `retention_days` before `now`.
+    pub fn expired(&self, now: Millis, retention_days: u32) -> bool {
+        now.saturating_sub(self.last_seen) > u64::from(retention_days) * 86_400_000
+    }
+}
+
+/// One row of the overview: a site and its stack in brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteSummary {
+    /// The site key.
+    pub site: String,
+    /// Its main hostname.
+    pub main_host: String,
+    /// Provider id the badge shows (edge before host), if known.
+    pub badge: Option<String>,
+    /// Ultimate cloud.
+    pub cloud: Option<String>,
+    /// Hosting provider.
+    pub hosting: Option<String>,
+    /// Hosting region.
+    pub region: Option<String>,
+    /// Edge / CDN provider.
+    pub edge: Option<String>,
+    /// DNS provider.
+    pub dns: Option<String>,
+    /// Last visit.
+    pub last_seen: Millis,
+    /// Visits.
+    pub visits: u32,
+    /// Failures seen in the history.
+    pub failures: u32,
+}
+
+impl From<&SiteRecord> for SiteSummary {
+    fn from(r: &SiteRecord) -> Self {
+        let p = r.profile.as_ref();
+        Self {
+            site: r.site.clone(),
+            main_host: r.main_host.clone(),
+            badge: p.and_then(|p| p.badge_provider().map(str::to_owned)),
+            cloud: p.and_then(|p| p.cloud.clone()),
+            hosting: p.and_then(|p| p.hosting.provider.clone()),
+            region: p.and_then(|p| p.hosting.region.clone()),
+            edge: p.and_then(|p| p.edge.provider.clone()),
+            dns: p.and_then(|p| p.dns.provider.clone()),
+            last_seen: r.last_seen,
+            visits: r.visits,
+            failures: u32::try_from(r.failures.len()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The state of the IP-range data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedStatus {
+    /// The feeds in the table, with their dates.
+    pub feeds: Vec<FeedInfo>,
+    /// Records in the table.
+    pub records: u32,
+    /// When the last refresh finished.
+    pub refreshed_at: Option<Millis>,
+    /// Per-file problems of the last refresh (the previous data stays in use).
+    pub errors: Vec<String>,
+}
+
+/// What the popup shows first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    /// Every site, most recently seen first.
+    pub sites: Vec<SiteSummary>,
+    /// The IP-range data in use.
+    pub feeds: FeedStatus,
+    /// The settings in force.
+    pub settings: Settings,
+}
+
+/// A request from a page to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Request {
+    /// The overview of all sites.
+    GetOverview,
+    /// One site's full record.
+    GetSite {
+        /// The site key.
+        site: String,
+    },
+    /// The current settings.
+    GetSettings,
+    /// Replace the settings (validated; a new feed mirror triggers a refresh).
+    SetSettings {
+        /// The new settings.
+        settings: Settings,
+    },
+    /// Forget every site (settings and IP-range data stay).
+    ClearData,
+    /// Download the feeds now.
+    RefreshFeeds,
+}
+
+/// The worker's answer.
+// One message is built per request and serialized at once: boxing the big variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Response {
+    /// Answer to [`Request::GetOverview`].
+    Overview {
+        /// The overview.
+        overview: Overview,
+    },
+    /// Answer to [`Request::GetSite`]; `null` when the site is unknown.
+    Site {
+        /// The record.
+        site: Option<SiteRecord>,
+    },
+    /// Answer to [`Request::GetSettings`] and [`Request::SetSettings`].
+    Settings {
+        /// The settings now in force.
+        settings: Settings,
+    },
+    /// Answer to [`Request::RefreshFeeds`].
+    Feeds {
+        /// The feed state after the refresh.
+        feeds: FeedStatus,
+    },
+    /// The request was carried out.
+    Done,
+    /// The request failed; nothing changed.
+    Error {
+        /// Why.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_defaults_and_wire_names() {
+        let s = Settings::default();
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"resolver": DEFAULT_RESOLVER, "feedBase": null, "asnLookups": true, "recordIncognito": false, "retentionDays": 30})
+        );
+        // Missing keys take their defaults: an older or partial stored object still loads.
+        let partial: Settings = serde_json::from_str(r#"{"recordIncognito": true}"#).unwrap();
+        assert!(partial.record_incognito);
+        assert_eq!(partial.resolver, DEFAULT_RESOLVER);
+    }
+
+    #[test]
+    fn settings_validation() {
+        let mut s = Settings::default();
+        assert!(s.validate().is_ok());
+        for ok in [
+            "http://127.0.0.1:8053/dns-query",
+            "http://localhost/x",
+            "http://[::1]:5/q",
+            "https://dns.example/q",
+        ] {
+            s.resolver = ok.to_owned();
+            assert!(s.validate().is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://dns.example/q",
+            "ftp://x/",
+            "dns.google",
+            "https://",
+            "http://10.0.0.1/q",
+        ] {
+            s.resolver = bad.to_owned();
+            assert!(s.validate().is_err(), "{bad}");
+        }
+        s.resolver = DEFAULT_RESOLVER.to_owned();
+        s.feed_base = Some("http://mirror.example".to_owned());
+        assert_eq!(
+            s.validate(),
+            Err(SettingsError::NotHttps { field: "feedBase" })
+        );
+        s.feed_base = None;
+        s.retention_days = 0;
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn requests_round_trip_with_tags() {
+        let r = Request::GetSite {
+            site: "example.com".into(),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "getSite", "site": "example.com"})
+        );
+        assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+        let v = serde_json::json!({"type": "getOverview"});
+        assert_eq!(
+            serde_json::from_value::<Request>(v).unwrap(),
+            Request::GetOverview
+        );
+    }
+
+    #[test]
+    fn site_record_is_bounded_and_keeps_no_private_ip() {
+        let mut r = SiteRecord::new("example.com", "www.example.com", 1);
+        r.observe(
+            "www.example.com",
+            Some("10.0.0.1".parse().unwrap()),
+            Some(200),
+            true,
+            2,
+        );
+        assert_eq!(r.hosts["www.example.com"].last_ip, None);
+        r.observe(
+            "www.example.com",
+            Some("3.5.140.2".parse().unwrap()),
+            Some(200),
+            true,
+            3,
+        );
+        assert_eq!(
+            r.hosts["www.example.com"].last_ip,
+            Some("3.5.140.2".parse().unwrap())
+        );
+        assert_eq!(r.visits, 2);
+        for i in 0..200 {
+            r.observe(&format!("h{i}.example.com"), None, None, false, 10 + i);
+        }
+        assert_eq!(r.hosts.len(), MAX_HOSTS);
+        assert!(
+            r.hosts.contains_key("www.example.com"),
+            "the main host is never evicted"
+        );
+        for i in 0..120 {
+            r.fail("www.example.com", "HTTP 503", i);
+        }
+        assert_eq!(r.failures.len(), MAX_FAILURES);
+        assert_eq!(r.failures.last().unwrap().at, 119);
+        assert!(!r.expired(209 + 86_400_000, 1));
+        assert!(r.expired(210 + 2 * 86_400_000, 1));
+    }
+}

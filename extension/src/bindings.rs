@@ -1,0 +1,64 @@
+//! Every call from Rust into the browser's extension APIs, in one place.
+//!
+//! Chrome and Firefox both expose the promise-based `chrome.*` namespace in MV3, so one set of
+//! bindings serves both. Each call that can reject is `catch`, so a closed tab or a storage error
+//! surfaces as `Err`, never as a trap.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `chrome.storage.local.get(keys)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = get, catch)]
+    pub async fn storage_get(keys: &JsValue) -> Result<JsValue, JsValue>;
+    /// `chrome.storage.local.set(items)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = set, catch)]
+    pub async fn storage_set(items: &JsValue) -> Result<JsValue, JsValue>;
+    /// `chrome.storage.local.remove(keys)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = remove, catch)]
+    pub async fn storage_remove(keys: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `chrome.action.setBadgeText(details)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
+    pub async fn set_badge_text(details: &JsValue) -> Result<JsValue, JsValue>;
+    /// `chrome.action.setBadgeBackgroundColor(details)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeBackgroundColor, catch)]
+    pub async fn set_badge_background_color(details: &JsValue) -> Result<JsValue, JsValue>;
+    /// `chrome.action.setBadgeTextColor(details)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeTextColor, catch)]
+    pub async fn set_badge_text_color(details: &JsValue) -> Result<JsValue, JsValue>;
+    /// `chrome.action.setTitle(details)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setTitle, catch)]
+    pub async fn set_title(details: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `chrome.alarms.create(name, info)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
+    pub async fn alarms_create(name: &str, info: &JsValue) -> Result<JsValue, JsValue>;
+    /// `chrome.alarms.get(name)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = get, catch)]
+    pub async fn alarms_get(name: &str) -> Result<JsValue, JsValue>;
+
+    /// `chrome.tabs.get(tabId)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = get, catch)]
+    pub async fn tabs_get(tab_id: i32) -> Result<JsValue, JsValue>;
+    /// `chrome.tabs.query(queryInfo)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
+    pub async fn tabs_query(query: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `chrome.runtime.getURL(path)`: the extension's own origin, to ignore its own requests.
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
+    pub fn runtime_get_url(path: &str) -> String;
+
+    /// `console.warn(message)` (the worker's log, visible in the extension's inspector).
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    pub fn warn(message: &str);
+    /// `console.info(message)`.
+    #[wasm_bindgen(js_namespace = console, js_name = info)]
+    pub fn info(message: &str);
+}
+
+/// Milliseconds since the epoch, the `now` the core takes.
+pub fn now() -> u64 {
+    // Date.now() is an integral number of milliseconds well inside f64's exact range.
+    js_sys::Date::now() as u64
+}

@@ -1,0 +1,104 @@
+//! `chrome.storage.local` layout and (de)serialization.
+//!
+//! Keys: `settings` (the contract object), `site:<site>` (one [`SiteRecord`] each, so a visit
+//! rewrites one small value), `table` (the combined prefix-table snapshot, base64),
+//! `feed:<file>` (each feed's own last good snapshot, so one failed download never loses that
+//! feed), `feedStatus`, `pending` (hosts whose look-up was under way, restarted after a kill),
+//! `refreshing` (a feed refresh was under way), `schema` (the layout version).
+
+use base64::Engine as _;
+use onebasket::protocol::SiteRecord;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+use crate::bindings;
+
+/// Version of this storage layout; a different stored value is migrated or discarded.
+pub const SCHEMA: u32 = 1;
+
+/// Prefix of per-site keys.
+pub const SITE_PREFIX: &str = "site:";
+/// Prefix of per-feed snapshot keys.
+pub const FEED_PREFIX: &str = "feed:";
+
+/// A storage failure, as text for the log.
+pub type StoreError = String;
+
+fn js_err(e: JsValue) -> StoreError {
+    e.as_string()
+        .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "unknown storage error".to_owned())
+}
+
+/// Serializes as plain JSON-compatible objects (storage cannot hold `Map`s).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, StoreError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())
+}
+
+/// Deserializes a stored or received value.
+pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+}
+
+/// Reads keys (`null` for all) as a JS object.
+pub async fn get(keys: &JsValue) -> Result<js_sys::Object, StoreError> {
+    let v = bindings::storage_get(keys).await.map_err(js_err)?;
+    Ok(v.into())
+}
+
+/// Reads one key.
+pub async fn get_one(key: &str) -> Result<JsValue, StoreError> {
+    let all = get(&JsValue::from_str(key)).await?;
+    js_sys::Reflect::get(&all, &JsValue::from_str(key)).map_err(js_err)
+}
+
+/// Writes `key = value`.
+pub async fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), StoreError> {
+    let obj = js_sys::Object::new();
+    js_sys::Reflect::set(&obj, &JsValue::from_str(key), &to_js(value)?).map_err(js_err)?;
+    bindings::storage_set(&obj).await.map_err(js_err)?;
+    Ok(())
+}
+
+/// Removes keys.
+pub async fn remove(keys: &[String]) -> Result<(), StoreError> {
+    let arr = js_sys::Array::new();
+    for k in keys {
+        arr.push(&JsValue::from_str(k));
+    }
+    bindings::storage_remove(&arr).await.map_err(js_err)?;
+    Ok(())
+}
+
+/// Persists one site.
+pub async fn put_site(record: &SiteRecord) -> Result<(), StoreError> {
+    set(&format!("{SITE_PREFIX}{}", record.site), record).await
+}
+
+/// Encodes snapshot bytes for storage.
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes snapshot bytes from storage.
+pub fn decode_bytes(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
+/// Every stored entry whose key starts with `prefix`, as (key, value).
+pub async fn entries(prefix: &str) -> Result<Vec<(String, JsValue)>, StoreError> {
+    let all = get(&JsValue::NULL).await?;
+    let mut out = Vec::new();
+    for pair in js_sys::Object::entries(&all).iter() {
+        let pair: js_sys::Array = pair.into();
+        if let Some(key) = pair.get(0).as_string() {
+            if key.starts_with(prefix) {
+                out.push((key, pair.get(1)));
+            }
+        }
+    }
+    Ok(out)
+}

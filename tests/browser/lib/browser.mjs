@@ -1,0 +1,99 @@
+// Launches Debian's Chromium with the unpacked extension (playwright-core drives it; no browser
+// is ever downloaded) and gives the tests handles on the worker.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { root, requireFile } from './servers.mjs';
+
+export const extensionDir = resolve(root, 'dist/chrome');
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function newProfileDir() {
+  return mkdtempSync(join(tmpdir(), 'onebasket-profile-'));
+}
+
+export async function launch(userDataDir, { logs = [] } = {}) {
+  requireFile(CHROMIUM, 'apt-get install -y chromium (cargo xtask test installs it)');
+  if (!existsSync(join(extensionDir, 'manifest.json'))) {
+    throw new Error(`${extensionDir} is missing: run cargo xtask dist first`);
+  }
+  const ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: false,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
+      '--host-resolver-rules=MAP *.test 127.0.0.1',
+      // The test resolver's certificate is self-signed for 127.0.0.1.
+      '--ignore-certificate-errors',
+    ],
+  });
+  const sw = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));
+  ctx.on('console', (m) => logs.push(m.text()));
+  sw.on?.('console', (m) => logs.push(m.text()));
+  return { ctx, sw, id: new URL(sw.url()).host };
+}
+
+/** The current service worker (a stopped one is woken by the caller first). */
+export async function worker(ctx) {
+  const live = ctx.serviceWorkers();
+  return live[live.length - 1] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));
+}
+
+/** Polls `f` until it returns a truthy value. */
+export async function until(f, what, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The badge of the tab showing `page`, read through the worker. */
+export async function badgeOf(ctx, page) {
+  const sw = await worker(ctx);
+  const url = page.url();
+  return sw.evaluate(async (u) => {
+    const [tab] = await chrome.tabs.query({ url: u });
+    if (!tab) return null;
+    return {
+      text: await chrome.action.getBadgeText({ tabId: tab.id }),
+      color: await chrome.action.getBadgeBackgroundColor({ tabId: tab.id }),
+      title: await chrome.action.getTitle({ tabId: tab.id }),
+    };
+  }, url);
+}
+
+export async function storage(ctx, keys = null) {
+  const sw = await worker(ctx);
+  return sw.evaluate((k) => chrome.storage.local.get(k), keys);
+}
+
+export async function setSettings(ctx, settings) {
+  const sw = await worker(ctx);
+  await sw.evaluate((s) => chrome.storage.local.set({ settings: s }), settings);
+}
+
+/** Stops every service worker through the DevTools protocol (what Chrome does when idle). */
+export async function stopWorkers(ctx) {
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await cdp.detach();
+}
+
+export function rgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255, 255];
+}

@@ -1,0 +1,152 @@
+// Servers the browser tests start on 127.0.0.1 and stop themselves: a real DoH resolver
+// (Debian's unbound over TLS, HTTP/2), a feed mirror of the real fixture feeds, the test sites,
+// and a black hole that accepts connections and never answers.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '../../..');
+export const fixtures = resolve(root, '../shared/fixtures/feeds');
+
+export function requireFile(path, install) {
+  if (!existsSync(path)) throw new Error(`${path} is missing: ${install}`);
+}
+
+export async function freePort() {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+async function waitForPort(port, child, what, logFile) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const up = await new Promise((ok) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); ok(true); });
+      c.on('error', () => ok(false));
+    });
+    if (up) return;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const log = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      throw new Error(`${what} did not listen on 127.0.0.1:${port}\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Debian's unbound serving RFC 8484 over TLS + HTTP/2 with the given local-data records. */
+export async function startResolver(records) {
+  requireFile('/usr/sbin/unbound', 'apt-get install -y unbound (cargo xtask test installs it)');
+  requireFile('/usr/bin/openssl', 'apt-get install -y openssl');
+  const dir = mkdtempSync(join(tmpdir(), 'onebasket-doh-'));
+  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const port = await freePort();
+  // TXT data carries double quotes: unbound takes such a record in single quotes.
+  const lines = records.map((r) => (r.includes('"') ? `  local-data: '${r}'` : `  local-data: "${r}"`)).join('\n');
+  writeFileSync(join(dir, 'unbound.conf'), `server:
+  interface: 127.0.0.1@${port}
+  https-port: ${port}
+  http-endpoint: "/dns-query"
+  tls-service-key: "${join(dir, 'key.pem')}"
+  tls-service-pem: "${join(dir, 'cert.pem')}"
+  do-daemonize: no
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: ""
+  num-threads: 1
+  do-ip6: no
+  access-control: 127.0.0.0/8 allow
+  log-queries: yes
+  local-zone: "." static
+${lines}
+`);
+  const logFile = join(dir, 'unbound.log');
+  const { openSync } = await import('node:fs');
+  const out = openSync(logFile, 'w');
+  const child = spawn('/usr/sbin/unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', out, out] });
+  await waitForPort(port, child, 'unbound', logFile);
+  return {
+    url: `https://127.0.0.1:${port}/dns-query`,
+    port,
+    log: () => readFileSync(logFile, 'utf8'),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** An HTTP server; every request is logged. */
+async function httpServer(handler) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    requests.push({ host: req.headers.host, url: req.url, method: req.method });
+    handler(req, res);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    port: server.address().port,
+    requests,
+    stop: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+  };
+}
+
+/** The real fixture feeds under their official file names. */
+export async function startMirror(dir = fixtures) {
+  requireFile(join(dir, 'ip-ranges.json'), 'the shared/ folder beside the project holds the feed fixtures');
+  const s = await httpServer((req, res) => {
+    const name = decodeURIComponent(req.url.split('?')[0].slice(1));
+    const path = join(dir, name);
+    if (!name || name.includes('/') || name.startsWith('.') || !existsSync(path)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(path));
+  });
+  return { ...s, base: `http://127.0.0.1:${s.port}` };
+}
+
+/** The test sites: every *.test name maps here (--host-resolver-rules); `down` hosts get 503. */
+export async function startSites() {
+  const down = new Set();
+  const s = await httpServer((req, res) => {
+    const host = (req.headers.host ?? '').split(':')[0];
+    if (down.has(host)) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(`<!doctype html><title>${host}</title><h1>${host}</h1>`);
+  });
+  return { ...s, down, url: (host) => `http://${host}:${s.port}/` };
+}
+
+/** Accepts TCP connections and never answers: a resolver that hangs. */
+export async function startBlackhole() {
+  const sockets = new Set();
+  const server = net.createServer((sock) => { sockets.add(sock); sock.on('error', () => {}); });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `https://127.0.0.1:${server.address().port}/dns-query`,
+    stop: () => new Promise((ok) => { for (const s of sockets) s.destroy(); server.close(() => ok()); }),
+  };
+}
