@@ -181,6 +181,9 @@ pub struct SiteRecord {
     pub profiled_at: Option<Millis>,
     /// Recent failures, newest last (bounded by [`MAX_FAILURES`]).
     pub failures: Vec<FailureSeen>,
+    /// Whether it works right now.
+    #[serde(default)]
+    pub status: HealthState,
 }
 
 impl SiteRecord {
@@ -196,6 +199,7 @@ impl SiteRecord {
             profile: None,
             profiled_at: None,
             failures: Vec::new(),
+            status: HealthState::Unknown,
         }
     }
 
@@ -255,6 +259,63 @@ impl SiteRecord {
     }
 }
 
+/// Whether a site works right now (the failure detector's verdict).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthState {
+    /// Loads fine.
+    Up,
+    /// Some recent requests failed.
+    Degraded,
+    /// Recent requests fail.
+    Down,
+    /// Not known (never checked, or the resolver failed, or the user is offline).
+    #[default]
+    Unknown,
+}
+
+/// Failures concentrating on one provider, region, edge or DNS provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Correlation {
+    /// Which layer: `cloud`, `region`, `edge` or `dns`.
+    pub layer: String,
+    /// The group: a provider id (`aws`), or provider and region (`aws us-east-1`).
+    pub key: String,
+    /// Failing sites in the group.
+    pub failing_in_group: u32,
+    /// Failing sites in all.
+    pub failing_total: u32,
+    /// Healthy sites in the group.
+    pub healthy_in_group: u32,
+    /// Healthy sites in all.
+    pub healthy_total: u32,
+    /// Probability of at least this many failing sites in the group by chance (hypergeometric).
+    pub p_value: f64,
+    /// The failing sites in the group.
+    pub sites: Vec<String>,
+    /// "4 of 5 failing sites are on AWS us-east-1; 0 of 12 healthy sites are there".
+    pub message: String,
+}
+
+/// An incident a provider's status page reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderIncident {
+    /// Provider id.
+    pub provider: String,
+    /// Incident title.
+    pub title: String,
+    /// Severity or impact as the page says (`minor`, `major`, `critical`, `high`…).
+    pub severity: String,
+    /// Link to the incident, if the feed gives one.
+    pub url: Option<String>,
+    /// When it began (as the feed spells it).
+    pub started: Option<String>,
+    /// Affected components or locations.
+    pub affected: Vec<String>,
+}
+
 /// One row of the overview: a site and its stack in brief.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -281,6 +342,9 @@ pub struct SiteSummary {
     pub visits: u32,
     /// Failures seen in the history.
     pub failures: u32,
+    /// Whether it works right now.
+    #[serde(default)]
+    pub status: HealthState,
 }
 
 impl From<&SiteRecord> for SiteSummary {
@@ -298,6 +362,7 @@ impl From<&SiteRecord> for SiteSummary {
             last_seen: r.last_seen,
             visits: r.visits,
             failures: u32::try_from(r.failures.len()).unwrap_or(u32::MAX),
+            status: r.status,
         }
     }
 }
@@ -326,6 +391,15 @@ pub struct Overview {
     pub feeds: FeedStatus,
     /// The settings in force.
     pub settings: Settings,
+    /// Failures concentrating on one provider / region / edge / DNS provider, strongest first.
+    #[serde(default)]
+    pub correlations: Vec<Correlation>,
+    /// Every check failed, the resolver's included: the user is offline, not the world.
+    #[serde(default)]
+    pub offline: bool,
+    /// Open incidents on the status pages of the providers the user's sites use.
+    #[serde(default)]
+    pub incidents: Vec<ProviderIncident>,
 }
 
 /// A request from a page to the worker.

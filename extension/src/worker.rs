@@ -647,6 +647,9 @@ fn overview(w: &Worker) -> Overview {
         sites,
         feeds: w.feed_status.clone(),
         settings: w.settings.clone(),
+        correlations: Vec::new(),
+        offline: false,
+        incidents: Vec::new(),
     }
 }
 

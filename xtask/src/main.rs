@@ -2,7 +2,8 @@
 //!
 //! - `test`: installs what the tests need when missing (wasm target, unbound), then runs fmt,
 //!   clippy, every test (unit, real-data, integration) and the wasm import/size check.
-//! - `demo`: builds the CLI and classifies a few names and addresses (the README's first command).
+//! - `demo`: builds the CLI, classifies a few names and addresses, and builds the extension
+//!   (the README's first command).
 //! - `dist`: builds the extension into `dist/chrome/` and `dist/firefox/` and zips them.
 //! - `wasm-check`: builds the core for wasm32 and fails if it imports `env`; prints sizes.
 //! - `psl`: refreshes `core/data/public_suffix_list.dat` from Debian's `publicsuffix` package.
@@ -108,6 +109,8 @@ fn test(args: &[String]) -> Result<()> {
     if install {
         ensure_wasm_target()?;
         ensure_apt(onebasket_tests::unbound::UNBOUND, &["unbound"])?;
+        ensure_apt("/usr/bin/openssl", &["openssl"])?;
+        ensure_apt("/usr/bin/chromium", &["chromium"])?;
     }
     run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
     run(Command::new(cargo()).args([
@@ -121,8 +124,29 @@ fn test(args: &[String]) -> Result<()> {
     ]))?;
     run(Command::new(cargo()).args(["test", "--workspace", "--all-features"]))?;
     wasm_check()?;
+    dist()?;
+    browser_tests()?;
     eprintln!("\nxtask test: all checks passed");
     Ok(())
+}
+
+/// Runs the browser tests (tests/browser, Node's test runner driving Debian's Chromium).
+fn browser_tests() -> Result<()> {
+    let dir = Path::new("tests/browser");
+    for tool in ["node", "npm"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            bail!("{tool} is missing: the browser tests need Node.js 20+ and npm (apt-get install -y nodejs npm)");
+        }
+    }
+    // playwright-core only drives the browser: it never downloads one.
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir))?;
+    }
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-timeout=600000"])
+        .current_dir(dir))
 }
 
 /// Builds the wasm probe (the whole core linked into a cdylib) and inspects its imports.
@@ -215,8 +239,9 @@ fn demo() -> Result<()> {
             "api.aws-site.test",
             "app.gcp-site.test",
         ]))?;
+    dist()?;
     eprintln!(
-        "\nTry it on the internet: {} lookup www.signal.org www.roblox.com",
+        "\nTry it on the internet: {} lookup www.signal.org www.roblox.com\nLoad the extension: dist/chrome (chrome://extensions, Load unpacked) or dist/firefox (about:debugging)",
         bin.display()
     );
     Ok(())
