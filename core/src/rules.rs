@@ -19,6 +19,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The reviewed rules file, embedded at build time (the crate is sans-IO).
+/// `data/providers.toml`, converted to JSON by the build script (no TOML parser ships).
+const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
+
+#[cfg(test)]
 const BUILTIN: &str = include_str!("../data/providers.toml");
 
 /// Feed parser names a `[[feed]]` entry may use (another module implements each one).
@@ -180,7 +184,7 @@ pub struct HeaderMatch<'a> {
 pub enum RulesError {
     /// The text is not valid TOML or does not fit the schema (unknown key, wrong type, …).
     #[error("rules file does not parse: {0}")]
-    Parse(#[from] toml::de::Error),
+    Parse(String),
     /// A `[[provider]]` entry is invalid.
     #[error("provider `{id}`: `{key}` {reason}")]
     Provider {
@@ -293,12 +297,20 @@ pub struct Rules {
 impl Rules {
     /// The rules embedded in the crate (`data/providers.toml`).
     pub fn builtin() -> Result<Rules, RulesError> {
-        Rules::from_toml(BUILTIN)
+        Rules::from_json(BUILTIN_JSON)
     }
 
-    /// Parses and validates a rules file.
+    /// Parses and validates a rules file in TOML (the format of `data/providers.toml`).
+    #[cfg(any(test, feature = "toml"))]
     pub fn from_toml(text: &str) -> Result<Rules, RulesError> {
-        let file: RulesFile = toml::from_str(text)?;
+        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
+        Rules::build(file.provider, file.feed)
+    }
+
+    /// Parses and validates a rules file in the JSON form the build script produces.
+    pub fn from_json(text: &str) -> Result<Rules, RulesError> {
+        let file: RulesFile =
+            serde_json::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
         Rules::build(file.provider, file.feed)
     }
 
@@ -825,6 +837,14 @@ mod tests {
 
     fn rules() -> Rules {
         Rules::builtin().unwrap()
+    }
+
+    #[test]
+    fn the_shipped_json_is_the_toml_file() {
+        let from_toml = Rules::from_toml(BUILTIN).unwrap();
+        let shipped = rules();
+        assert_eq!(from_toml.providers(), shipped.providers());
+        assert_eq!(from_toml.feeds(), shipped.feeds());
     }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -29,8 +29,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use publicsuffix::Psl as _;
 use serde::{Deserialize, Serialize};
 
-/// The Public Suffix List shipped with the crate.
-const BUILTIN_LIST: &str = include_str!("../data/public_suffix_list.dat");
+/// The Public Suffix List shipped with the crate (`data/public_suffix_list.dat` as the build
+/// script prepared it: comments dropped, Unicode rules in punycode).
+const BUILTIN_LIST: &str = include_str!(concat!(env!("OUT_DIR"), "/public_suffix_list.dat"));
 
 /// Date of the shipped Public Suffix List (Debian `publicsuffix` 20230209.2326-1).
 pub const BUILTIN_LIST_DATE: &str = "2023-02-09";
@@ -229,14 +230,12 @@ pub fn normalize_host(input: &str) -> Result<HostKind, SiteError> {
         if let Some(c) = input.chars().find(|&c| c != '.' && !is_host_char(c as u8)) {
             return Err(SiteError::InvalidCharacter(c));
         }
-        idna::domain_to_ascii_cow(input.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| SiteError::Idna(input.into()))?
+        ascii_to_ascii(input)?
     } else {
         if let Some(c) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
             return Err(SiteError::InvalidCharacter(c));
         }
-        idna::domain_to_ascii_cow(input.as_bytes(), idna::AsciiDenyList::URL)
-            .map_err(|_| SiteError::Idna(input.into()))?
+        unicode_to_ascii(input)?
     };
     // UTS #46 maps some Unicode to ASCII punctuation (fullwidth '／' → '/', '。' → '.'), so
     // the checks below run on its output.
@@ -268,6 +267,38 @@ pub fn normalize_host(input: &str) -> Result<HostKind, SiteError> {
     Ok(HostKind::Name(Host(ascii.to_ascii_lowercase())))
 }
 
+/// Lowercases an ASCII name and checks its `xn--` labels (UTS 46, as browsers do).
+#[cfg(feature = "idn")]
+fn ascii_to_ascii(input: &str) -> Result<Cow<'_, str>, SiteError> {
+    idna::domain_to_ascii_cow(input.as_bytes(), idna::AsciiDenyList::URL)
+        .map_err(|_| SiteError::Idna(input.into()))
+}
+
+/// Lowercases an ASCII name (without the `idn` feature, `xn--` labels are taken as they are).
+#[cfg(not(feature = "idn"))]
+fn ascii_to_ascii(input: &str) -> Result<Cow<'_, str>, SiteError> {
+    Ok(if input.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(input.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(input)
+    })
+}
+
+/// A Unicode name to punycode (UTS 46, as browsers do).
+#[cfg(feature = "idn")]
+fn unicode_to_ascii(input: &str) -> Result<Cow<'_, str>, SiteError> {
+    idna::domain_to_ascii_cow(input.as_bytes(), idna::AsciiDenyList::URL)
+        .map_err(|_| SiteError::Idna(input.into()))
+}
+
+/// Without the `idn` feature Unicode names are refused (browsers already hand over punycode).
+#[cfg(not(feature = "idn"))]
+fn unicode_to_ascii(input: &str) -> Result<Cow<'_, str>, SiteError> {
+    Err(SiteError::Idna(format!(
+        "{input} (Unicode hostnames need the `idn` feature)"
+    )))
+}
+
 /// Site keys from a Public Suffix List. Parse once and keep it: building takes milliseconds.
 #[derive(Debug, Clone)]
 pub struct SiteKeys {
@@ -279,7 +310,10 @@ impl SiteKeys {
     pub fn builtin() -> Self {
         // The shipped list is a constant checked by the tests; it cannot fail at run time.
         #[allow(clippy::expect_used)]
-        Self::from_list(BUILTIN_LIST).expect("the shipped public suffix list parses")
+        let list: publicsuffix::List = BUILTIN_LIST
+            .parse()
+            .expect("the shipped public suffix list parses");
+        Self { list }
     }
 
     /// Site keys from a Public Suffix List in its published format (`public_suffix_list.dat`,
@@ -298,7 +332,7 @@ impl SiteKeys {
                     Some(rest) => ("!", rest),
                     None => ("", rule),
                 };
-                let puny = idna::domain_to_ascii(name)
+                let puny = unicode_to_ascii(name)
                     .map_err(|_| SiteError::List(format!("invalid rule {rule:?}")))?;
                 ascii.push_str(bang);
                 ascii.push_str(&puny);
