@@ -8,33 +8,34 @@
 //! removed. Because the order is canonical, two tables built from the same set of records are
 //! equal field by field, and a snapshot of them is the same bytes.
 //!
-//! Lookups do not walk a trie. For each address family the overlapping prefixes are flattened
-//! once, at build time, into *disjoint* intervals that cover the whole address space: a sorted
-//! array of interval start addresses and, per interval, the id of its *match set* (the records
-//! that contain every address of the interval, most specific first). Prefixes either nest or are
-//! disjoint, so the containing prefixes of any address form a chain and a match set is fully
-//! determined by the innermost distinct prefix: there is exactly one match set per distinct
-//! prefix (its own records followed by its parent's set) plus the empty set, and the sets are
-//! computed with a stack in one sweep over the sorted records (O(n), no hashing).
+//! Lookups do not walk a prefix trie. For each address family the overlapping prefixes are
+//! flattened once, at build time, into *disjoint* intervals that cover the whole address space:
+//! a sorted array of interval start addresses and, per interval, the most specific record
+//! containing it (or none). Prefixes either nest or are disjoint, so the records containing an
+//! address form a chain determined by the innermost distinct prefix: its own records (canonical
+//! order) followed by its parent prefix's chain. Each record stores the next record of its
+//! chain and the chain's remaining length, so a match set costs two `u32`s per record (no
+//! per-interval lists to deduplicate), and the links are filled in by a stack-based sweep over
+//! the sorted records (O(n), no hashing). Equal prefixes from different providers are all in the
+//! chain; a CDN /24 inside a cloud /16 answers the /24 first, then the /16.
 //!
-//! A lookup is then: a direct index on the top 16 address bits (the root of a small multibit
-//! trie; dense slots get child nodes on the next 8 bits, and so on) narrows the search to at most
-//! a few dozen interval starts, a branch-light binary search among them finds the interval, and
-//! the answer is a borrowed slice of record ids. No allocation, and only a handful of cache
-//! lines are touched. IPv6 uses the same code on `u128` addresses (see [`Intervals`]): its
-//! feed space is concentrated in a few /16s (Azure alone has ~15k prefixes in `2603::/16`), which
-//! is exactly what the adaptive depth is for. A plain binary search over all intervals would be
-//! ~17 dependent, mostly cache-missing probes; a fixed 16-bit index alone left buckets of
+//! A lookup is then: a direct index on the top 16 address bits (the root of a small,
+//! path-compressed multibit trie whose dense slots get child nodes, see `Intervals` in the source) either
+//! answers at once (the slot lies inside one interval) or narrows the search to at most a few
+//! interval starts, which a branchless binary search resolves. The result is an iterator that
+//! holds one record id; no allocation. IPv6 uses the same code on `u128` addresses: its feed
+//! space is concentrated (Azure alone has ~15k prefixes in `2603::/16`), which is what the
+//! adaptive depth and path compression are for. A plain binary search over all intervals would
+//! be ~17 dependent, mostly cache-missing probes; a fixed 16-bit index alone left buckets of
 //! thousands of IPv6 intervals.
 //!
 //! IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked up as the IPv4 address `a.b.c.d`,
 //! because that is what a dual-stack socket or a DNS answer rendered as IPv6 means; feeds never
 //! publish ranges inside `::ffff:0:0/96`, so nothing is lost.
 //!
-//! The snapshot format is described in [`snapshot`](self#snapshot-format) below: a snapshot
-//! stores only the interned strings, the feed metadata and the sorted records; intervals are
-//! rebuilt on load with the same O(n) sweep, which keeps the file small and the loader simple
-//! (no offsets to trust).
+//! A snapshot (format below) stores only the interned strings, the feed metadata and the sorted
+//! records; intervals, chains and index are rebuilt on load with the same O(n) sweep, which
+//! keeps the file small and the loader simple (no offsets to trust).
 //!
 //! # Snapshot format
 //!
@@ -338,8 +339,8 @@ impl<A: Addr> Intervals<A> {
 
 /// The last element of `ivs` (sorted by start, `ivs[0].0 <= a`) whose start is `<= a`.
 ///
-/// A branchless binary search: the comparison feeds a conditional move instead of a jump,
-/// because which half holds `a` is a coin flip the branch predictor cannot learn (the standard
+/// A branchless binary search: the comparison feeds arithmetic instead of a jump, because
+/// which half holds `a` is a coin flip the branch predictor cannot learn (the standard
 /// `partition_point` compiled to a mispredicting jump for `u128` keys).
 #[inline(always)]
 fn last_le<A: Addr>(ivs: &[(A, u32)], a: A) -> Option<&(A, u32)> {
@@ -351,9 +352,11 @@ fn last_le<A: Addr>(ivs: &[(A, u32)], a: A) -> Option<&(A, u32)> {
     while size > 1 {
         let half = size / 2;
         let mid = base + half;
-        // `mid < ivs.len()` always; `get` keeps the loop panic-free regardless.
-        let le = ivs.get(mid).is_some_and(|iv| iv.0 <= a);
-        base = if le { mid } else { base };
+        // Invariant `base + size <= ivs.len()`, so `mid < ivs.len()`: the index cannot panic.
+        // The multiply keeps the compiler from turning the select back into a branch
+        // (`if le { mid } else { base }` compiled to a mispredicting jump for `u32`).
+        let le = ivs[mid].0 <= a;
+        base += half * usize::from(le);
         size -= half;
     }
     ivs.get(base)

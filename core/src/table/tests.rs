@@ -525,3 +525,39 @@ fn non_canonical_bodies_are_rejected() {
         );
     }
 }
+
+#[test]
+fn path_compressed_ipv6_cluster() {
+    // 300 /48s under 2603:1000::/32 share 32 bits beyond the root's 16: the index skips them.
+    // Probes in the same root slot but outside the shared prefix must still be answered from
+    // the slot's range (before the first start / after the last start).
+    let mut records: Vec<PrefixRecord> = (0..300u32)
+        .map(|i| {
+            let p = format!("2603:1000:{:x}::/48", i * 3);
+            rec(&p, "azure", None, Some("AzureCloud"))
+        })
+        .collect();
+    records.push(rec("2603::/16", "ms", None, None));
+    records.push(rec("2603:1000::/24", "azure", None, None));
+    let t = PrefixTable::build(&records, vec![]);
+    assert!(t.v6.nodes.len() > (1 << 16) + 1, "no child node built");
+    let provs =
+        |a: &str| -> Vec<String> { t.lookup(ip(a)).map(|r| r.prefix.to_string()).collect() };
+    assert_eq!(
+        provs("2603:1000:3:ffff::1"),
+        ["2603:1000:3::/48", "2603:1000::/24", "2603::/16"]
+    );
+    assert_eq!(provs("2603:1000:4::"), ["2603:1000::/24", "2603::/16"]);
+    assert_eq!(provs("2603:0fff:ffff::"), ["2603::/16"]);
+    assert_eq!(provs("2603:1001::1"), ["2603:1000::/24", "2603::/16"]);
+    assert_eq!(provs("2603:2000::1"), ["2603::/16"]);
+    assert_eq!(
+        provs("2603:1000:37e::1"),
+        ["2603:1000:37e::/48", "2603:1000::/24", "2603::/16"]
+    );
+    assert_eq!(provs("2604::"), Vec::<String>::new());
+    for a in probes(&mut Rng(3), &records) {
+        let got: Vec<PrefixRecord> = t.lookup(a).map(|r| r.to_record()).collect();
+        assert_eq!(got, naive(&records, a), "address {a}");
+    }
+}
