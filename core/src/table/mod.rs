@@ -8,30 +8,34 @@
 //! removed. Because the order is canonical, two tables built from the same set of records are
 //! equal field by field, and a snapshot of them is the same bytes.
 //!
-//! Lookups do not walk a trie. For each address family the overlapping prefixes are flattened
-//! once, at build time, into *disjoint* intervals that cover the whole address space: a sorted
-//! array of interval start addresses and, per interval, the id of its *match set* (the records
-//! that contain every address of the interval, most specific first). Prefixes either nest or are
-//! disjoint, so the containing prefixes of any address form a chain and a match set is fully
-//! determined by the innermost distinct prefix: there is exactly one match set per distinct
-//! prefix (its own records followed by its parent's set) plus the empty set, and the sets are
-//! computed with a stack in one sweep over the sorted records (O(n), no hashing).
+//! Lookups do not walk a prefix trie. For each address family the overlapping prefixes are
+//! flattened once, at build time, into *disjoint* intervals that cover the whole address space:
+//! a sorted array of interval start addresses and, per interval, the most specific record
+//! containing it (or none). Prefixes either nest or are disjoint, so the records containing an
+//! address form a chain determined by the innermost distinct prefix: its own records (canonical
+//! order) followed by its parent prefix's chain. Each record stores the next record of its
+//! chain and the chain's remaining length, so a match set costs two `u32`s per record (no
+//! per-interval lists to deduplicate), and the links are filled in by a stack-based sweep over
+//! the sorted records (O(n), no hashing). Equal prefixes from different providers are all in the
+//! chain; a CDN /24 inside a cloud /16 answers the /24 first, then the /16.
 //!
-//! A lookup is then: a direct index on the top 16 address bits (65,537 `u32` offsets) selects
-//! the bucket of intervals starting in that 1/65536th of the space, a branch-light binary search
-//! inside that (usually tiny) bucket finds the interval, and the answer is a borrowed slice of
-//! record ids. No allocation, and only a handful of cache lines are touched. IPv6 uses the same
-//! code on `u128` addresses; as almost all IPv6 feed space sits inside `2000::/3`, buckets that
-//! hold many intervals get a second-level index on the next 16 bits (see [`Intervals`]).
+//! A lookup is then: a direct index on the top 16 address bits (the root of a small,
+//! path-compressed multibit trie whose dense slots get child nodes, see `Intervals` in the source) either
+//! answers at once (the slot lies inside one interval) or narrows the search to at most a few
+//! interval starts, which a branchless binary search resolves. The result is an iterator that
+//! holds one record id; no allocation. IPv6 uses the same code on `u128` addresses: its feed
+//! space is concentrated (Azure alone has ~15k prefixes in `2603::/16`), which is what the
+//! adaptive depth and path compression are for. A plain binary search over all intervals would
+//! be ~17 dependent, mostly cache-missing probes; a fixed 16-bit index alone left buckets of
+//! thousands of IPv6 intervals.
 //!
 //! IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked up as the IPv4 address `a.b.c.d`,
 //! because that is what a dual-stack socket or a DNS answer rendered as IPv6 means; feeds never
 //! publish ranges inside `::ffff:0:0/96`, so nothing is lost.
 //!
-//! The snapshot format is described in [`snapshot`](self#snapshot-format) below: a snapshot
-//! stores only the interned strings, the feed metadata and the sorted records; intervals are
-//! rebuilt on load with the same O(n) sweep, which keeps the file small and the loader simple
-//! (no offsets to trust).
+//! A snapshot (format below) stores only the interned strings, the feed metadata and the sorted
+//! records; intervals, chains and index are rebuilt on load with the same O(n) sweep, which
+//! keeps the file small and the loader simple (no offsets to trust).
 //!
 //! # Snapshot format
 //!
@@ -109,15 +113,39 @@ impl RecordRef<'_> {
 ///
 /// `region` and `service` are `0` for "none" and `index + 1` otherwise, so comparing the
 /// integers orders records exactly like comparing the `Option<&str>` they stand for.
+///
+/// `next` and `count` link the record into its match chain (filled in by [`sweep`]): the
+/// records matching any address are a chain `first, records[first].next, ...` of length
+/// `records[first].count`, so a lookup reaches its most specific record with one load and the
+/// iterator knows its exact length up front.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Rec {
     prefix: IpNet,
     provider: u32,
     region: u32,
     service: u32,
+    /// Next (less or equally specific) record of the match chain, or [`NONE`].
+    next: u32,
+    /// Length of the match chain starting at this record (this record included).
+    count: u32,
+}
+
+impl Rec {
+    /// An unlinked record (the sweep links it).
+    fn new(prefix: IpNet, provider: u32, region: u32, service: u32) -> Self {
+        Self {
+            prefix,
+            provider,
+            region,
+            service,
+            next: NONE,
+            count: 0,
+        }
+    }
 }
 
 /// Canonical sort key of a prefix: family (IPv4 first), network address, prefix length.
+#[inline]
 fn prefix_key(p: &IpNet) -> (u8, u128, u8) {
     match p {
         IpNet::V4(n) => (0, u128::from(u32::from(n.network())), n.prefix_len()),
@@ -126,12 +154,13 @@ fn prefix_key(p: &IpNet) -> (u8, u128, u8) {
 }
 
 /// Canonical sort key of an interned record.
+#[inline]
 fn rec_key(r: &Rec) -> ((u8, u128, u8), u32, u32, u32) {
     (prefix_key(&r.prefix), r.provider, r.region, r.service)
 }
 
-/// Match set id of the empty set (addresses covered by no record).
-const EMPTY_SET: u32 = 0;
+/// "No record": the value of intervals no prefix covers, and the end of every match chain.
+const NONE: u32 = u32::MAX;
 
 /// Address-family abstraction so IPv4 (`u32`) and IPv6 (`u128`) share the interval code.
 trait Addr: Copy + Ord + fmt::Debug {
@@ -139,165 +168,264 @@ trait Addr: Copy + Ord + fmt::Debug {
     const BITS: u32;
     /// The lowest address.
     const ZERO: Self;
-    /// Bits `[shift, shift + 16)` counted from the most significant end, as a bucket number.
-    fn bits16(self, shift: u32) -> usize;
+    /// Leaves of the index hold at most this many interval starts (unless the address bits
+    /// run out): two or four cache lines, so the final binary search stays local.
+    const LEAF_MAX: usize;
+    /// The `width` (1..=64) bits starting `shift` bits below the most significant one;
+    /// `shift + width <= BITS`.
+    fn bits(self, shift: u32, width: u32) -> u64;
+    /// Number of leading bits `self` and `other` have in common.
+    fn common_prefix(self, other: Self) -> u32;
+    /// Number of trailing zero bits.
+    fn trailing_zeros(self) -> u32;
     /// `self + 1`, or `None` at the top of the address space.
     fn checked_inc(self) -> Option<Self>;
 }
 
-impl Addr for u32 {
-    const BITS: u32 = 32;
-    const ZERO: Self = 0;
-    #[inline(always)]
-    fn bits16(self, shift: u32) -> usize {
-        ((self << shift) >> 16) as usize
-    }
-    fn checked_inc(self) -> Option<Self> {
-        self.checked_add(1)
-    }
+macro_rules! impl_addr {
+    ($t:ty, $leaf:expr) => {
+        impl Addr for $t {
+            const BITS: u32 = <$t>::BITS;
+            const ZERO: Self = 0;
+            const LEAF_MAX: usize = $leaf;
+            #[inline(always)]
+            fn bits(self, shift: u32, width: u32) -> u64 {
+                ((self << shift) >> (Self::BITS - width)) as u64
+            }
+            fn common_prefix(self, other: Self) -> u32 {
+                (self ^ other).leading_zeros()
+            }
+            fn trailing_zeros(self) -> u32 {
+                <$t>::trailing_zeros(self)
+            }
+            fn checked_inc(self) -> Option<Self> {
+                self.checked_add(1)
+            }
+        }
+    };
 }
 
-impl Addr for u128 {
-    const BITS: u32 = 128;
-    const ZERO: Self = 0;
-    #[inline(always)]
-    fn bits16(self, shift: u32) -> usize {
-        ((self << shift) >> 112) as usize
-    }
-    fn checked_inc(self) -> Option<Self> {
-        self.checked_add(1)
-    }
-}
+// 16 IPv4 pairs = 128 bytes, 8 IPv6 pairs = 256 bytes.
+impl_addr!(u32, 16);
+impl_addr!(u128, 8);
 
-/// Buckets of the top-level index holding more intervals than this get a second-level index.
+/// Bits indexed by the root node (65,536 slots).
+const ROOT_BITS: u32 = 16;
+/// Most bits an inner node below the root indexes (256 slots).
+const MAX_NODE_BITS: u32 = 8;
+/// Most bits a node may skip (path compression); the skipped bits are stored as a `u64`.
+const MAX_SKIP: u32 = 64;
+/// Slot link flag: the whole slot lies in one interval; the low 31 bits are its head + 1.
+const UNIFORM: u32 = 1 << 31;
+/// Child offsets must fit the 21 bits left in a link (2 Mi slots, 16 MiB of index).
+const MAX_CHILD_OFFSET: usize = (1 << 21) - 1;
+
+/// Disjoint intervals covering one address family, with a path-compressed multibit-trie
+/// index over them.
 ///
-/// Below this size a binary search is a few probes within one or two cache lines; above it
-/// (in practice only IPv6 buckets such as `2603::/16`, where Azure publishes ~15k prefixes) the
-/// second level cuts ~12 dependent probes over hundreds of KiB down to a few.
-const SUBINDEX_THRESHOLD: usize = 256;
-
-/// Disjoint intervals covering one address family, with a two-level direct index.
+/// The root splits the space on the top 16 bits. Each slot of a node says one of three things:
+/// * *uniform*: no interval starts strictly inside the slot, so every address in it has the
+///   same answer, stored right in the slot (one load: the common case for random addresses
+///   and for addresses inside /24-and-shorter prefixes);
+/// * *leaf*: at most [`Addr::LEAF_MAX`] intervals start inside; binary-search them;
+/// * *child*: a node on the next 1 to 8 bits (sized so its slots average a quarter of
+///   `LEAF_MAX`, so sparse regions do not waste memory). Before splitting, a child skips the
+///   bits all its interval starts share (path compression, up to 64 bits per node): IPv6 feed
+///   space is long runs of common prefix (`2603:1000::/25` holds thousands of Azure /48–/64s),
+///   and without skipping a lookup would walk one node per 8 shared bits. The skipped bits are
+///   stored in a header slot just before the child's slots; the header and the slot are loaded
+///   independently, so the check adds no dependent memory access. An address whose skipped
+///   bits differ lies before the first or after the last start of the slot, which the parent
+///   slot's range answers directly.
+///
+/// Interval starts and chain heads are interleaved so the last probe's cache line also holds
+/// the answer.
 #[derive(Clone, PartialEq, Eq)]
 struct Intervals<A> {
-    /// Sorted, distinct interval start addresses; `starts[0] == 0`.
-    starts: Vec<A>,
-    /// Match set id of each interval (same length as `starts`).
-    sets: Vec<u32>,
-    /// `index[h]` = first interval whose start has top-16-bit value `>= h`; 65,537 entries.
-    index: Vec<u32>,
-    /// Per top-level bucket: `u32::MAX`, or the offset into `sub` of a 65,537-entry index on the
-    /// next 16 bits (values relative to the bucket's first interval).
-    sub_of: Vec<u32>,
-    /// Concatenated second-level indexes.
-    sub: Vec<u32>,
+    /// `(start, head)`: sorted, distinct interval start addresses (the first is zero) and the
+    /// most specific record of each interval (head of its match chain), or [`NONE`].
+    ivs: Vec<(A, u32)>,
+    /// Trie nodes, flattened: the root's 2^16 + 1 slots first, then per node a header
+    /// `[skipped bits >> 32, skipped bits as u32]` and 2^w + 1 slots. Slot `v` is
+    /// `[pos, link]`: `pos` is the first interval (within the node's range) whose start has
+    /// value `>= v` in the node's bits (the extra last slot closes the range); `link` is
+    /// `UNIFORM | (head + 1)`, `0` for a leaf, or `offset << 10 | shift << 3 | (w - 1)` for a
+    /// child node indexing `w` bits from bit `shift` with slot 0 at `offset`.
+    nodes: Vec<[u32; 2]>,
 }
 
 impl<A: Addr> Intervals<A> {
-    /// Index the intervals (`starts` sorted, first start zero).
-    fn new(starts: Vec<A>, sets: Vec<u32>) -> Self {
-        let index = bucket_index(&starts, 0);
-        let mut sub_of = vec![u32::MAX; 1 << 16];
-        let mut sub = Vec::new();
-        // IPv4 addresses have only 16 bits below the top-level bucket: a second level would be
-        // exact but 256 KiB each; the threshold keeps it for IPv6 in practice, and for IPv4 only
-        // if a /16 is split into very many intervals.
-        for (h, w) in index.windows(2).enumerate() {
-            let (lo, hi) = (w[0] as usize, w[1] as usize);
-            if hi - lo > SUBINDEX_THRESHOLD && A::BITS > 32 {
-                sub_of[h] = sub.len() as u32;
-                sub.extend(bucket_index(&starts[lo..hi], 16));
-            }
-        }
-        Self {
-            starts,
-            sets,
-            index,
-            sub_of,
-            sub,
-        }
+    /// Index the intervals (sorted by start, first start zero).
+    fn new(ivs: Vec<(A, u32)>) -> Self {
+        let mut nodes = Vec::new();
+        build_node(&mut nodes, &ivs, 0, ivs.len(), 0, ROOT_BITS);
+        Self { ivs, nodes }
     }
 
     /// Intervals for an empty family: one interval, the whole space, matching nothing.
     fn empty() -> Self {
-        Self::new(vec![A::ZERO], vec![EMPTY_SET])
+        Self::new(vec![(A::ZERO, NONE)])
     }
 
-    /// The match set id of the interval containing `a`.
+    /// Number of intervals.
+    fn len(&self) -> usize {
+        self.ivs.len()
+    }
+
+    /// Head of the interval just before `ivs[i]` (`i >= 1` by construction).
+    #[inline(always)]
+    fn head_before(&self, i: u32) -> u32 {
+        (i as usize)
+            .checked_sub(1)
+            .and_then(|k| self.ivs.get(k))
+            .map_or(NONE, |iv| iv.1)
+    }
+
+    /// The head of the match chain of the interval containing `a`.
+    ///
+    /// Every access is bounds-checked and the loop strictly descends (children follow their
+    /// parent and shifts grow), so even a logic error cannot panic or loop forever.
     #[inline]
     fn find(&self, a: A) -> u32 {
-        let h = a.bits16(0);
-        let (Some(&lo), Some(&hi)) = (self.index.get(h), self.index.get(h + 1)) else {
-            return EMPTY_SET;
-        };
-        let (mut lo, mut hi) = (lo as usize, hi as usize);
-        if let Some(&off) = self.sub_of.get(h) {
-            if off != u32::MAX {
-                let s = off as usize + a.bits16(16);
-                if let (Some(&sl), Some(&sh)) = (self.sub.get(s), self.sub.get(s + 1)) {
-                    (lo, hi) = (lo + sl as usize, lo + sh as usize);
+        let (mut off, mut shift, mut width) = (0usize, 0u32, ROOT_BITS);
+        loop {
+            let slot = off + a.bits(shift, width) as usize;
+            let Some(&[lo, link]) = self.nodes.get(slot) else {
+                return NONE;
+            };
+            if link & UNIFORM != 0 {
+                let h = link & !UNIFORM;
+                return h.checked_sub(1).unwrap_or(NONE);
+            }
+            let below = shift + width;
+            let (c_off, c_shift, c_width) =
+                ((link >> 10) as usize, (link >> 3) & 127, (link & 7) + 1);
+            if link == 0 || c_off <= off || c_shift < below || c_shift + c_width > A::BITS {
+                let hi = self.nodes.get(slot + 1).map_or(lo, |s| s[0]);
+                // The answer is the last interval starting at or before `a`: inside the slot,
+                // or the one just before it (which spans into the slot). Searching from
+                // `lo - 1` covers both; the first start being zero makes `lo - 1` valid
+                // whenever `lo > 0`, and when `lo == 0` the first interval is the lower bound.
+                let base = (lo as usize).saturating_sub(1);
+                let bucket = self.ivs.get(base..hi as usize).unwrap_or(&[]);
+                return last_le(bucket, a).map_or(NONE, |iv| iv.1);
+            }
+            let skip = c_shift - below;
+            if skip > 0 {
+                let [p_hi, p_lo] = self.nodes.get(c_off - 1).copied().unwrap_or([0, 0]);
+                let p = (u64::from(p_hi) << 32) | u64::from(p_lo);
+                let got = a.bits(below, skip);
+                if got < p {
+                    // Before the slot's first start.
+                    return self.head_before(lo);
+                }
+                if got > p {
+                    // After the slot's last start.
+                    let hi = self.nodes.get(slot + 1).map_or(lo, |s| s[0]);
+                    return self.head_before(hi);
                 }
             }
+            off = c_off;
+            shift = c_shift;
+            width = c_width;
         }
-        let bucket = self.starts.get(lo..hi).unwrap_or(&[]);
-        // The answer is the last interval starting at or before `a`: inside the bucket, or the
-        // one just before it (which spans into the bucket). `starts[0] == 0` guarantees
-        // `lo + pp >= 1` whenever `lo == 0`.
-        let pp = bucket.partition_point(|&s| s <= a);
-        let i = (lo + pp).wrapping_sub(1);
-        self.sets.get(i).copied().unwrap_or(EMPTY_SET)
+    }
+
+    /// Heap bytes used by this family's intervals and index.
+    fn heap_bytes(&self) -> usize {
+        self.ivs.len() * std::mem::size_of::<(A, u32)>() + self.nodes.len() * 8
     }
 }
 
-/// `idx[h]` = number of `starts` whose 16 bits at `shift` are `< h`, for `h` in `0..=65536`.
-fn bucket_index<A: Addr>(starts: &[A], shift: u32) -> Vec<u32> {
-    let mut index = Vec::with_capacity((1 << 16) + 1);
-    let mut i = 0usize;
-    for h in 0..=(1usize << 16) {
-        while i < starts.len() && starts[i].bits16(shift) < h {
+/// The last element of `ivs` (sorted by start, `ivs[0].0 <= a`) whose start is `<= a`.
+///
+/// A branchless binary search: the comparison feeds arithmetic instead of a jump, because
+/// which half holds `a` is a coin flip the branch predictor cannot learn (the standard
+/// `partition_point` compiled to a mispredicting jump for `u128` keys).
+#[inline(always)]
+fn last_le<A: Addr>(ivs: &[(A, u32)], a: A) -> Option<&(A, u32)> {
+    let mut base = 0usize;
+    let mut size = ivs.len();
+    if size == 0 {
+        return None;
+    }
+    while size > 1 {
+        let half = size / 2;
+        let mid = base + half;
+        // Invariant `base + size <= ivs.len()`, so `mid < ivs.len()`: the index cannot panic.
+        // The multiply keeps the compiler from turning the select back into a branch
+        // (`if le { mid } else { base }` compiled to a mispredicting jump for `u32`).
+        let le = ivs[mid].0 <= a;
+        base += half * usize::from(le);
+        size -= half;
+    }
+    ivs.get(base)
+}
+
+/// Append a node indexing `ivs[lo..hi]` (whose starts share their top `shift` bits) on the
+/// next `width` bits, filling in slot links (uniform, leaf or child, recursively); returns the
+/// offset of the node's slot 0.
+fn build_node<A: Addr>(
+    nodes: &mut Vec<[u32; 2]>,
+    ivs: &[(A, u32)],
+    lo: usize,
+    hi: usize,
+    shift: u32,
+    width: u32,
+) -> usize {
+    let off = nodes.len();
+    let mut i = lo;
+    for v in 0..=(1u64 << width) {
+        while i < hi && ivs[i].0.bits(shift, width) < v {
             i += 1;
         }
-        index.push(i as u32);
+        nodes.push([i as u32, 0]);
     }
-    index
-}
-
-/// Match sets: set `s` is `items[offsets[s]..offsets[s + 1]]`, record ids most specific first.
-#[derive(Clone, PartialEq, Eq)]
-struct Sets {
-    offsets: Vec<u32>,
-    items: Vec<u32>,
-}
-
-impl Sets {
-    fn new() -> Self {
-        // Set 0 is the empty set.
-        Self {
-            offsets: vec![0, 0],
-            items: Vec::new(),
+    let below = shift + width;
+    for v in 0..(1usize << width) {
+        let (l, h) = (nodes[off + v][0] as usize, nodes[off + v + 1][0] as usize);
+        let n = h - l;
+        // Uniform: nothing starts in the slot, or only one interval, exactly at its first
+        // address. (`l >= 1` when `n == 0`: interval 0 starts at address 0, in slot 0 of the
+        // root.) Heads that do not fit 31 bits fall back to a leaf.
+        let head = match n {
+            0 => l.checked_sub(1).map(|k| ivs[k].1),
+            1 if ivs[l].0.trailing_zeros() >= A::BITS - below => Some(ivs[l].1),
+            _ => None,
+        };
+        if let Some(head) = head {
+            let h1 = head.wrapping_add(1); // NONE + 1 == 0 encodes "no record"
+            if h1 < UNIFORM {
+                nodes[off + v][1] = UNIFORM | h1;
+            }
+            continue;
         }
-    }
-
-    /// A new set: records `ids` (one distinct prefix) followed by the `parent` set.
-    fn push(&mut self, ids: std::ops::Range<usize>, parent: u32) -> u32 {
-        let id = (self.offsets.len() - 1) as u32;
-        self.items.extend(ids.map(|i| i as u32));
-        let p = self.range(parent);
-        self.items.extend_from_within(p);
-        self.offsets.push(self.items.len() as u32);
-        id
-    }
-
-    fn range(&self, set: u32) -> std::ops::Range<usize> {
-        let s = set as usize;
-        match (self.offsets.get(s), self.offsets.get(s + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
+        if n <= A::LEAF_MAX || below >= A::BITS {
+            continue; // leaf
         }
+        // Skip the bits every start in the slot shares (n >= 2 distinct starts, so fewer
+        // than BITS), then split on enough bits for slots to average LEAF_MAX / 4 starts.
+        let common = ivs[l].0.common_prefix(ivs[h - 1].0);
+        let c_shift = common.clamp(below, below + MAX_SKIP);
+        let want = (4 * n)
+            .div_ceil(A::LEAF_MAX)
+            .next_power_of_two()
+            .trailing_zeros();
+        let w = want.clamp(1, MAX_NODE_BITS).min(A::BITS - c_shift);
+        if nodes.len() + 1 > MAX_CHILD_OFFSET {
+            continue; // index full (never with real feeds): stay a leaf, still correct
+        }
+        let skip = c_shift - below;
+        let p = if skip > 0 {
+            ivs[l].0.bits(below, skip)
+        } else {
+            0
+        };
+        nodes.push([(p >> 32) as u32, p as u32]);
+        let child = build_node(nodes, ivs, l, h, c_shift, w);
+        nodes[off + v][1] = ((child as u32) << 10) | (c_shift << 3) | (w - 1);
     }
-
-    fn get(&self, set: u32) -> &[u32] {
-        self.items.get(self.range(set)).unwrap_or(&[])
-    }
+    off
 }
 
 /// Flatten one family's sorted records (`recs`, global ids starting at `base`) into intervals.
@@ -305,24 +433,21 @@ impl Sets {
 /// Sweep in canonical order keeping a stack of the open (containing) prefixes; because
 /// prefixes nest or are disjoint, the stack top always contains the next prefix once the
 /// prefixes ending before it are popped. Each boundary emits an interval.
-fn sweep<A: Addr>(
-    recs: &[Rec],
-    base: usize,
-    range: impl Fn(&IpNet) -> (A, A),
-    sets: &mut Sets,
-) -> Intervals<A> {
-    let mut starts: Vec<A> = Vec::with_capacity(recs.len() * 2 + 1);
-    let mut ids: Vec<u32> = Vec::with_capacity(recs.len() * 2 + 1);
-    let mut emit = |start: A, set: u32| {
+///
+/// Also links the records into match chains: the records of one distinct prefix point to
+/// each other in canonical order, the last one to the first record of the containing prefix.
+fn sweep<A: Addr>(recs: &mut [Rec], base: usize, range: impl Fn(&IpNet) -> (A, A)) -> Intervals<A> {
+    let mut ivs: Vec<(A, u32)> = Vec::with_capacity(recs.len() * 2 + 1);
+    let mut emit = |start: A, head: u32| {
         // Merge with the previous interval if it answers the same (keeps the form canonical).
-        if ids.last() != Some(&set) {
-            starts.push(start);
-            ids.push(set);
+        if ivs.last().map(|iv| iv.1) != Some(head) {
+            ivs.push((start, head));
         }
     };
     let mut cur = A::ZERO; // first address not yet assigned to an interval
     let mut done = false; // `cur` ran past the top of the space
-    let mut stack: Vec<(A, u32)> = Vec::new(); // (last address, match set) of open prefixes
+                          // (last address, chain head, chain length) of the open prefixes.
+    let mut stack: Vec<(A, u32, u32)> = Vec::new();
     let mut i = 0;
     while let Some(r) = recs.get(i) {
         let mut j = i + 1;
@@ -330,29 +455,40 @@ fn sweep<A: Addr>(
             j += 1;
         }
         let (s, e) = range(&r.prefix);
-        while let Some(&(top_end, top_set)) = stack.last() {
+        while let Some(&(top_end, top_head, _)) = stack.last() {
             if top_end >= s {
                 break;
             }
             if cur <= top_end {
-                emit(cur, top_set);
+                emit(cur, top_head);
             }
             stack.pop();
             // top_end < s, so this cannot overflow.
             cur = top_end.checked_inc().unwrap_or(top_end);
         }
-        let parent = stack.last().map_or(EMPTY_SET, |t| t.1);
+        let (parent, parent_count) = stack.last().map_or((NONE, 0), |t| (t.1, t.2));
         if cur < s {
             emit(cur, parent);
         }
         cur = s;
-        let set = sets.push(base + i..base + j, parent);
-        stack.push((e, set));
+        // Link records i..j (one distinct prefix) in order, then on to the parent chain.
+        let group = (j - i) as u32;
+        for (k, rec) in recs.get_mut(i..j).unwrap_or(&mut []).iter_mut().enumerate() {
+            let k = k as u32;
+            rec.next = if k + 1 < group {
+                (base + i) as u32 + k + 1
+            } else {
+                parent
+            };
+            rec.count = group - k + parent_count;
+        }
+        let head = (base + i) as u32;
+        stack.push((e, head, group + parent_count));
         i = j;
     }
-    while let Some((top_end, top_set)) = stack.pop() {
+    while let Some((top_end, top_head, _)) = stack.pop() {
         if !done && cur <= top_end {
-            emit(cur, top_set);
+            emit(cur, top_head);
             match top_end.checked_inc() {
                 Some(n) => cur = n,
                 None => done = true,
@@ -360,9 +496,9 @@ fn sweep<A: Addr>(
         }
     }
     if !done {
-        emit(cur, EMPTY_SET);
+        emit(cur, NONE);
     }
-    Intervals::new(starts, ids)
+    Intervals::new(ivs)
 }
 
 fn v4_range(p: &IpNet) -> (u32, u32) {
@@ -388,7 +524,6 @@ pub struct PrefixTable {
     /// Canonical order; IPv4 records first.
     records: Vec<Rec>,
     feeds: Vec<FeedInfo>,
-    sets: Sets,
     v4: Intervals<u32>,
     v6: Intervals<u128>,
 }
@@ -413,8 +548,10 @@ impl fmt::Debug for PrefixTable {
             .field("providers", &self.providers)
             .field("regions", &self.regions.len())
             .field("services", &self.services.len())
-            .field("v4_intervals", &self.v4.starts.len())
-            .field("v6_intervals", &self.v6.starts.len())
+            .field("v4_intervals", &self.v4.len())
+            .field("v6_intervals", &self.v6.len())
+            .field("v4_index_slots", &self.v4.nodes.len())
+            .field("v6_index_slots", &self.v6.nodes.len())
             .field("feeds", &self.feeds)
             .finish()
     }
@@ -449,11 +586,13 @@ impl PrefixTable {
         let services = intern_table(records.iter().filter_map(|r| r.service.as_deref()));
         let mut recs: Vec<Rec> = records
             .iter()
-            .map(|r| Rec {
-                prefix: r.prefix.trunc(),
-                provider: id_of(&providers, &r.provider),
-                region: r.region.as_deref().map_or(0, |s| id_of(&regions, s) + 1),
-                service: r.service.as_deref().map_or(0, |s| id_of(&services, s) + 1),
+            .map(|r| {
+                Rec::new(
+                    r.prefix.trunc(),
+                    id_of(&providers, &r.provider),
+                    r.region.as_deref().map_or(0, |s| id_of(&regions, s) + 1),
+                    r.service.as_deref().map_or(0, |s| id_of(&services, s) + 1),
+                )
             })
             .collect();
         recs.sort_unstable_by_key(rec_key);
@@ -477,17 +616,16 @@ impl PrefixTable {
         feeds: Vec<FeedInfo>,
     ) -> Self {
         let split = records.partition_point(|r| matches!(r.prefix, IpNet::V4(_)));
-        let mut sets = Sets::new();
-        let (r4, r6) = records.split_at(split);
-        let v4 = sweep(r4, 0, v4_range, &mut sets);
-        let v6 = sweep(r6, split, v6_range, &mut sets);
+        let mut records = records;
+        let (r4, r6) = records.split_at_mut(split);
+        let v4 = sweep(r4, 0, v4_range);
+        let v6 = sweep(r6, split, v6_range);
         Self {
             providers,
             regions,
             services,
             records,
             feeds,
-            sets,
             v4,
             v6,
         }
@@ -501,7 +639,6 @@ impl PrefixTable {
             services: Vec::new(),
             records: Vec::new(),
             feeds: Vec::new(),
-            sets: Sets::new(),
             v4: Intervals::empty(),
             v6: Intervals::empty(),
         }
@@ -532,10 +669,10 @@ impl PrefixTable {
     }
 
     #[inline]
-    fn matches(&self, set: u32) -> Matches<'_> {
+    fn matches(&self, head: u32) -> Matches<'_> {
         Matches {
             table: self,
-            ids: self.sets.get(set).iter(),
+            next: head,
         }
     }
 
@@ -567,7 +704,14 @@ impl PrefixTable {
 
     /// Number of disjoint intervals per family (IPv4, IPv6); a size diagnostic.
     pub fn interval_counts(&self) -> (usize, usize) {
-        (self.v4.starts.len(), self.v6.starts.len())
+        (self.v4.len(), self.v6.len())
+    }
+
+    /// Approximate heap bytes of the lookup structures and records (strings excluded).
+    pub fn heap_bytes(&self) -> usize {
+        self.v4.heap_bytes()
+            + self.v6.heap_bytes()
+            + self.records.len() * std::mem::size_of::<Rec>()
     }
 
     fn view(&self, r: &Rec) -> RecordRef<'_> {
@@ -595,7 +739,10 @@ impl PrefixTable {
 #[derive(Clone, Debug)]
 pub struct Matches<'a> {
     table: &'a PrefixTable,
-    ids: std::slice::Iter<'a, u32>,
+    /// Next record of the match chain, or [`NONE`]. The chain length stored in every record
+    /// gives the exact remaining length, so the iterator is two words and creating it touches
+    /// no record.
+    next: u32,
 }
 
 impl<'a> Iterator for Matches<'a> {
@@ -603,31 +750,24 @@ impl<'a> Iterator for Matches<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let id = *self.ids.next()?;
-        self.table
-            .records
-            .get(id as usize)
-            .map(|r| self.table.view(r))
+        let r = self.table.records.get(self.next as usize)?;
+        self.next = r.next;
+        Some(self.table.view(r))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.ids.size_hint()
+        let n = self
+            .table
+            .records
+            .get(self.next as usize)
+            .map_or(0, |r| r.count as usize);
+        (n, Some(n))
     }
 }
 
 impl ExactSizeIterator for Matches<'_> {}
 
 impl std::iter::FusedIterator for Matches<'_> {}
-
-impl DoubleEndedIterator for Matches<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        let id = *self.ids.next_back()?;
-        self.table
-            .records
-            .get(id as usize)
-            .map(|r| self.table.view(r))
-    }
-}
 
 /// String `id - 1` of table `t`; `0` means none.
 fn opt_str(t: &[Box<str>], id: u32) -> Option<&str> {

@@ -151,6 +151,7 @@ impl<'a> Reader<'a> {
         self.buf.len().saturating_sub(self.pos)
     }
 
+    #[inline]
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
         let end = self.pos.checked_add(n);
         match end.and_then(|e| self.buf.get(self.pos..e)) {
@@ -166,11 +167,13 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, SnapshotError> {
         Ok(self.bytes(1)?[0])
     }
 
     /// Minimal unsigned LEB128, at most 64 bits.
+    #[inline]
     fn varint(&mut self) -> Result<u64, SnapshotError> {
         let mut v: u64 = 0;
         for i in 0..10u32 {
@@ -192,6 +195,7 @@ impl<'a> Reader<'a> {
         Err(corrupt("varint longer than 10 bytes"))
     }
 
+    #[inline]
     fn u32(&mut self, what: &str) -> Result<u32, SnapshotError> {
         let v = self.varint()?;
         u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
@@ -370,12 +374,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
         if let Some(i) = service.checked_sub(1) {
             mark(&mut used_s, i, "service")?;
         }
-        let rec = Rec {
-            prefix,
-            provider,
-            region,
-            service,
-        };
+        let rec = Rec::new(prefix, provider, region, service);
         // Strictly ascending: sorted (the sweep relies on it) and free of duplicates.
         if records.last().is_some_and(|p| rec_key(p) >= rec_key(&rec)) {
             return Err(corrupt(format!(
