@@ -14,179 +14,35 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use onebasket::table::{FeedInfo, PrefixTable};
 use onebasket::PrefixRecord;
 use prefix_trie::PrefixMap;
-use serde_json::Value;
 
 const FEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/feeds");
 
 const N: usize = 1_000_000;
 
-// ---------------------------------------------------------------------------------------------
-// STAND-IN: a minimal extraction of prefixes from the fixture feeds, only for benchmarking.
-// To be replaced by the real parsers of `onebasket::feeds` once that module lands.
-
-fn read(file: &str) -> String {
-    std::fs::read_to_string(format!("{FEEDS}/{file}")).unwrap()
-}
-
-fn json(file: &str) -> Value {
-    serde_json::from_str(&read(file)).unwrap()
-}
-
-fn push(
-    out: &mut Vec<PrefixRecord>,
-    p: &str,
-    provider: &str,
-    region: Option<&str>,
-    service: Option<&str>,
-) {
-    if let Ok(net) = p.trim().parse::<IpNet>() {
-        out.push(PrefixRecord::new(net, provider, region, service));
-    }
-}
-
-fn arr(v: &Value) -> &[Value] {
-    v.as_array().map_or(&[], Vec::as_slice)
-}
-
-/// Records from every fixture feed (stand-in for `onebasket::feeds`, see above).
+/// Records and feed infos from every fixture feed, through the real parsers.
 fn fixture_records() -> (Vec<PrefixRecord>, Vec<FeedInfo>) {
-    let mut out = Vec::new();
-    let mut feeds = Vec::new();
-    let mut feed = |out: &mut Vec<PrefixRecord>, file: &str, provider: &str, before: usize| {
-        feeds.push(FeedInfo {
-            file: file.into(),
-            provider: provider.into(),
-            date: None,
-            version: None,
-            records: (out.len() - before) as u32,
-        });
-    };
-
-    let b = out.len();
-    let aws = json("ip-ranges.json");
-    for p in arr(&aws["prefixes"]) {
-        push(
-            &mut out,
-            p["ip_prefix"].as_str().unwrap_or(""),
-            "aws",
-            p["region"].as_str(),
-            p["service"].as_str(),
-        );
+    let rules = onebasket::rules::Rules::builtin().unwrap();
+    let specs = onebasket::knowledge::feed_specs(&rules).unwrap();
+    let mut set = onebasket::feeds::FeedSet::new();
+    for spec in &specs {
+        let bytes = std::fs::read(format!("{FEEDS}/{}", spec.file)).unwrap();
+        set.apply(spec, &bytes).unwrap();
     }
-    for p in arr(&aws["ipv6_prefixes"]) {
-        push(
-            &mut out,
-            p["ipv6_prefix"].as_str().unwrap_or(""),
-            "aws",
-            p["region"].as_str(),
-            p["service"].as_str(),
-        );
-    }
-    feed(&mut out, "ip-ranges.json", "aws", b);
+    let table = onebasket::knowledge::build_table(&set, &specs);
+    (set.records(&specs), table.feeds().to_vec())
+}
 
-    let b = out.len();
-    let gcp = json("cloud.json");
-    for p in arr(&gcp["prefixes"]) {
-        let net = p["ipv4Prefix"]
-            .as_str()
-            .or(p["ipv6Prefix"].as_str())
-            .unwrap_or("");
-        push(
-            &mut out,
-            net,
-            "gcp",
-            p["scope"].as_str(),
-            p["service"].as_str(),
-        );
-    }
-    feed(&mut out, "cloud.json", "gcp", b);
-
-    let b = out.len();
-    let azure = json("ServiceTags_Public.json");
-    for v in arr(&azure["values"]) {
-        let props = &v["properties"];
-        let region = props["region"].as_str();
-        for p in arr(&props["addressPrefixes"]) {
-            push(
-                &mut out,
-                p.as_str().unwrap_or(""),
-                "azure",
-                region,
-                v["name"].as_str(),
-            );
-        }
-    }
-    feed(&mut out, "ServiceTags_Public.json", "azure", b);
-
-    let b = out.len();
-    let meta = json("meta.json");
-    if let Some(obj) = meta.as_object() {
-        for (key, list) in obj {
-            for p in arr(list) {
-                // Non-CIDR strings (ssh keys) fail to parse and are skipped by `push`.
-                push(
-                    &mut out,
-                    p.as_str().unwrap_or(""),
-                    "github",
-                    None,
-                    Some(key),
-                );
-            }
-        }
-    }
-    feed(&mut out, "meta.json", "github", b);
-
-    let b = out.len();
-    let oci = json("public_ip_ranges.json");
-    for r in arr(&oci["regions"]) {
-        for c in arr(&r["cidrs"]) {
-            push(
-                &mut out,
-                c["cidr"].as_str().unwrap_or(""),
-                "oracle",
-                r["region"].as_str(),
-                None,
-            );
-        }
-    }
-    feed(&mut out, "public_ip_ranges.json", "oracle", b);
-
-    for (file, provider) in [
-        ("google.csv", "digitalocean"),
-        ("linode-geofeed.csv", "linode"),
-    ] {
-        let b = out.len();
-        for line in read(file).lines().filter(|l| !l.starts_with('#')) {
-            push(
-                &mut out,
-                line.split(',').next().unwrap_or(""),
-                provider,
-                None,
-                None,
-            );
-        }
-        feed(&mut out, file, provider, b);
-    }
-
-    for file in ["ips-v4", "ips-v6"] {
-        let b = out.len();
-        for line in read(file).lines() {
-            push(&mut out, line, "cloudflare", None, None);
-        }
-        feed(&mut out, file, "cloudflare", b);
-    }
-
-    let b = out.len();
-    let fastly = json("public-ip-list.json");
-    for p in arr(&fastly["addresses"])
-        .iter()
-        .chain(arr(&fastly["ipv6_addresses"]))
-    {
-        push(&mut out, p.as_str().unwrap_or(""), "fastly", None, None);
-    }
-    feed(&mut out, "public-ip-list.json", "fastly", b);
-
-    (out, feeds)
+/// Every fixture file, read once, for the parse benchmark.
+fn fixture_files() -> Vec<(onebasket::feeds::FeedSpec, Vec<u8>)> {
+    let rules = onebasket::rules::Rules::builtin().unwrap();
+    onebasket::knowledge::feed_specs(&rules)
+        .unwrap()
+        .into_iter()
+        .map(|spec| {
+            let bytes = std::fs::read(format!("{FEEDS}/{}", spec.file)).unwrap();
+            (spec, bytes)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -367,6 +223,25 @@ fn bench(c: &mut Criterion) {
                 }
             }
             (t4, t6)
+        })
+    });
+    g.finish();
+
+    let files = fixture_files();
+    let rules = onebasket::rules::Rules::builtin().unwrap();
+    let specs = onebasket::knowledge::feed_specs(&rules).unwrap();
+    let mut g = c.benchmark_group("parse");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(
+        files.iter().map(|(_, b)| b.len() as u64).sum(),
+    ));
+    g.bench_function("all_fixture_feeds_to_table", |b| {
+        b.iter(|| {
+            let mut set = onebasket::feeds::FeedSet::new();
+            for (spec, bytes) in &files {
+                set.apply(spec, black_box(bytes)).unwrap();
+            }
+            onebasket::knowledge::build_table(&set, &specs)
         })
     });
     g.finish();

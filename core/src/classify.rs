@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dns::{is_public, CymruAs, CymruOrigin};
 use crate::profile::{
-    Confidence, DnsLayer, EdgeLayer, Evidence, Hosting, LayerKind, Resolution, SiteProfile,
+    Confidence, DnsLayer, EdgeLayer, Evidence, Hosting, LayerKind, Resolution, ResolvedBy,
+    SiteProfile,
 };
 use crate::rules::{Provider, ProviderKind, Rules};
 use crate::site::SiteKeys;
@@ -45,6 +46,8 @@ pub struct Observation {
     pub as_info: Option<CymruAs>,
     /// How the name resolved.
     pub resolution: Option<Resolution>,
+    /// Where the addresses came from.
+    pub resolved_by: ResolvedBy,
 }
 
 /// The offline verdict for one address (the `onebasket ip` command).
@@ -314,6 +317,7 @@ impl Classifier {
             cloud,
             confidence,
             resolution,
+            resolved_by: obs.resolved_by,
             evidence,
         }
     }

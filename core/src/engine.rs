@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{Classifier, Observation};
 use crate::dns::{self, DnsRecord, QueryType, RData, Rcode};
-use crate::profile::{Resolution, SiteProfile};
+use crate::profile::{Resolution, ResolvedBy, SiteProfile};
 use crate::site::{HostKind, SiteKey};
 
 /// Milliseconds since the Unix epoch, supplied by the caller.
@@ -56,6 +56,18 @@ pub struct Hints {
     pub connected_ip: Option<IpAddr>,
     /// Response headers seen.
     pub headers: Vec<(String, String)>,
+    /// Addresses the browser's own resolver gave (Firefox `dns.resolve`); when present the
+    /// engine does not ask the DoH resolver for A and AAAA.
+    pub resolved: Option<BrowserResolution>,
+}
+
+/// What a browser's resolver said about a name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowserResolution {
+    /// The addresses.
+    pub addresses: Vec<IpAddr>,
+    /// The canonical name, when it differs from the name asked.
+    pub canonical_name: Option<String>,
 }
 
 /// Knobs for the engine.
@@ -356,7 +368,11 @@ impl Engine {
             _ => None,
         };
         let mut ready = true;
-        if literal.is_none() {
+        let by_browser = self
+            .lookups
+            .get(&id)
+            .is_some_and(|s| s.hints.resolved.is_some());
+        if literal.is_none() && !by_browser {
             for qtype in [QueryType::A, QueryType::Aaaa] {
                 ready &= self.require_chain(id, &name, qtype, now);
             }
@@ -427,11 +443,17 @@ impl Engine {
         let resolved = [QueryType::A, QueryType::Aaaa]
             .into_iter()
             .flat_map(|t| walk(&state.results, &state.name, t).addresses);
+        let by_browser = state
+            .hints
+            .resolved
+            .iter()
+            .flat_map(|r| r.addresses.iter().copied());
         state
             .hints
             .connected_ip
             .into_iter()
             .chain(state.literal)
+            .chain(by_browser)
             .chain(resolved)
             .find(|ip| dns::is_public(*ip))
     }
@@ -445,6 +467,19 @@ impl Engine {
             ..Observation::default()
         };
         obs.addresses.extend(state.literal);
+        obs.resolved_by = if state.literal.is_some() {
+            ResolvedBy::Literal
+        } else if state.hints.resolved.is_some() {
+            ResolvedBy::Browser
+        } else {
+            ResolvedBy::Doh
+        };
+        if let Some(r) = &state.hints.resolved {
+            obs.addresses.extend(r.addresses.iter().copied());
+            if let Some(c) = r.canonical_name.as_ref().filter(|c| **c != state.name) {
+                obs.cname_chain.push(c.clone());
+            }
+        }
         let mut failures = Vec::new();
         let mut rcodes = Vec::new();
         let mut truncated = false;
@@ -579,4 +614,366 @@ fn negative_ttl(resp: &dns::Response) -> Option<u32> {
         RData::Soa { minimum, .. } => Some(r.ttl.min(*minimum)),
         _ => None,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::knowledge;
+    use crate::profile::ResolvedBy;
+    use hickory_proto::op::{Message, MessageType, OpCode, Query as HQuery, ResponseCode};
+    use hickory_proto::rr::rdata::{A, CNAME, NS, SOA, TXT};
+    use hickory_proto::rr::{Name, RData as HRData, Record, RecordType};
+
+    const AWS: &str = r#"{"syncToken":"1","createDate":"2026-08-22-15-17-05","prefixes":[{"ip_prefix":"3.5.140.0/22","region":"ap-northeast-2","network_border_group":"ap-northeast-2","service":"EC2"}],"ipv6_prefixes":[]}"#;
+
+    fn engine(asn: bool) -> Engine {
+        let rules = crate::rules::Rules::builtin().unwrap();
+        let specs = knowledge::feed_specs(&rules).unwrap();
+        let mut set = crate::feeds::FeedSet::new();
+        let spec = specs.iter().find(|s| s.file == "ip-ranges.json").unwrap();
+        set.apply(spec, AWS.as_bytes()).unwrap();
+        let table = knowledge::build_table(&set, &specs);
+        Engine::new(
+            knowledge::classifier(table).unwrap(),
+            EngineConfig {
+                asn_lookups: asn,
+                ..EngineConfig::default()
+            },
+        )
+    }
+
+    fn qtype(t: QueryType) -> RecordType {
+        match t {
+            QueryType::A => RecordType::A,
+            QueryType::Aaaa => RecordType::AAAA,
+            QueryType::Cname => RecordType::CNAME,
+            QueryType::Ns => RecordType::NS,
+            QueryType::Txt => RecordType::TXT,
+        }
+    }
+
+    fn n(s: &str) -> Name {
+        Name::from_ascii(s).unwrap()
+    }
+
+    /// A wire answer to `q` (ID 0, as RFC 8484 asks).
+    fn answer(q: &Query, rcode: ResponseCode, records: Vec<Record>) -> Vec<u8> {
+        let mut msg = Message::new(0, MessageType::Response, OpCode::Query);
+        msg.metadata.recursion_desired = true;
+        msg.metadata.recursion_available = true;
+        msg.metadata.response_code = rcode;
+        msg.add_query(HQuery::query(n(&q.name), qtype(q.qtype)));
+        for r in records {
+            if matches!(r.data, HRData::SOA(_)) {
+                msg.add_authority(r);
+            } else {
+                msg.add_answer(r);
+            }
+        }
+        msg.to_vec().unwrap()
+    }
+
+    fn a(owner: &str, ttl: u32, ip: [u8; 4]) -> Record {
+        Record::from_rdata(n(owner), ttl, HRData::A(A::new(ip[0], ip[1], ip[2], ip[3])))
+    }
+
+    fn soa(zone: &str, minimum: u32) -> Record {
+        let data = SOA::new(
+            n("ns1.example.net."),
+            n("h.example.net."),
+            1,
+            7200,
+            3600,
+            1_209_600,
+            minimum,
+        );
+        Record::from_rdata(n(zone), 900, HRData::SOA(data))
+    }
+
+    fn drain(e: &mut Engine) -> Vec<Query> {
+        std::iter::from_fn(|| e.poll_query()).collect()
+    }
+
+    /// Answers every query from a small zone until the engine is quiet.
+    fn serve(
+        e: &mut Engine,
+        now: Millis,
+        zone: &dyn Fn(&Query) -> (ResponseCode, Vec<Record>),
+    ) -> usize {
+        let mut sent = 0;
+        loop {
+            let qs = drain(e);
+            if qs.is_empty() {
+                return sent;
+            }
+            for q in qs {
+                sent += 1;
+                let (rc, recs) = zone(&q);
+                e.handle_response(q.id, AnswerFormat::Wire, &answer(&q, rc, recs), now);
+            }
+        }
+    }
+
+    fn example_zone(q: &Query) -> (ResponseCode, Vec<Record>) {
+        match (q.name.to_ascii_lowercase().as_str(), q.qtype) {
+            ("www.example.com", QueryType::A) => (
+                ResponseCode::NoError,
+                vec![a("www.example.com.", 60, [3, 5, 140, 2])],
+            ),
+            ("example.com", QueryType::Ns) => (
+                ResponseCode::NoError,
+                vec![Record::from_rdata(
+                    n("example.com."),
+                    300,
+                    HRData::NS(NS(n("ns-1.awsdns-12.org."))),
+                )],
+            ),
+            ("2.140.5.3.origin.asn.cymru.com", QueryType::Txt) => (
+                ResponseCode::NoError,
+                vec![Record::from_rdata(
+                    n("2.140.5.3.origin.asn.cymru.com."),
+                    300,
+                    HRData::TXT(TXT::new(vec![
+                        "16509 | 3.5.140.0/22 | KR | apnic | 2018-01-01".into(),
+                    ])),
+                )],
+            ),
+            ("as16509.asn.cymru.com", QueryType::Txt) => (
+                ResponseCode::NoError,
+                vec![Record::from_rdata(
+                    n("as16509.asn.cymru.com."),
+                    300,
+                    HRData::TXT(TXT::new(vec![
+                        "16509 | US | arin | 2000-05-04 | AMAZON-02, US".into(),
+                    ])),
+                )],
+            ),
+            _ => (ResponseCode::NoError, vec![soa(&q.name, 60)]),
+        }
+    }
+
+    #[test]
+    fn a_look_up_asks_addresses_ns_then_the_as_and_classifies() {
+        let mut e = engine(true);
+        let id = e
+            .start("WWW.Example.com.", Hints::default(), 1_000)
+            .unwrap();
+        let first: Vec<(String, QueryType)> = drain(&mut e)
+            .into_iter()
+            .map(|q| (q.name, q.qtype))
+            .collect();
+        assert_eq!(
+            first,
+            vec![
+                ("www.example.com".into(), QueryType::A),
+                ("www.example.com".into(), QueryType::Aaaa),
+                ("example.com".into(), QueryType::Ns)
+            ]
+        );
+        // Re-issue them (drain consumed them) through a fresh engine so every answer is served.
+        let mut e = engine(true);
+        let id2 = e.start("www.example.com", Hints::default(), 1_000).unwrap();
+        assert_eq!(id, id2);
+        let sent = serve(&mut e, 1_000, &example_zone);
+        assert_eq!(sent, 5, "A, AAAA, NS, origin TXT, AS TXT");
+        let (done, p) = e.poll_profile().unwrap();
+        assert_eq!(done, id2);
+        assert_eq!(p.hosting.provider.as_deref(), Some("aws"));
+        assert_eq!(p.hosting.region.as_deref(), Some("ap-northeast-2"));
+        assert_eq!(p.hosting.asn, Some(16509));
+        assert_eq!(p.hosting.asn_holder.as_deref(), Some("AMAZON-02, US"));
+        assert_eq!(p.dns.provider.as_deref(), Some("aws"));
+        assert_eq!(p.resolution, Resolution::Ok);
+        assert_eq!(p.resolved_by, ResolvedBy::Doh);
+        assert!(e.poll_profile().is_none());
+        assert_eq!(e.pending(), 0);
+    }
+
+    #[test]
+    fn answers_are_cached_by_ttl_and_shared_by_concurrent_look_ups() {
+        let mut e = engine(false);
+        e.start("www.example.com", Hints::default(), 0).unwrap();
+        e.start("www.example.com", Hints::default(), 0).unwrap();
+        let sent = serve(&mut e, 0, &example_zone);
+        assert_eq!(sent, 3, "one A, AAAA and NS for both look-ups");
+        assert_eq!(std::iter::from_fn(|| e.poll_profile()).count(), 2);
+        // Within the TTLs (A 60 s, NS 300 s; negative AAAA: SOA minimum 60 s): no query at all.
+        e.start("www.example.com", Hints::default(), 59_000)
+            .unwrap();
+        assert!(drain(&mut e).is_empty());
+        assert!(e.poll_profile().is_some());
+        // After 60 s the A and AAAA answers expired, the NS one did not.
+        e.start("www.example.com", Hints::default(), 61_000)
+            .unwrap();
+        let again: Vec<QueryType> = drain(&mut e).into_iter().map(|q| q.qtype).collect();
+        assert_eq!(again, vec![QueryType::A, QueryType::Aaaa]);
+    }
+
+    #[test]
+    fn rcodes_and_failures_are_distinct_outcomes() {
+        for (rc, want) in [
+            (ResponseCode::NXDomain, Resolution::NxDomain),
+            (ResponseCode::ServFail, Resolution::ServFail),
+            (ResponseCode::Refused, Resolution::Refused),
+        ] {
+            let mut e = engine(false);
+            e.start("gone.example.com", Hints::default(), 0).unwrap();
+            serve(&mut e, 0, &|q| (rc, vec![soa(&q.name, 30)]));
+            assert_eq!(e.poll_profile().unwrap().1.resolution, want);
+        }
+        let mut e = engine(false);
+        e.start("www.example.com", Hints::default(), 0).unwrap();
+        for q in drain(&mut e) {
+            e.handle_failure(q.id, "resolver unreachable: connection refused", 0);
+        }
+        let p = e.poll_profile().unwrap().1;
+        assert_eq!(
+            p.resolution,
+            Resolution::ResolverError("resolver unreachable: connection refused".into())
+        );
+        assert_eq!(p.hosting.provider, None);
+        // Failures are not cached: the next look-up asks again.
+        e.start("www.example.com", Hints::default(), 1).unwrap();
+        assert_eq!(drain(&mut e).len(), 3);
+    }
+
+    #[test]
+    fn malformed_answers_fail_the_query_not_the_engine() {
+        let mut e = engine(false);
+        e.start("www.example.com", Hints::default(), 0).unwrap();
+        for q in drain(&mut e) {
+            e.handle_response(q.id, AnswerFormat::Wire, &[0xde, 0xad], 0);
+        }
+        let p = e.poll_profile().unwrap().1;
+        assert!(
+            matches!(p.resolution, Resolution::ResolverError(_)),
+            "{:?}",
+            p.resolution
+        );
+        // A late or unknown answer is ignored.
+        e.handle_response(QueryId(999), AnswerFormat::Wire, &[], 0);
+        assert!(e.poll_profile().is_none());
+    }
+
+    #[test]
+    fn a_cname_answered_alone_is_followed_with_a_new_query() {
+        let mut e = engine(false);
+        e.start("www.shop.com", Hints::default(), 0).unwrap();
+        serve(&mut e, 0, &|q| match (q.name.as_str(), q.qtype) {
+            ("www.shop.com", QueryType::A | QueryType::Aaaa) => (
+                ResponseCode::NoError,
+                vec![Record::from_rdata(
+                    n("www.shop.com."),
+                    60,
+                    HRData::CNAME(CNAME(n("shop.cdn.cloudflare.net."))),
+                )],
+            ),
+            ("shop.cdn.cloudflare.net", QueryType::A) => (
+                ResponseCode::NoError,
+                vec![a("shop.cdn.cloudflare.net.", 60, [104, 16, 1, 1])],
+            ),
+            (name, _) => (ResponseCode::NoError, vec![soa(name, 60)]),
+        });
+        let p = e.poll_profile().unwrap().1;
+        assert_eq!(p.cname_chain, vec!["shop.cdn.cloudflare.net".to_owned()]);
+        assert_eq!(p.addresses, vec!["104.16.1.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            p.edge.provider.as_deref(),
+            Some("cloudflare"),
+            "the CNAME suffix names the CDN"
+        );
+    }
+
+    #[test]
+    fn a_cname_loop_across_answers_ends() {
+        let mut e = engine(false);
+        e.start("a.loop.com", Hints::default(), 0).unwrap();
+        let sent = serve(&mut e, 0, &|q| {
+            let next = if q.name.starts_with("a.") {
+                "b.loop.com."
+            } else {
+                "a.loop.com."
+            };
+            (
+                ResponseCode::NoError,
+                vec![Record::from_rdata(
+                    n(&q.name),
+                    60,
+                    HRData::CNAME(CNAME(n(next))),
+                )],
+            )
+        });
+        assert!(sent < 10, "{sent} queries");
+        let p = e.poll_profile().unwrap().1;
+        assert_eq!(p.resolution, Resolution::NoAddress);
+    }
+
+    #[test]
+    fn private_addresses_are_never_sent_to_team_cymru() {
+        let mut e = engine(true);
+        e.start("intranet.example.com", Hints::default(), 0)
+            .unwrap();
+        let mut asked = Vec::new();
+        loop {
+            let qs = drain(&mut e);
+            if qs.is_empty() {
+                break;
+            }
+            for q in qs {
+                asked.push(q.name.clone());
+                let recs = match q.qtype {
+                    QueryType::A => vec![a("intranet.example.com.", 60, [10, 1, 2, 3])],
+                    _ => vec![soa(&q.name, 60)],
+                };
+                e.handle_response(
+                    q.id,
+                    AnswerFormat::Wire,
+                    &answer(&q, ResponseCode::NoError, recs),
+                    0,
+                );
+            }
+        }
+        assert!(asked.iter().all(|n| !n.contains("cymru")), "{asked:?}");
+        let p = e.poll_profile().unwrap().1;
+        assert_eq!(p.hosting.provider, None);
+    }
+
+    #[test]
+    fn addresses_from_the_browser_resolver_skip_the_address_queries() {
+        let mut e = engine(false);
+        let hints = Hints {
+            resolved: Some(BrowserResolution {
+                addresses: vec!["3.5.140.9".parse().unwrap()],
+                canonical_name: Some("edge.example.net".into()),
+            }),
+            ..Hints::default()
+        };
+        e.start("www.example.com", hints, 0).unwrap();
+        let qs: Vec<QueryType> = drain(&mut e).into_iter().map(|q| q.qtype).collect();
+        assert_eq!(
+            qs,
+            vec![QueryType::Ns],
+            "only the DNS provider is asked over DoH"
+        );
+        e.handle_failure(QueryId(0), "offline", 0);
+        let p = e.poll_profile().unwrap().1;
+        assert_eq!(p.resolved_by, ResolvedBy::Browser);
+        assert_eq!(p.hosting.provider.as_deref(), Some("aws"));
+        assert_eq!(p.cname_chain, vec!["edge.example.net".to_owned()]);
+        assert_eq!(p.resolution, Resolution::Ok);
+    }
+
+    #[test]
+    fn ip_literals_need_no_dns_and_invalid_names_are_refused() {
+        let mut e = engine(false);
+        e.start("3.5.140.2", Hints::default(), 0).unwrap();
+        assert!(drain(&mut e).is_empty());
+        let p = e.poll_profile().unwrap().1;
+        assert_eq!(p.resolved_by, ResolvedBy::Literal);
+        assert_eq!(p.hosting.provider.as_deref(), Some("aws"));
+        assert!(e.start("bad name", Hints::default(), 0).is_err());
+        assert!(e.start(&"a".repeat(300), Hints::default(), 0).is_err());
+    }
 }

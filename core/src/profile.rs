@@ -102,6 +102,19 @@ pub enum Resolution {
     ResolverError(String),
 }
 
+/// Where a profile's addresses came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResolvedBy {
+    /// The configured DNS-over-HTTPS resolver.
+    #[default]
+    Doh,
+    /// The browser's own resolver (Firefox `dns.resolve`).
+    Browser,
+    /// The name was an IP literal.
+    Literal,
+}
+
 /// Everything known about one hostname's hosting, layer by layer, with the reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteProfile {
@@ -125,6 +138,9 @@ pub struct SiteProfile {
     pub confidence: Confidence,
     /// How the name resolved.
     pub resolution: Resolution,
+    /// Where the addresses came from.
+    #[serde(default)]
+    pub resolved_by: ResolvedBy,
     /// The reasons behind each layer.
     pub evidence: Vec<Evidence>,
 }

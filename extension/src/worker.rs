@@ -350,6 +350,7 @@ pub async fn on_response(details: JsValue) {
         let hints = Hints {
             connected_ip: ip.filter(|ip| onebasket::dns::is_public(*ip)),
             headers,
+            ..Hints::default()
         };
         start_lookup(&host, hints);
     }
