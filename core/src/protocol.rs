@@ -36,6 +36,9 @@ pub struct Settings {
     pub record_incognito: bool,
     /// Forget sites not visited for this many days.
     pub retention_days: u32,
+    /// Resolve addresses with the browser's own resolver where it has one (Firefox
+    /// `dns.resolve`) instead of the DoH resolver; NS and AS look-ups still use DoH.
+    pub resolve_with_browser: bool,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             asn_lookups: true,
             record_incognito: false,
             retention_days: 30,
+            resolve_with_browser: false,
         }
     }
 }
@@ -472,7 +476,7 @@ mod tests {
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"resolver": DEFAULT_RESOLVER, "feedBase": null, "asnLookups": true, "recordIncognito": false, "retentionDays": 30})
+            serde_json::json!({"resolver": DEFAULT_RESOLVER, "feedBase": null, "asnLookups": true, "recordIncognito": false, "retentionDays": 30, "resolveWithBrowser": false})
         );
         // Missing keys take their defaults: an older or partial stored object still loads.
         let partial: Settings = serde_json::from_str(r#"{"recordIncognito": true}"#).unwrap();

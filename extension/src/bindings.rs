@@ -49,12 +49,26 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
     pub fn runtime_get_url(path: &str) -> String;
 
+    /// Firefox's `browser.dns.resolve(host, flags)`: the browser's own resolver.
+    #[wasm_bindgen(js_namespace = ["browser", "dns"], js_name = resolve, catch)]
+    pub async fn dns_resolve(host: &str, flags: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `console.warn(message)` (the worker's log, visible in the extension's inspector).
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     pub fn warn(message: &str);
     /// `console.info(message)`.
     #[wasm_bindgen(js_namespace = console, js_name = info)]
     pub fn info(message: &str);
+}
+
+/// True where the browser has its own DNS API (Firefox with the `dns` permission).
+pub fn has_browser_dns() -> bool {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"browser".into())
+        .ok()
+        .filter(|b| b.is_object())
+        .and_then(|b| js_sys::Reflect::get(&b, &"dns".into()).ok())
+        .is_some_and(|d| d.is_object())
 }
 
 /// Milliseconds since the epoch, the `now` the core takes.

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use onebasket::classify::Classifier;
-use onebasket::engine::{AnswerFormat, Engine, EngineConfig, Hints, LookupId, Query};
+use onebasket::engine::{AnswerFormat, BrowserResolution, Engine, EngineConfig, Hints, LookupId, Query};
 use onebasket::feeds::FeedSpec;
 use onebasket::profile::{Resolution, SiteProfile};
 use onebasket::protocol::{
@@ -339,6 +339,9 @@ pub async fn on_response(details: JsValue) {
     let Some((record, lookup)) = action else {
         return;
     };
+    // Firefox omits `ip` for responses served from its cache: the host's last seen address
+    // stands in.
+    let ip = ip.or_else(|| record.hosts.get(&host).and_then(|h| h.last_ip));
     if let Err(e) = store::put_site(&record).await {
         bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
     }
@@ -350,7 +353,7 @@ pub async fn on_response(details: JsValue) {
         let hints = Hints {
             connected_ip: ip.filter(|ip| onebasket::dns::is_public(*ip)),
             headers,
-            ..Hints::default()
+            resolved: browser_resolve(&host).await,
         };
         start_lookup(&host, hints);
     }
@@ -432,6 +435,37 @@ pub(crate) fn start_lookup(host: &str, hints: Hints) {
         Some(Err(e)) => bindings::warn(&format!("OneBasket: cannot look up {host}: {e}")),
         _ => {}
     }
+}
+
+/// The browser's own answer for `host` when the user chose "resolve with the browser" and the
+/// browser has a DNS API; `None` sends the address look-ups to the DoH resolver.
+async fn browser_resolve(host: &str) -> Option<BrowserResolution> {
+    let wanted = with(|w| w.settings.resolve_with_browser).unwrap_or(false);
+    if !wanted || !bindings::has_browser_dns() {
+        return None;
+    }
+    let flags = js_sys::Array::of1(&JsValue::from_str("canonical_name"));
+    let record = match bindings::dns_resolve(host, &flags).await {
+        Ok(r) => r,
+        Err(e) => {
+            bindings::warn(&format!("OneBasket: dns.resolve({host}) failed: {e:?}; using DoH"));
+            return None;
+        }
+    };
+    let addresses = js_sys::Reflect::get(&record, &"addresses".into())
+        .ok()
+        .map(|a| js_sys::Array::from(&a))
+        .map(|a| a.iter().filter_map(|v| v.as_string()?.parse::<IpAddr>().ok()).collect())
+        .unwrap_or_default();
+    let canonical_name = js_sys::Reflect::get(&record, &"canonicalName".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .map(|c| c.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|c| !c.is_empty());
+    Some(BrowserResolution {
+        addresses,
+        canonical_name,
+    })
 }
 
 async fn save_pending() {

@@ -337,6 +337,10 @@ fn manifest_for(manifest: &serde_json::Value, browser: &str) -> serde_json::Valu
             if let Some(bg) = obj.get_mut("background").and_then(|b| b.as_object_mut()) {
                 bg.remove("service_worker");
             }
+            // `dns.resolve` ("resolve with the browser") exists only in Firefox.
+            if let Some(perms) = obj.get_mut("permissions").and_then(|p| p.as_array_mut()) {
+                perms.push(serde_json::Value::from("dns"));
+            }
         }
     }
     m

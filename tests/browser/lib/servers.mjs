@@ -150,3 +150,75 @@ export async function startBlackhole() {
     stop: () => new Promise((ok) => { for (const s of sockets) s.destroy(); server.close(() => ok()); }),
   };
 }
+
+/** Debian's unbound as a plain DNS server (UDP) with the given records, for the DoH proxy. */
+export async function startDnsServer(records) {
+  requireFile('/usr/sbin/unbound', 'apt-get install -y unbound (cargo xtask test installs it)');
+  const dir = mkdtempSync(join(tmpdir(), 'onebasket-dns-'));
+  const port = await freePort();
+  const lines = records.map((r) => (r.includes('"') ? `  local-data: '${r}'` : `  local-data: "${r}"`)).join('\n');
+  writeFileSync(join(dir, 'unbound.conf'), `server:
+  interface: 127.0.0.1@${port}
+  do-daemonize: no
+  use-syslog: no
+  logfile: ""
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: ""
+  num-threads: 1
+  do-ip6: no
+  access-control: 127.0.0.0/8 allow
+  local-zone: "." static
+${lines}
+`);
+  const logFile = join(dir, 'unbound.log');
+  const { openSync } = await import('node:fs');
+  const out = openSync(logFile, 'w');
+  const child = spawn('/usr/sbin/unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', out, out] });
+  await waitForPort(port, child, 'unbound', logFile);
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An RFC 8484 endpoint over plain HTTP/1.1 on loopback that relays each query to a DNS server
+ * over UDP: browsers whose fetch cannot speak h2c, or trust a test certificate, reach unbound
+ * through it.
+ */
+export async function startDohProxy(dnsPort) {
+  const dgram = await import('node:dgram');
+  const relay = (query) => new Promise((ok, fail) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => { sock.close(); fail(new Error('DNS timeout')); }, 3000);
+    sock.on('message', (msg) => { clearTimeout(timer); sock.close(); ok(msg); });
+    sock.on('error', (e) => { clearTimeout(timer); sock.close(); fail(e); });
+    sock.send(query, dnsPort, '127.0.0.1');
+  });
+  const s = await httpServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://x');
+      let query;
+      if (req.method === 'GET') {
+        query = Buffer.from(url.searchParams.get('dns') ?? '', 'base64url');
+      } else {
+        const chunks = [];
+        for await (const c of req) chunks.push(c);
+        query = Buffer.concat(chunks);
+      }
+      const answer = await relay(query);
+      res.writeHead(200, { 'content-type': 'application/dns-message' }).end(answer);
+    } catch (e) {
+      res.writeHead(502).end(String(e));
+    }
+  });
+  return { ...s, url: `http://127.0.0.1:${s.port}/dns-query` };
+}
