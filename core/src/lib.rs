@@ -15,6 +15,7 @@ pub mod classify;
 pub mod dns;
 pub mod engine;
 pub mod feeds;
+pub mod health;
 pub mod knowledge;
 pub mod profile;
 pub mod protocol;
