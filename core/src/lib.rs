@@ -22,6 +22,7 @@ pub mod protocol;
 pub mod record;
 pub mod rules;
 pub mod site;
+pub mod status;
 pub mod table;
 
 pub use record::PrefixRecord;
