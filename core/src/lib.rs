@@ -15,12 +15,14 @@ pub mod classify;
 pub mod dns;
 pub mod engine;
 pub mod feeds;
+pub mod health;
 pub mod knowledge;
 pub mod profile;
 pub mod protocol;
 pub mod record;
 pub mod rules;
 pub mod site;
+pub mod status;
 pub mod table;
 
 pub use record::PrefixRecord;

@@ -1,0 +1,812 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+const T0: Millis = 1_780_000_000_000;
+const SEC: Millis = 1_000;
+
+fn cfg() -> HealthConfig {
+    HealthConfig::default()
+}
+
+fn ok(at: Millis) -> Observation {
+    Observation::Response { at, status: 200 }
+}
+
+fn fail(at: Millis) -> Observation {
+    Observation::from_error(at, "net::ERR_CONNECTION_REFUSED")
+}
+
+const CHECK_OK: CheckOutcome = CheckOutcome {
+    dns: DnsCheck::Resolved,
+    http: Some(HttpCheck::Status(200)),
+};
+const CHECK_503: CheckOutcome = CheckOutcome {
+    dns: DnsCheck::Resolved,
+    http: Some(HttpCheck::Status(503)),
+};
+const CHECK_TIMEOUT: CheckOutcome = CheckOutcome {
+    dns: DnsCheck::Resolved,
+    http: Some(HttpCheck::TimedOut),
+};
+const CHECK_NO_NETWORK: CheckOutcome = CheckOutcome {
+    dns: DnsCheck::ResolverFailed,
+    http: Some(HttpCheck::Failed),
+};
+
+#[test]
+fn chrome_and_firefox_errors_are_classified() {
+    use NetErrorKind::*;
+    let cases = [
+        ("net::ERR_NAME_NOT_RESOLVED", NameNotResolved, Verdict::Fail),
+        (
+            "net::ERR_CONNECTION_REFUSED",
+            ConnectionRefused,
+            Verdict::Fail,
+        ),
+        ("net::ERR_CONNECTION_RESET", ConnectionReset, Verdict::Fail),
+        ("net::ERR_CONNECTION_TIMED_OUT", TimedOut, Verdict::Fail),
+        ("net::ERR_TIMED_OUT", TimedOut, Verdict::Fail),
+        ("net::ERR_SSL_PROTOCOL_ERROR", Tls, Verdict::Fail),
+        ("net::ERR_CERT_DATE_INVALID", Certificate, Verdict::Fail),
+        (
+            "net::ERR_CERT_COMMON_NAME_INVALID",
+            Certificate,
+            Verdict::Fail,
+        ),
+        ("net::ERR_ADDRESS_UNREACHABLE", Unreachable, Verdict::Fail),
+        ("net::ERR_EMPTY_RESPONSE", BadResponse, Verdict::Fail),
+        (
+            "net::ERR_CONNECTION_FAILED",
+            ConnectionFailed,
+            Verdict::Fail,
+        ),
+        (
+            "net::ERR_INTERNET_DISCONNECTED",
+            Offline,
+            Verdict::Inconclusive,
+        ),
+        (
+            "net::ERR_NAME_RESOLUTION_FAILED",
+            ResolverFailed,
+            Verdict::Inconclusive,
+        ),
+        (
+            "net::ERR_NETWORK_CHANGED",
+            LocalNetwork,
+            Verdict::Inconclusive,
+        ),
+        (
+            "net::ERR_PROXY_CONNECTION_FAILED",
+            LocalNetwork,
+            Verdict::Inconclusive,
+        ),
+        ("net::ERR_ABORTED", Aborted, Verdict::Ignore),
+        ("net::ERR_BLOCKED_BY_CLIENT", Blocked, Verdict::Ignore),
+        ("net::ERR_BLOCKED_BY_RESPONSE", Blocked, Verdict::Ignore),
+        ("net::ERR_CACHE_MISS", Cache, Verdict::Ignore),
+        ("NS_ERROR_UNKNOWN_HOST", NameNotResolved, Verdict::Fail),
+        (
+            "NS_ERROR_CONNECTION_REFUSED",
+            ConnectionRefused,
+            Verdict::Fail,
+        ),
+        ("NS_ERROR_NET_RESET", ConnectionReset, Verdict::Fail),
+        ("NS_ERROR_NET_TIMEOUT", TimedOut, Verdict::Fail),
+        ("SSL_ERROR_NO_CYPHER_OVERLAP", Tls, Verdict::Fail),
+        ("SEC_ERROR_EXPIRED_CERTIFICATE", Certificate, Verdict::Fail),
+        ("NS_BINDING_ABORTED", Aborted, Verdict::Ignore),
+        ("NS_ERROR_OFFLINE", Offline, Verdict::Inconclusive),
+        (
+            "  net::err_connection_refused ",
+            ConnectionRefused,
+            Verdict::Fail,
+        ),
+        ("net::ERR_SOMETHING_NEW", Other, Verdict::Ignore),
+        ("", Other, Verdict::Ignore),
+    ];
+    for (text, kind, verdict) in cases {
+        assert_eq!(classify_net_error(text), kind, "{text}");
+        assert_eq!(kind.verdict(), verdict, "{text}");
+    }
+}
+
+#[test]
+fn http_statuses() {
+    let at = T0;
+    for (status, v) in [
+        (200, Verdict::Ok),
+        (304, Verdict::Ok),
+        (404, Verdict::Ok),
+        (429, Verdict::Ok),
+        (500, Verdict::Fail),
+        (503, Verdict::Fail),
+        (522, Verdict::Fail),
+        (0, Verdict::Inconclusive),
+    ] {
+        assert_eq!(
+            Observation::Response { at, status }.verdict(),
+            v,
+            "{status}"
+        );
+    }
+    assert!(needs_get_fallback(405) && needs_get_fallback(501));
+    assert!(!needs_get_fallback(200) && !needs_get_fallback(503));
+}
+
+#[test]
+fn never_seen_is_unknown_and_ok_is_up() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    assert_eq!(h.state(T0, &c), HealthState::Unknown);
+    assert_eq!(h.record(&ok(T0), T0, &c), HealthState::Up);
+    assert_eq!(h.verdict, HealthState::Up);
+}
+
+#[test]
+fn single_failure_among_many_oks_is_up_alone_is_degraded() {
+    let c = cfg();
+    // One failure after seven successes: 1 of 8 is under a quarter.
+    let mut h = SiteHealth::default();
+    for i in 0..7 {
+        h.record(&ok(T0 + i * 10 * SEC), T0 + i * 10 * SEC, &c);
+    }
+    let t = T0 + 80 * SEC;
+    assert_eq!(h.record(&fail(t), t, &c), HealthState::Up);
+    // One failure after three successes: 1 of 4 is a quarter → degraded.
+    let mut h = SiteHealth::default();
+    for i in 0..3 {
+        h.record(&ok(T0 + i * SEC), T0 + i * SEC, &c);
+    }
+    assert_eq!(
+        h.record(&fail(T0 + 5 * SEC), T0 + 5 * SEC, &c),
+        HealthState::Degraded
+    );
+    // A lone failure on a site never seen otherwise: "some requests failed".
+    let mut h = SiteHealth::default();
+    assert_eq!(h.record(&fail(T0), T0, &c), HealthState::Degraded);
+}
+
+#[test]
+fn flapping_site_is_degraded_not_down() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    for i in 0..20 {
+        let t = T0 + i * 15 * SEC;
+        let obs = if i % 2 == 0 { fail(t) } else { ok(t) };
+        let state = h.record(&obs, t, &c);
+        assert_ne!(state, HealthState::Down, "step {i}");
+        if i > 0 {
+            assert_eq!(state, HealthState::Degraded, "step {i}");
+        }
+    }
+    assert!(h.samples.len() <= c.max_samples);
+}
+
+#[test]
+fn consecutive_failures_make_down_and_one_ok_makes_up() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    for i in 0..5 {
+        h.record(&ok(T0 + i * SEC), T0 + i * SEC, &c);
+    }
+    let t = T0 + 10 * SEC;
+    assert_eq!(h.record(&fail(t), t, &c), HealthState::Up);
+    assert_eq!(h.record(&fail(t + SEC), t + SEC, &c), HealthState::Degraded);
+    assert_eq!(
+        h.record(&fail(t + 2 * SEC), t + 2 * SEC, &c),
+        HealthState::Down
+    );
+    // Down stays down well past the window while nothing answers.
+    assert_eq!(h.state(t + 30 * 60 * SEC, &c), HealthState::Down);
+    // An answer ends the outage at once, and its failures do not linger as "degraded".
+    let back = t + 31 * 60 * SEC;
+    let mut h2 = h.clone();
+    assert_eq!(h2.record(&ok(back), back, &c), HealthState::Up);
+    // Even inside the window.
+    assert_eq!(h.record(&ok(t + 3 * SEC), t + 3 * SEC, &c), HealthState::Up);
+    assert_eq!(h.consecutive_failures, 0);
+}
+
+#[test]
+fn failures_age_out_of_the_window() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    h.record(&ok(T0), T0, &c);
+    let t = T0 + SEC;
+    assert_eq!(h.record(&fail(t), t, &c), HealthState::Degraded);
+    // Nine minutes later the failure still counts; eleven minutes later it is gone.
+    assert_eq!(h.state(t + 9 * 60 * SEC, &c), HealthState::Degraded);
+    assert_eq!(h.state(t + 11 * 60 * SEC, &c), HealthState::Up);
+    // A new success prunes the old samples from the stored ring.
+    let later = t + 12 * 60 * SEC;
+    h.record(&ok(later), later, &c);
+    assert_eq!(
+        h.samples,
+        vec![Sample {
+            at: later,
+            ok: true
+        }]
+    );
+    // Hours without a conclusive observation: unknown.
+    assert_eq!(h.state(later + 3 * 3_600 * SEC, &c), HealthState::Unknown);
+}
+
+#[test]
+fn a_failure_never_confirmed_and_aged_out_is_unknown() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    h.record(&fail(T0), T0, &c);
+    assert_eq!(h.state(T0 + 20 * 60 * SEC, &c), HealthState::Unknown);
+}
+
+#[test]
+fn ignored_errors_change_nothing() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    h.record(&ok(T0), T0, &c);
+    let before = h.clone();
+    for e in [
+        "net::ERR_ABORTED",
+        "net::ERR_BLOCKED_BY_CLIENT",
+        "NS_BINDING_ABORTED",
+        "net::ERR_CACHE_MISS",
+    ] {
+        assert_eq!(
+            h.record(&Observation::from_error(T0 + SEC, e), T0 + SEC, &c),
+            HealthState::Up
+        );
+    }
+    assert_eq!(h.samples, before.samples);
+    assert_eq!(h.consecutive_failures, 0);
+}
+
+#[test]
+fn resolver_outage_makes_unknown_not_down() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    h.after_check(&CHECK_OK, false, T0, &c);
+    let resolver_down = CheckOutcome {
+        dns: DnsCheck::ResolverFailed,
+        http: Some(HttpCheck::Failed),
+    };
+    assert_eq!(resolver_down.verdict(), Verdict::Inconclusive);
+    let mut t = T0;
+    for _ in 0..10 {
+        t += 5 * 60 * SEC;
+        assert_eq!(
+            h.after_check(&resolver_down, false, t, &c),
+            HealthState::Unknown
+        );
+    }
+    assert_eq!(h.consecutive_failures, 0);
+    // A passive ERR_NAME_RESOLUTION_FAILED is the resolver too.
+    let obs = Observation::from_error(t + SEC, "net::ERR_NAME_RESOLUTION_FAILED");
+    assert_eq!(h.record(&obs, t + SEC, &c), HealthState::Unknown);
+    // The resolver is broken but the site answers: up.
+    let site_fine = CheckOutcome {
+        dns: DnsCheck::ResolverFailed,
+        http: Some(HttpCheck::Status(200)),
+    };
+    assert_eq!(
+        h.after_check(&site_fine, false, t + 2 * SEC, &c),
+        HealthState::Up
+    );
+    // The site's own DNS failing (NXDOMAIN, SERVFAIL) is a site failure.
+    for dns in [DnsCheck::NoSuchName, DnsCheck::ServFail] {
+        let o = CheckOutcome { dns, http: None };
+        assert_eq!(o.verdict(), Verdict::Fail);
+    }
+    assert_eq!(
+        DnsCheck::from_resolution(&Resolution::ResolverError("timeout".into())),
+        DnsCheck::ResolverFailed
+    );
+    assert_eq!(
+        DnsCheck::from_resolution(&Resolution::NxDomain),
+        DnsCheck::NoSuchName
+    );
+    assert_eq!(
+        DnsCheck::from_resolution(&Resolution::Ok),
+        DnsCheck::Resolved
+    );
+}
+
+#[test]
+fn user_offline_is_detected_and_no_site_goes_down() {
+    let c = cfg();
+    let mut sites: Vec<SiteHealth> = (0..5).map(|_| SiteHealth::default()).collect();
+    for h in &mut sites {
+        h.after_check(&CHECK_OK, false, T0, &c);
+    }
+    let round = vec![CHECK_NO_NETWORK; 5];
+    assert!(is_offline(&round));
+    let mut t = T0;
+    for _ in 0..6 {
+        t += 5 * 60 * SEC;
+        let offline = is_offline(&round);
+        for (h, o) in sites.iter_mut().zip(&round) {
+            let state = h.after_check(o, offline, t, &c);
+            assert_eq!(state, HealthState::Unknown);
+        }
+    }
+    assert!(sites.iter().all(|h| h.consecutive_failures == 0));
+    // Even outcomes that would otherwise count (a timeout with DNS "skipped") are not held
+    // against the site while the round says offline.
+    let mixed = [
+        CheckOutcome::RESOLVER_FAILED,
+        CheckOutcome {
+            dns: DnsCheck::Skipped,
+            http: Some(HttpCheck::TimedOut),
+        },
+    ];
+    assert!(is_offline(&mixed));
+    let mut h = sites[0].clone();
+    h.after_check(&mixed[1], true, t + SEC, &c);
+    assert_eq!(h.consecutive_failures, 0);
+    // Back online: the next good round is up again.
+    assert_eq!(
+        sites[0].after_check(&CHECK_OK, false, t + 60 * SEC, &c),
+        HealthState::Up
+    );
+}
+
+#[test]
+fn offline_needs_every_check_failed_including_the_resolver() {
+    assert!(!is_offline(&[]));
+    assert!(is_offline(&[CheckOutcome::RESOLVER_FAILED]));
+    // The resolver works: several sites failing is an outage, not the user's network.
+    assert!(!is_offline(&[CHECK_TIMEOUT, CHECK_TIMEOUT, CHECK_TIMEOUT]));
+    // Any HTTP answer, even a 503, means the network works.
+    assert!(!is_offline(&[
+        CHECK_NO_NETWORK,
+        CheckOutcome {
+            dns: DnsCheck::ResolverFailed,
+            http: Some(HttpCheck::Status(503)),
+        }
+    ]));
+    // Nobody asked the resolver: no proof of being offline.
+    let no_dns = CheckOutcome {
+        dns: DnsCheck::Skipped,
+        http: Some(HttpCheck::Failed),
+    };
+    assert!(!is_offline(&[no_dns, no_dns]));
+    // A name that does not exist is an answer from the resolver.
+    assert!(!is_offline(&[
+        CHECK_NO_NETWORK,
+        CheckOutcome {
+            dns: DnsCheck::NoSuchName,
+            http: None,
+        }
+    ]));
+}
+
+#[test]
+fn backoff_grows_to_the_cap_and_resets() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    let mut t = T0;
+    h.after_check(&CHECK_OK, false, t, &c);
+    assert_eq!(h.next_check, t + c.check_interval_ms);
+    let mut delays = Vec::new();
+    let mut states = Vec::new();
+    for _ in 0..7 {
+        t = h.next_check;
+        states.push(h.after_check(&CHECK_503, false, t, &c));
+        delays.push((h.next_check - t) / (60 * SEC));
+    }
+    // Two quick confirmations, then 10, 20, 40 minutes and the one-hour cap.
+    assert_eq!(delays, vec![1, 1, 10, 20, 40, 60, 60]);
+    assert_eq!(states[0], HealthState::Degraded);
+    assert_eq!(states[2], HealthState::Down);
+    assert!(states[2..].iter().all(|s| *s == HealthState::Down));
+    assert!(!h.due(h.next_check - 1));
+    assert!(h.due(h.next_check));
+    t = h.next_check;
+    assert_eq!(h.after_check(&CHECK_OK, false, t, &c), HealthState::Up);
+    assert_eq!(h.failed_checks, 0);
+    assert_eq!(h.next_check, t + c.check_interval_ms);
+    // Inconclusive checks keep the normal pace and do not grow the backoff.
+    h.after_check(&CHECK_NO_NETWORK, false, t + SEC, &c);
+    assert_eq!(h.next_check, t + SEC + c.check_interval_ms);
+    assert_eq!(h.failed_checks, 0);
+}
+
+#[test]
+fn passive_observations_reschedule_the_check() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    assert!(h.due(T0));
+    h.record(&ok(T0), T0, &c);
+    assert!(!h.due(T0 + 60 * SEC));
+    assert!(h.due(T0 + c.check_interval_ms));
+    // A passive failure brings the check forward to confirm it.
+    let t = T0 + 2 * 60 * SEC;
+    h.record(&fail(t), t, &c);
+    assert_eq!(h.next_check, t + c.confirm_interval_ms);
+    // A site in deep backoff that the user loads fine is back to the normal pace.
+    let mut down = SiteHealth::default();
+    let mut t = T0;
+    for _ in 0..6 {
+        down.after_check(&CHECK_503, false, t, &c);
+        t = down.next_check;
+    }
+    assert_eq!(down.next_check - down.last_check.unwrap(), c.max_backoff_ms);
+    let seen = down.last_check.unwrap() + 60 * SEC;
+    assert_eq!(down.record(&ok(seen), seen, &c), HealthState::Up);
+    assert_eq!(down.failed_checks, 0);
+    assert_eq!(down.next_check, seen + c.check_interval_ms);
+}
+
+#[test]
+fn sites_due_only_recent_and_due_most_overdue_first() {
+    let c = cfg();
+    let now = T0 + 10 * 3_600 * SEC;
+    let fresh = SiteHealth::default(); // next_check 0: due
+    let later = SiteHealth {
+        next_check: now + 60 * SEC,
+        ..SiteHealth::default()
+    };
+    let overdue = SiteHealth {
+        next_check: now - 3_600 * SEC,
+        ..SiteHealth::default()
+    };
+    let sites = [
+        ("a.example", &fresh, now - 60 * SEC),
+        ("b.example", &later, now - 60 * SEC),
+        ("c.example", &overdue, now - 60 * SEC),
+        ("old.example", &fresh, now - 3 * 3_600 * SEC),
+    ];
+    assert_eq!(
+        sites_due(sites.iter().copied(), now, &c),
+        vec!["a.example".to_owned(), "c.example".to_owned()]
+    );
+    let small = HealthConfig {
+        max_checks_per_round: 1,
+        ..cfg()
+    };
+    assert_eq!(sites_due(sites.iter().copied(), now, &small).len(), 1);
+}
+
+#[test]
+fn site_health_serializes_small_and_camel_case() {
+    let c = cfg();
+    let mut h = SiteHealth::default();
+    h.after_check(&CHECK_503, false, T0, &c);
+    let v = serde_json::to_value(&h).unwrap();
+    assert_eq!(v["consecutiveFailures"], 1);
+    assert_eq!(v["verdict"], "degraded");
+    assert_eq!(v["samples"][0]["ok"], false);
+    let back: SiteHealth = serde_json::from_value(v).unwrap();
+    assert_eq!(back, h);
+    // Older or partial stored objects load with defaults.
+    let partial: SiteHealth = serde_json::from_str(r#"{"nextCheck": 5}"#).unwrap();
+    assert_eq!(partial.next_check, 5);
+    assert_eq!(partial.verdict, HealthState::Unknown);
+    // Many failures stay bounded.
+    for i in 0..100 {
+        h.record(&fail(T0 + i), T0 + i, &c);
+    }
+    assert_eq!(h.samples.len(), c.max_samples);
+}
+
+// ---- correlation ----
+
+fn facts(site: &str, state: HealthState, host: &str, region: &str, dns: &str) -> SiteFacts {
+    SiteFacts {
+        site: site.to_owned(),
+        state,
+        cloud: Some(host.to_owned()),
+        hosting: Some(host.to_owned()),
+        region: Some(region.to_owned()),
+        edge: None,
+        dns: Some(dns.to_owned()),
+    }
+}
+
+fn names(id: &str) -> String {
+    match id {
+        "aws" => "AWS".to_owned(),
+        "gcp" => "Google Cloud".to_owned(),
+        "cloudflare" => "Cloudflare".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// 5 failing (4 on aws us-east-1, 1 on gcp) and 12 healthy, none on aws us-east-1.
+fn regional_outage() -> Vec<SiteFacts> {
+    use HealthState::*;
+    let mut v = Vec::new();
+    for i in 0..4 {
+        let state = if i == 0 { Degraded } else { Down };
+        v.push(facts(
+            &format!("f{i}.example"),
+            state,
+            "aws",
+            "us-east-1",
+            "cloudflare",
+        ));
+    }
+    v.push(facts(
+        "f4.example",
+        Down,
+        "gcp",
+        "us-central1",
+        "cloudflare",
+    ));
+    for i in 0..6 {
+        v.push(facts(
+            &format!("h{i}.example"),
+            Up,
+            "aws",
+            "eu-west-1",
+            "cloudflare",
+        ));
+    }
+    for i in 6..12 {
+        v.push(facts(
+            &format!("h{i}.example"),
+            Up,
+            "gcp",
+            "europe-west1",
+            "cloudflare",
+        ));
+    }
+    // Unknown sites count nowhere, even on the failing region.
+    for i in 0..5 {
+        v.push(facts(
+            &format!("u{i}.example"),
+            Unknown,
+            "aws",
+            "us-east-1",
+            "cloudflare",
+        ));
+    }
+    v
+}
+
+#[test]
+fn regional_failure_is_reported() {
+    let out = correlate(&regional_outage(), 2, DEFAULT_ALPHA, &names);
+    assert_eq!(out.len(), 1, "{out:#?}");
+    let c = &out[0];
+    assert_eq!(c.layer, "region");
+    assert_eq!(c.key, "aws us-east-1");
+    assert_eq!((c.failing_in_group, c.failing_total), (4, 5));
+    assert_eq!((c.healthy_in_group, c.healthy_total), (0, 12));
+    assert_eq!(
+        c.message,
+        "4 of 5 failing sites are on AWS us-east-1; 0 of 12 healthy sites are there"
+    );
+    assert_eq!(
+        c.sites,
+        ["f0.example", "f1.example", "f2.example", "f3.example"]
+    );
+    // C(4,4)·C(13,1) / C(17,5) = 13 / 6188.
+    assert!((c.p_value - 13.0 / 6188.0).abs() < 1e-12, "{}", c.p_value);
+    // AWS as a whole (4 of its 10 sites failing, against 5 of 17 overall) is weak evidence:
+    // (C(10,4)·C(7,1) + C(10,5)) / C(17,5) = 1722 / 6188 ≈ 0.28.
+    assert_eq!(correlate(&regional_outage(), 2, 0.05, &names).len(), 1);
+    let all = correlate(&regional_outage(), 2, 1.0, &names);
+    assert_eq!(all[0].key, "aws us-east-1");
+    let cloud = all
+        .iter()
+        .find(|c| c.layer == "cloud" && c.key == "aws")
+        .unwrap();
+    assert!((cloud.p_value - 1722.0 / 6188.0).abs() < 1e-12);
+    // Everyone uses the same DNS: that explains nothing (p = 1, but still listed at alpha 1).
+    let dns = all.iter().find(|c| c.layer == "dns").unwrap();
+    assert!((dns.p_value - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn one_failing_site_never_correlates() {
+    use HealthState::*;
+    let mut v = vec![facts("only.example", Down, "aws", "us-east-1", "route53")];
+    for i in 0..30 {
+        v.push(facts(
+            &format!("h{i}.example"),
+            Up,
+            "gcp",
+            "us-central1",
+            "cloudflare",
+        ));
+    }
+    assert!(correlate(&v, 1, 1.0, &names).is_empty());
+    // And min_failing raises the bar further.
+    let out = correlate(&regional_outage(), 5, 1.0, &names);
+    assert!(out.iter().all(|c| c.failing_in_group >= 5));
+}
+
+#[test]
+fn failures_spread_evenly_correlate_nowhere() {
+    use HealthState::*;
+    let mut v = Vec::new();
+    for (p, region) in [
+        ("aws", "us-east-1"),
+        ("gcp", "us-central1"),
+        ("azure", "eastus"),
+    ] {
+        for i in 0..2 {
+            v.push(facts(&format!("f{i}.{p}.example"), Down, p, region, p));
+        }
+        for i in 0..4 {
+            v.push(facts(&format!("h{i}.{p}.example"), Up, p, region, p));
+        }
+    }
+    assert!(correlate(&v, 2, 0.05, &names).is_empty());
+}
+
+#[test]
+fn edge_and_dns_layers_and_grammar() {
+    use HealthState::*;
+    let mut v = Vec::new();
+    for i in 0..3 {
+        let mut f = facts(
+            &format!("f{i}.example"),
+            Down,
+            "aws",
+            "us-east-1",
+            "cloudflare",
+        );
+        f.edge = Some("cloudflare".into());
+        f.region = None;
+        v.push(f);
+    }
+    let mut h = facts("h.example", Up, "aws", "us-east-1", "route53");
+    h.region = None;
+    v.push(h);
+    let out = correlate(&v, 2, 0.5, &names);
+    let edge = out.iter().find(|c| c.layer == "edge").unwrap();
+    assert_eq!(
+        edge.message,
+        "3 of 3 failing sites are on Cloudflare; 0 of 1 healthy site is there"
+    );
+    let dns = out.iter().find(|c| c.layer == "dns").unwrap();
+    assert!(dns.message.contains("on Cloudflare DNS"), "{}", dns.message);
+    // All sites on AWS: the cloud explains nothing.
+    assert!(out.iter().all(|c| c.layer != "cloud"));
+    // p-values ascending.
+    assert!(out.windows(2).all(|w| w[0].p_value <= w[1].p_value));
+}
+
+#[test]
+fn hypergeometric_tail_is_sane_at_scale() {
+    // Small exact cases.
+    assert!((hypergeometric_tail(17, 4, 5, 4) - 13.0 / 6188.0).abs() < 1e-12);
+    assert_eq!(hypergeometric_tail(10, 3, 4, 0), 1.0);
+    assert_eq!(hypergeometric_tail(10, 3, 4, 4), 0.0);
+    // Forced: 9 draws from 10 with 3 marked must hit at least 2.
+    assert_eq!(hypergeometric_tail(10, 3, 9, 2), 1.0);
+    assert_eq!(hypergeometric_tail(5, 9, 2, 1), 1.0);
+    // Sum over the whole support is 1: P(X ≥ k) − P(X ≥ k + 1) are the point masses.
+    let (n, k, d) = (40, 12, 15);
+    let mut total = 0.0;
+    for x in 0..=12 {
+        total += hypergeometric_tail(n, k, d, x) - hypergeometric_tail(n, k, d, x + 1);
+    }
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    // 1,000 sites: finite, tiny for a strong concentration, moderate for the expected count.
+    let strong = hypergeometric_tail(1_000, 50, 40, 30);
+    assert!(strong > 0.0 && strong < 1e-20, "{strong}");
+    let expected = hypergeometric_tail(1_000, 100, 100, 10);
+    assert!(expected > 0.3 && expected < 0.7, "{expected}");
+    let huge = hypergeometric_tail(100_000, 5_000, 3_000, 150);
+    assert!(huge.is_finite() && (0.0..=1.0).contains(&huge));
+    // The Lanczos branch agrees with summation.
+    let sum: f64 = (2..=40u32).map(|i| f64::from(i).ln()).sum();
+    assert!((ln_factorial(40) - sum).abs() < 1e-9);
+}
+
+#[test]
+fn correlation_over_a_thousand_sites() {
+    use HealthState::*;
+    let mut v = Vec::new();
+    for i in 0..1_000 {
+        let (host, region) = if i % 10 == 0 {
+            ("aws", "us-east-1")
+        } else {
+            ("gcp", "us-central1")
+        };
+        let failing = host == "aws" && i % 20 == 0;
+        v.push(facts(
+            &format!("s{i}.example"),
+            if failing { Down } else { Up },
+            host,
+            region,
+            "x",
+        ));
+    }
+    let out = correlate(&v, 3, DEFAULT_ALPHA, &names);
+    assert!(!out.is_empty());
+    assert!(out
+        .iter()
+        .all(|c| c.p_value.is_finite() && c.p_value < 1e-10));
+    assert_eq!(out[0].failing_in_group, 50);
+}
+
+#[test]
+fn site_facts_from_record() {
+    let mut r = SiteRecord::new("example.com", "www.example.com", T0);
+    r.status = HealthState::Down;
+    let f = SiteFacts::from_record(&r);
+    assert_eq!(f.state, HealthState::Down);
+    assert_eq!(f.cloud, None);
+    let profile: crate::profile::SiteProfile = serde_json::from_value(serde_json::json!({
+        "name": "www.example.com", "site": "example.com", "addresses": [], "cname_chain": [],
+        "dns": {"provider": "route53", "product": "Route 53", "nameservers": []},
+        "edge": {"provider": "cloudfront", "service": "CLOUDFRONT"},
+        "hosting": {"provider": "aws", "region": "us-east-1", "service": "EC2", "prefix": null,
+                    "asn": null, "asn_holder": null, "platform": null},
+        "cloud": "aws", "confidence": "high", "resolution": {"status": "ok"}, "evidence": []
+    }))
+    .unwrap();
+    r.profile = Some(profile);
+    let f = SiteFacts::from_record(&r);
+    assert_eq!(f.hosting.as_deref(), Some("aws"));
+    assert_eq!(f.region.as_deref(), Some("us-east-1"));
+    assert_eq!(f.edge.as_deref(), Some("cloudfront"));
+    assert_eq!(f.dns.as_deref(), Some("route53"));
+    assert_eq!(f.cloud.as_deref(), Some("aws"));
+}
+
+#[test]
+fn what_if_lists_dependents_with_layers() {
+    use HealthState::*;
+    let mut a = facts("a.example", Up, "aws", "us-east-1", "route53");
+    a.edge = Some("cloudfront".into());
+    let mut b = facts("b.example", Up, "vercel", "iad1", "aws");
+    b.cloud = Some("aws".into());
+    let c = facts("c.example", Up, "gcp", "us-central1", "cloudflare");
+    let d = facts("d.example", Up, "aws", "eu-west-1", "cloudflare");
+    let sites = [a, b, c, d];
+    let aws = what_if(&sites, &Target::Provider { id: "aws".into() });
+    assert_eq!(
+        aws,
+        vec![
+            Dependent {
+                site: "a.example".into(),
+                layers: vec![LayerKind::Hosting, LayerKind::Cloud]
+            },
+            Dependent {
+                site: "b.example".into(),
+                layers: vec![LayerKind::Dns, LayerKind::Cloud]
+            },
+            Dependent {
+                site: "d.example".into(),
+                layers: vec![LayerKind::Hosting, LayerKind::Cloud]
+            },
+        ]
+    );
+    let region = what_if(
+        &sites,
+        &Target::Region {
+            provider: "aws".into(),
+            region: "us-east-1".into(),
+        },
+    );
+    assert_eq!(region.len(), 1);
+    assert_eq!(region[0].site, "a.example");
+    let dns = what_if(
+        &sites,
+        &Target::Dns {
+            id: "cloudflare".into(),
+        },
+    );
+    let names: Vec<&str> = dns.iter().map(|d| d.site.as_str()).collect();
+    assert_eq!(names, ["c.example", "d.example"]);
+    assert!(dns.iter().all(|d| d.layers == [LayerKind::Dns]));
+    let edge = what_if(
+        &sites,
+        &Target::Provider {
+            id: "cloudfront".into(),
+        },
+    );
+    assert_eq!(edge[0].layers, [LayerKind::Edge]);
+    assert!(what_if(
+        &sites,
+        &Target::Provider {
+            id: "nobody".into()
+        }
+    )
+    .is_empty());
+}
