@@ -39,6 +39,15 @@ pub struct Settings {
     /// Resolve addresses with the browser's own resolver where it has one (Firefox
     /// `dns.resolve`) instead of the DoH resolver; NS and AS look-ups still use DoH.
     pub resolve_with_browser: bool,
+    /// Check recently visited sites now and then (a DoH resolution and a HEAD request).
+    pub active_checks: bool,
+    /// Minutes between checks of a healthy site.
+    pub check_interval_minutes: u32,
+    /// Poll the status pages of the providers the user's sites use.
+    pub status_feeds: bool,
+    /// Show a notification when failures concentrate on one provider (needs the optional
+    /// `notifications` permission).
+    pub notify_failures: bool,
 }
 
 impl Default for Settings {
@@ -50,6 +59,10 @@ impl Default for Settings {
             record_incognito: false,
             retention_days: 30,
             resolve_with_browser: false,
+            active_checks: true,
+            check_interval_minutes: 5,
+            status_feeds: true,
+            notify_failures: false,
         }
     }
 }
@@ -75,6 +88,9 @@ pub enum SettingsError {
     /// Retention outside 1..=3650 days.
     #[error("retentionDays must be between 1 and 3650, not {0}")]
     Retention(u32),
+    /// Check interval outside 1..=1440 minutes.
+    #[error("checkIntervalMinutes must be between 1 and 1440, not {0}")]
+    CheckInterval(u32),
 }
 
 impl Settings {
@@ -87,7 +103,18 @@ impl Settings {
         if !(1..=3650).contains(&self.retention_days) {
             return Err(SettingsError::Retention(self.retention_days));
         }
+        if !(1..=1440).contains(&self.check_interval_minutes) {
+            return Err(SettingsError::CheckInterval(self.check_interval_minutes));
+        }
         Ok(())
+    }
+
+    /// The failure detector's tunables for these settings.
+    pub fn health_config(&self) -> crate::health::HealthConfig {
+        crate::health::HealthConfig {
+            check_interval_ms: u64::from(self.check_interval_minutes) * 60_000,
+            ..crate::health::HealthConfig::default()
+        }
     }
 }
 
@@ -188,6 +215,12 @@ pub struct SiteRecord {
     /// Whether it works right now.
     #[serde(default)]
     pub status: HealthState,
+    /// The failure detector's memory of this site.
+    #[serde(default)]
+    pub health: crate::health::SiteHealth,
+    /// Scheme, host and port of the main page (what an active check requests); never a path.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 impl SiteRecord {
@@ -204,6 +237,8 @@ impl SiteRecord {
             profiled_at: None,
             failures: Vec::new(),
             status: HealthState::Unknown,
+            health: crate::health::SiteHealth::default(),
+            origin: None,
         }
     }
 
@@ -428,6 +463,8 @@ pub enum Request {
     ClearData,
     /// Download the feeds now.
     RefreshFeeds,
+    /// Check every recently visited site now (answered when the round is over).
+    CheckNow,
 }
 
 /// The worker's answer.
@@ -476,7 +513,7 @@ mod tests {
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"resolver": DEFAULT_RESOLVER, "feedBase": null, "asnLookups": true, "recordIncognito": false, "retentionDays": 30, "resolveWithBrowser": false})
+            serde_json::json!({"resolver": DEFAULT_RESOLVER, "feedBase": null, "asnLookups": true, "recordIncognito": false, "retentionDays": 30, "resolveWithBrowser": false, "activeChecks": true, "checkIntervalMinutes": 5, "statusFeeds": true, "notifyFailures": false})
         );
         // Missing keys take their defaults: an older or partial stored object still loads.
         let partial: Settings = serde_json::from_str(r#"{"recordIncognito": true}"#).unwrap();

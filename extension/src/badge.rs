@@ -1,7 +1,7 @@
 //! The per-tab badge: provider label and colour, `?` while unknown, and the one-line stack as
 //! the tooltip.
 
-use onebasket::protocol::SiteRecord;
+use onebasket::protocol::{HealthState, SiteRecord};
 use wasm_bindgen::JsValue;
 
 use crate::bindings;
@@ -9,6 +9,10 @@ use crate::worker::with;
 
 /// Grey for "not known (yet)".
 const UNKNOWN_COLOR: &str = "#5F6368";
+/// Red for a site that is down (the provider label stays).
+pub const DOWN_COLOR: &str = "#B3261E";
+/// Amber for a degraded site.
+pub const DEGRADED_COLOR: &str = "#A15C00";
 
 /// What a badge shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +25,26 @@ pub struct Badge {
     pub title: String,
 }
 
-/// The badge for a site: its provider's label, or `?` while looking up or unknown.
+/// The badge for a site: its provider's label (or `?`), red when the site is down and amber
+/// when it is degraded.
 pub fn badge_for(record: &SiteRecord, looking_up: bool) -> Badge {
+    let mut badge = provider_badge(record, looking_up);
+    match record.status {
+        HealthState::Down => {
+            badge.color = DOWN_COLOR.to_owned();
+            badge.title = format!("DOWN — {}", badge.title);
+        }
+        HealthState::Degraded => {
+            badge.color = DEGRADED_COLOR.to_owned();
+            badge.title = format!("DEGRADED — {}", badge.title);
+        }
+        HealthState::Up | HealthState::Unknown => {}
+    }
+    badge
+}
+
+/// The provider's label and colour, or `?` while looking up or unknown.
+fn provider_badge(record: &SiteRecord, looking_up: bool) -> Badge {
     let unknown = |title: String| Badge {
         text: "?".to_owned(),
         color: UNKNOWN_COLOR.to_owned(),

@@ -53,6 +53,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["browser", "dns"], js_name = resolve, catch)]
     pub async fn dns_resolve(host: &str, flags: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `chrome.notifications.create(id, options)` (only with the optional permission).
+    #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = create, catch)]
+    pub async fn notifications_create(id: &str, options: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `console.warn(message)` (the worker's log, visible in the extension's inspector).
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     pub fn warn(message: &str);

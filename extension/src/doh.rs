@@ -10,7 +10,12 @@ const TIMEOUT_MS: u32 = 5_000;
 
 /// Sends `q` to `resolver`; the answer body, or a one-line reason.
 pub async fn query(resolver: &str, q: &Query) -> Result<Vec<u8>, String> {
-    let url = get_url(resolver, &q.wire);
+    query_wire(resolver, &q.wire).await
+}
+
+/// Sends a wire-format query to `resolver`; the answer body, or a one-line reason.
+pub async fn query_wire(resolver: &str, wire: &[u8]) -> Result<Vec<u8>, String> {
+    let url = get_url(resolver, wire);
     let signal = web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS);
     let resp = Request::get(&url)
         .header("accept", DNS_MESSAGE)

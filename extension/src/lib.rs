@@ -6,6 +6,7 @@
 
 mod badge;
 mod bindings;
+mod checks;
 mod doh;
 mod feeds;
 mod store;

@@ -10,8 +10,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use onebasket::classify::Classifier;
-use onebasket::engine::{AnswerFormat, BrowserResolution, Engine, EngineConfig, Hints, LookupId, Query};
+use onebasket::engine::{
+    AnswerFormat, BrowserResolution, Engine, EngineConfig, Hints, LookupId, Query,
+};
 use onebasket::feeds::FeedSpec;
+use onebasket::health::{Observation, SiteFacts};
 use onebasket::profile::{Resolution, SiteProfile};
 use onebasket::protocol::{
     FeedStatus, Overview, Request, Response, Settings, SiteRecord, SiteSummary,
@@ -43,6 +46,16 @@ pub struct Worker {
     pub(crate) refreshing: bool,
     /// A refresh was asked for while one ran.
     pub(crate) refresh_again: bool,
+    /// The last check round reached nothing, the resolver included.
+    pub(crate) offline: bool,
+    /// Open incidents per provider, from the status pages.
+    pub(crate) incidents: std::collections::BTreeMap<String, onebasket::status::ProviderStatus>,
+    /// When each provider's status page was last polled.
+    pub(crate) status_polled: HashMap<String, u64>,
+    /// A check round is under way.
+    pub(crate) checking: bool,
+    /// The correlations last notified, so one outage notifies once.
+    pub(crate) notified: BTreeSet<String>,
     /// When the last DoH answer arrived (for the answer-to-badge latency in the log).
     last_answer_at: u64,
     /// Tabs known to be incognito (Chrome's webRequest details do not say).
@@ -88,6 +101,11 @@ pub async fn start() -> Result<(), String> {
             feed_status,
             refreshing: false,
             refresh_again: false,
+            offline: false,
+            incidents: std::collections::BTreeMap::new(),
+            status_polled: HashMap::new(),
+            checking: false,
+            notified: BTreeSet::new(),
             last_answer_at: 0,
             incognito_tabs: HashMap::new(),
         });
@@ -189,7 +207,12 @@ async fn load_sites() -> HashMap<String, SiteRecord> {
 }
 
 async fn ensure_alarms() {
-    for (name, minutes) in [("feeds", 1440.0), ("retention", 60.0)] {
+    for (name, minutes) in [
+        ("feeds", 1440.0),
+        ("retention", 60.0),
+        ("checks", 1.0),
+        ("status", 5.0),
+    ] {
         let exists = bindings::alarms_get(name)
             .await
             .ok()
@@ -233,10 +256,48 @@ struct RequestDetails {
     error: Option<String>,
     /// Firefox says; Chrome does not (then the tab is asked).
     incognito: Option<bool>,
+    /// The origin of the page that made the request (Chrome).
+    initiator: Option<String>,
+    /// The URL of the page that made the request (Firefox).
+    document_url: Option<String>,
+}
+
+impl RequestDetails {
+    /// The host of the page the request belongs to (for sub-resources).
+    fn page_host(&self) -> Option<String> {
+        self.document_url
+            .as_deref()
+            .or(self.initiator.as_deref())
+            .and_then(host_of_url)
+    }
+}
+
+/// What the worker does with one observed request: which site, and whether it is the page itself
+/// or one of the page's own (same-site) requests. Third-party requests are not recorded.
+fn observed_site(w: &Worker, d: &RequestDetails, host: &str) -> Option<(String, bool)> {
+    let site = site_for(w, host)?;
+    let main_frame = d.kind == "main_frame";
+    if main_frame {
+        return Some((site, true));
+    }
+    let page_site = d.page_host().and_then(|h| site_for(w, &h))?;
+    (page_site == site && w.sites.contains_key(&site)).then_some((site, false))
 }
 
 fn no_tab() -> i32 {
     -1
+}
+
+/// `http(s)://host[:port]/…` → `http(s)://host[:port]`: what an active check requests, and
+/// nothing of the path or query the user visited.
+fn origin_of_url(url: &str) -> Option<String> {
+    let scheme_end = url.find("://")? + 3;
+    let rest = &url[scheme_end..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = authority.rsplit('@').next()?;
+    let scheme = &url[..scheme_end];
+    matches!(scheme, "http://" | "https://").then(|| format!("{scheme}{authority}"))
 }
 
 /// `http(s)://host[:port]/…` → host (brackets of IPv6 literals removed).
@@ -293,7 +354,7 @@ pub(crate) fn site_of_url(url: &str) -> Option<String> {
 
 /// `onResponseStarted`: a response arrived for a tab.
 pub async fn on_response(details: JsValue) {
-    let Ok(d) = store::from_js::<RequestDetails>(details) else {
+    let Ok(mut d) = store::from_js::<RequestDetails>(details) else {
         return;
     };
     // Requests outside tabs include the worker's own DoH and feed fetches: never observed.
@@ -311,6 +372,7 @@ pub async fn on_response(details: JsValue) {
             .and_then(|s| s.trim_matches(['[', ']']).parse::<IpAddr>().ok());
     let headers: Vec<(String, String)> = d
         .response_headers
+        .take()
         .unwrap_or_default()
         .into_iter()
         .map(|h| (h.name, h.value.unwrap_or_default()))
@@ -319,24 +381,31 @@ pub async fn on_response(details: JsValue) {
         if incognito && !w.settings.record_incognito {
             return None;
         }
-        let site = site_for(w, &host)?;
-        if !main_frame && !w.sites.contains_key(&site) {
-            // Only the sites the user visits are recorded (third parties: later, by design).
-            return None;
-        }
+        let (site, main_frame) = observed_site(w, &d, &host)?;
+        let cfg = w.settings.health_config();
         let record = w
             .sites
             .entry(site.clone())
             .or_insert_with(|| SiteRecord::new(&site, &host, now));
         record.observe(&host, ip, d.status_code, main_frame, now);
+        if main_frame && host == record.main_host {
+            record.origin = origin_of_url(&d.url);
+        }
+        let before = record.status;
+        if let Some(status) = d.status_code {
+            record.status =
+                record
+                    .health
+                    .record(&Observation::Response { at: now, status }, now, &cfg);
+        }
         let stale = record
             .profiled_at
             .is_none_or(|t| now.saturating_sub(t) > PROFILE_MAX_AGE_MS);
         let lookup = main_frame && host == record.main_host && stale;
-        Some((record.clone(), lookup))
+        Some((record.clone(), lookup, before != record.status))
     })
     .flatten();
-    let Some((record, lookup)) = action else {
+    let Some((record, lookup, changed)) = action else {
         return;
     };
     // Firefox omits `ip` for responses served from its cache: the host's last seen address
@@ -347,6 +416,8 @@ pub async fn on_response(details: JsValue) {
     }
     if main_frame {
         badge::show_for_tab(d.tab_id, &record, lookup).await;
+    } else if changed {
+        badge::show_for_site(&record).await;
     }
     if lookup {
         // The browser's own address is evidence only when public (loopback / LAN never is).
@@ -359,12 +430,13 @@ pub async fn on_response(details: JsValue) {
     }
 }
 
-/// `onErrorOccurred`: a request failed.
+/// `onErrorOccurred`: a request failed. Main-frame and same-site failures feed the failure
+/// detector; the user's own doing (navigating away, an ad blocker) is ignored by it.
 pub async fn on_request_error(details: JsValue) {
     let Ok(d) = store::from_js::<RequestDetails>(details) else {
         return;
     };
-    if d.tab_id < 0 || d.kind != "main_frame" {
+    if d.tab_id < 0 {
         return;
     }
     let Some(host) = host_of_url(&d.url) else {
@@ -375,21 +447,37 @@ pub async fn on_request_error(details: JsValue) {
     {
         return;
     }
-    let error = d.error.unwrap_or_else(|| "unknown error".to_owned());
+    let error = d
+        .error
+        .clone()
+        .unwrap_or_else(|| "unknown error".to_owned());
     let now = now();
     let record = with(|w| {
-        let site = site_for(w, &host)?;
+        let (site, main_frame) = observed_site(w, &d, &host)?;
+        let obs = Observation::from_error(now, &error);
+        if obs.verdict() == onebasket::health::Verdict::Ignore {
+            return None;
+        }
+        let cfg = w.settings.health_config();
         let record = w
             .sites
             .entry(site.clone())
             .or_insert_with(|| SiteRecord::new(&site, &host, now));
-        record.observe(&host, None, None, true, now);
-        record.fail(&host, &error, now);
+        record.observe(&host, None, None, main_frame, now);
+        if main_frame && host == record.main_host {
+            record.origin = origin_of_url(&d.url);
+        }
+        if obs.verdict() == onebasket::health::Verdict::Fail {
+            record.fail(&host, &error, now);
+        }
+        record.status = record.health.record(&obs, now, &cfg);
         Some(record.clone())
     })
     .flatten();
     if let Some(record) = record {
         let _ = store::put_site(&record).await;
+        badge::show_for_site(&record).await;
+        crate::checks::after_change().await;
     }
 }
 
@@ -448,14 +536,20 @@ async fn browser_resolve(host: &str) -> Option<BrowserResolution> {
     let record = match bindings::dns_resolve(host, &flags).await {
         Ok(r) => r,
         Err(e) => {
-            bindings::warn(&format!("OneBasket: dns.resolve({host}) failed: {e:?}; using DoH"));
+            bindings::warn(&format!(
+                "OneBasket: dns.resolve({host}) failed: {e:?}; using DoH"
+            ));
             return None;
         }
     };
     let addresses = js_sys::Reflect::get(&record, &"addresses".into())
         .ok()
         .map(|a| js_sys::Array::from(&a))
-        .map(|a| a.iter().filter_map(|v| v.as_string()?.parse::<IpAddr>().ok()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_string()?.parse::<IpAddr>().ok())
+                .collect()
+        })
         .unwrap_or_default();
     let canonical_name = js_sys::Reflect::get(&record, &"canonicalName".into())
         .ok()
@@ -561,6 +655,8 @@ pub async fn on_alarm(name: String) {
     match name.as_str() {
         "feeds" => feeds::refresh().await,
         "retention" => prune().await,
+        "checks" => crate::checks::round(false).await,
+        "status" => crate::checks::poll_status().await,
         _ => {}
     }
 }
@@ -655,6 +751,10 @@ pub async fn on_message(message: JsValue) -> Response {
             Response::Settings { settings }
         }
         Request::ClearData => clear_data().await,
+        Request::CheckNow => {
+            crate::checks::round(true).await;
+            Response::Done
+        }
         Request::RefreshFeeds => {
             feeds::refresh().await;
             with(|w| Response::Feeds {
@@ -671,6 +771,18 @@ fn not_ready() -> Response {
     }
 }
 
+/// Failures concentrating on one provider, region, edge or DNS provider.
+pub(crate) fn correlations(w: &Worker) -> Vec<onebasket::protocol::Correlation> {
+    let facts: Vec<SiteFacts> = w.sites.values().map(SiteFacts::from_record).collect();
+    let rules = w.engine.classifier().rules();
+    let names = |id: &str| {
+        rules
+            .get(id)
+            .map_or_else(|| id.to_owned(), |p| p.name.clone())
+    };
+    onebasket::health::correlate(&facts, 2, onebasket::health::DEFAULT_ALPHA, &names)
+}
+
 fn overview(w: &Worker) -> Overview {
     let mut sites: Vec<SiteSummary> = w.sites.values().map(SiteSummary::from).collect();
     sites.sort_by(|a, b| {
@@ -682,9 +794,13 @@ fn overview(w: &Worker) -> Overview {
         sites,
         feeds: w.feed_status.clone(),
         settings: w.settings.clone(),
-        correlations: Vec::new(),
-        offline: false,
-        incidents: Vec::new(),
+        correlations: correlations(w),
+        offline: w.offline,
+        incidents: w
+            .incidents
+            .values()
+            .flat_map(|s| s.incidents.iter().cloned())
+            .collect(),
     }
 }
 

@@ -307,6 +307,12 @@ fn dist() -> Result<()> {
             }
         }
         std::fs::copy("extension/js/background.js", out.join("background.js"))?;
+        for entry in std::fs::read_dir("extension/icons")? {
+            let path = entry?.path();
+            if let Some(name) = path.file_name() {
+                std::fs::copy(&path, out.join(name))?;
+            }
+        }
         let m = manifest_for(&manifest, browser);
         std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&m)?)?;
         zip_dir(
