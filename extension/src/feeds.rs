@@ -54,8 +54,16 @@ async fn refresh_once() {
         return;
     };
     let _ = store::set("refreshing", &true).await;
+    bindings::info(&format!(
+        "OneBasket: refreshing the feeds from {}",
+        base.as_deref().unwrap_or("the official URLs")
+    ));
     let mut errors = Vec::new();
     for spec in &specs {
+        // A new mirror was set meanwhile: stop here, the next pass fetches from it.
+        if with(|w| w.refresh_again).unwrap_or(false) {
+            return;
+        }
         let url = match &base {
             Some(b) => format!("{}/{}", b.trim_end_matches('/'), spec.file),
             None => spec.url.clone(),

@@ -157,11 +157,9 @@ async fn load_settings() -> Settings {
             ));
             Settings::default()
         }
-        None => {
-            let defaults = Settings::default();
-            let _ = store::set("settings", &defaults).await;
-            defaults
-        }
+        // Nothing is written back: a settings write racing this start (the options page, a
+        // test, a policy) must never be overwritten by defaults.
+        None => Settings::default(),
     }
 }
 
@@ -708,6 +706,7 @@ pub async fn on_settings_changed(new_value: JsValue) {
         moved
     })
     .unwrap_or(false);
+    bindings::info(&format!("OneBasket: settings applied (feed source changed: {feeds_moved})"));
     if feeds_moved {
         feeds::refresh().await;
     }

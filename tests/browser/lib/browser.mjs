@@ -26,14 +26,14 @@ export async function launch(userDataDir, { logs = [] } = {}) {
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
-      '--host-resolver-rules=MAP *.test 127.0.0.1',
+      // Test sites on 127.0.0.1; every other name fails at once, so nothing leaves the machine.
+      '--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ~NOTFOUND',
       // The test resolver's certificate is self-signed for 127.0.0.1.
       '--ignore-certificate-errors',
     ],
   });
   const sw = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));
   ctx.on('console', (m) => logs.push(m.text()));
-  sw.on?.('console', (m) => logs.push(m.text()));
   return { ctx, sw, id: new URL(sw.url()).host };
 }
 
@@ -96,4 +96,14 @@ export async function stopWorkers(ctx) {
 export function rgb(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255, 255];
+}
+
+/** Sends a protocol request to the worker from one of the extension's own pages. */
+export async function message(browser, request) {
+  let page = browser.ctx.pages().find((p) => p.url().startsWith(`chrome-extension://${browser.id}/`));
+  if (!page) {
+    page = await browser.ctx.newPage();
+    await page.goto(`chrome-extension://${browser.id}/popup.html`);
+  }
+  return page.evaluate((r) => chrome.runtime.sendMessage(r), request);
 }
