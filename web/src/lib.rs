@@ -1,1 +1,66 @@
-//! placeholder
+//! OneBasket's pages: the popup, the dashboard and the options page, in Yew.
+//!
+//! Each HTML page in `web/static` loads `page.js`, which starts this module with the page's
+//! name. The worker owns all state: pages send `onebasket::protocol::Request`s through the one
+//! [`bridge::Conn`] context and render the `Response`s. Site-derived strings are only ever
+//! text nodes and attribute values.
+
+pub mod bridge;
+pub mod dashboard;
+pub mod model;
+pub mod options;
+pub mod popup;
+pub mod providers;
+pub mod ui;
+
+use wasm_bindgen::prelude::*;
+use yew::prelude::*;
+
+/// Which page to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The toolbar popup.
+    Popup,
+    /// The full-tab dashboard.
+    Dashboard,
+    /// The options page.
+    Options,
+}
+
+/// Props of [`App`].
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    /// The page.
+    pub page: Page,
+}
+
+/// The root: provides the worker connection and renders one page.
+#[function_component]
+pub fn App(props: &AppProps) -> Html {
+    let conn = use_memo((), |_| bridge::Conn::extension());
+    let page = match props.page {
+        Page::Popup => html! { <popup::Popup /> },
+        Page::Dashboard => html! { <dashboard::Dashboard /> },
+        Page::Options => html! { <options::Options /> },
+    };
+    html! {
+        <ContextProvider<bridge::Conn> context={(*conn).clone()}>{ page }</ContextProvider<bridge::Conn>>
+    }
+}
+
+/// Renders `page` (`popup`, `dashboard` or `options`) into the element `#app`.
+#[wasm_bindgen]
+pub fn start(page: &str) -> Result<(), JsValue> {
+    let page = match page {
+        "popup" => Page::Popup,
+        "dashboard" => Page::Dashboard,
+        "options" => Page::Options,
+        other => return Err(JsValue::from_str(&format!("unknown page {other}"))),
+    };
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"))
+        .ok_or_else(|| JsValue::from_str("no #app element"))?;
+    yew::Renderer::<App>::with_root_and_props(root, AppProps { page }).render();
+    Ok(())
+}

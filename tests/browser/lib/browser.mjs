@@ -97,3 +97,22 @@ export function rgb(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255, 255];
 }
+
+/**
+ * Replaces every stored `site:` record with `records` and restarts the worker so it loads them
+ * (the worker reads sites only when it starts). The write goes through an extension page, not
+ * the worker, so it works whether the worker is running or stopped; the next message wakes it.
+ */
+export async function seedSites(ctx, id, records) {
+  const page = await ctx.newPage();
+  await page.goto(`chrome-extension://${id}/popup.html`);
+  await page.evaluate(async (recs) => {
+    const all = await chrome.storage.local.get(null);
+    await chrome.storage.local.remove(Object.keys(all).filter((k) => k.startsWith('site:')));
+    const add = {};
+    for (const r of recs) add[`site:${r.site}`] = r;
+    await chrome.storage.local.set(add);
+  }, records);
+  await stopWorkers(ctx);
+  await page.close();
+}
