@@ -42,7 +42,7 @@ impl GroupBy {
     /// The group a site falls in; `None` when that layer is unknown.
     pub fn key(self, s: &SiteSummary) -> Option<GroupKey> {
         match self {
-            GroupBy::Cloud => cloud_of(s).map(|p| GroupKey::provider(p)),
+            GroupBy::Cloud => cloud_of(s).map(GroupKey::provider),
             GroupBy::Region => s.hosting.as_deref().map(|h| GroupKey {
                 provider: h.to_owned(),
                 region: Some(s.region.clone().unwrap_or_default()),
@@ -192,11 +192,7 @@ pub struct Headline {
 
 /// Rounded percentage, 0 when `total` is 0.
 pub fn percent(n: usize, total: usize) -> usize {
-    if total == 0 {
-        0
-    } else {
-        (n * 100 + total / 2) / total
-    }
+    (n * 100 + total / 2).checked_div(total).unwrap_or(0)
 }
 
 /// The headline: share of the week's sites on the biggest cloud, and in its biggest region.

@@ -68,8 +68,8 @@ pub enum Action {
     Tab(Option<String>),
     /// The worker's overview.
     Overview(Result<Overview, String>),
-    /// The record of this tab's site.
-    Record(Result<Option<SiteRecord>, String>),
+    /// The record of this tab's site (boxed: a record is large, the other actions small).
+    Record(Result<Option<Box<SiteRecord>>, String>),
     /// Group by another layer.
     GroupBy(GroupBy),
     /// The filter text.
@@ -102,7 +102,7 @@ impl Reducible for State {
             }
             Action::Record(r) => {
                 s.record = match r {
-                    Ok(r) => Load::Ready(r.map(Rc::new)),
+                    Ok(r) => Load::Ready(r.map(|r| Rc::new(*r))),
                     Err(e) => Load::Failed(e),
                 };
             }
@@ -174,7 +174,7 @@ pub fn Popup() -> Html {
                 state.dispatch(Action::Overview(overview));
                 let record = match site {
                     Some(site) => match conn.ask(Request::GetSite { site }).await {
-                        Ok(Response::Site { site }) => Ok(site),
+                        Ok(Response::Site { site }) => Ok(site.map(Box::new)),
                         Ok(_) => Err("unexpected answer from the worker".to_owned()),
                         Err(e) => Err(e),
                     },

@@ -73,8 +73,8 @@ pub fn Chart(props: &ChartProps) -> Html {
         bars.push(("Other".to_owned(), providers::NEUTRAL, rest));
     }
     const ROW: usize = 22;
-    const LABEL_W: usize = 120;
-    const BAR_W: usize = 190;
+    const LABEL_W: usize = 150;
+    const BAR_W: usize = 160;
     let height = (bars.len() * ROW).max(ROW);
     let summary = bars
         .iter()
@@ -90,8 +90,8 @@ pub fn Chart(props: &ChartProps) -> Html {
                 // Whole pixels: float formatting alone would add ~15 KB of wasm.
                 let w = (BAR_W * *n / total).max(2);
                 // Long labels are cut to fit the label column; the full text is in the title.
-                let short: String = if label.chars().count() > 18 {
-                    label.chars().take(17).chain(['…']).collect()
+                let short: String = if label.chars().count() > 22 {
+                    label.chars().take(21).chain(['…']).collect()
                 } else {
                     label.clone()
                 };
