@@ -107,3 +107,22 @@ export async function message(browser, request) {
   }
   return page.evaluate((r) => chrome.runtime.sendMessage(r), request);
 }
+
+/**
+ * Replaces every stored `site:` record with `records` and restarts the worker so it loads them
+ * (the worker reads sites only when it starts). The write goes through an extension page, not
+ * the worker, so it works whether the worker is running or stopped; the next message wakes it.
+ */
+export async function seedSites(ctx, id, records) {
+  const page = await ctx.newPage();
+  await page.goto(`chrome-extension://${id}/popup.html`);
+  await page.evaluate(async (recs) => {
+    const all = await chrome.storage.local.get(null);
+    await chrome.storage.local.remove(Object.keys(all).filter((k) => k.startsWith('site:')));
+    const add = {};
+    for (const r of recs) add[`site:${r.site}`] = r;
+    await chrome.storage.local.set(add);
+  }, records);
+  await stopWorkers(ctx);
+  await page.close();
+}

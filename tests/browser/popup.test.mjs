@@ -1,0 +1,338 @@
+// The pages (popup, dashboard, options) in a real Chromium, against the real worker: state is
+// seeded as `site:` records in chrome.storage.local and the worker is restarted to load it
+// (seedSites), so every figure shown went through the message protocol.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { startSites, startMirror, root } from './lib/servers.mjs';
+import { launch, newProfileDir, until, storage, seedSites, extensionDir } from './lib/browser.mjs';
+
+const shots = join(root, 'target/screenshots');
+mkdirSync(shots, { recursive: true });
+
+const EVIL = '<img src=x onerror=alert(1)>';
+const now = Date.now();
+
+/** A stored SiteRecord (the protocol's wire names; the profile's own fields are snake_case). */
+function record(site, { cloud = null, hosting = cloud, region = null, edge = null, dns = null, status = 'up',
+  visits = 1, lastSeen = now - 3600_000, evidence = [], asnHolder = null, mainHost = `www.${site}` } = {}) {
+  const known = hosting || edge || dns || cloud;
+  return {
+    site, mainHost, firstSeen: lastSeen - 86_400_000, lastSeen, visits, hosts: {},
+    profile: known ? {
+      name: mainHost, site, addresses: ['3.5.140.2'], cname_chain: [],
+      dns: { provider: dns, product: dns === 'aws' ? 'Route 53' : null, nameservers: dns ? ['ns-1.example.'] : [] },
+      edge: { provider: edge, service: edge ? 'CDN' : null },
+      hosting: { provider: hosting, region, service: hosting === 'aws' ? 'EC2' : null, prefix: '3.5.140.0/22',
+        asn: hosting === 'aws' ? 16509 : null, asn_holder: asnHolder, platform: null },
+      cloud, confidence: 'high', resolution: { status: 'ok' }, evidence,
+    } : null,
+    profiledAt: now, failures: [], status,
+  };
+}
+
+/**
+ * n sites: 71 % AWS (40 % of all in us-east-1, the rest eu-west-1), 14 % GCP, 8 % Azure, 7 %
+ * unknown; a third on Cloudflare DNS, a third on Route 53; every 25th down, every 25th+1 degraded.
+ */
+function population(n) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const p = i % 100;
+    const [cloud, region] = p < 40 ? ['aws', 'us-east-1'] : p < 71 ? ['aws', 'eu-west-1']
+      : p < 85 ? ['gcp', 'europe-west1'] : p < 93 ? ['azure', 'eastus'] : [null, null];
+    out.push(record(`site${String(i).padStart(4, '0')}.example`, {
+      cloud, region,
+      dns: ['cloudflare', 'aws', null][i % 3],
+      edge: i % 10 === 0 ? 'cloudflare' : null,
+      status: i % 25 === 0 ? 'down' : i % 25 === 1 ? 'degraded' : 'up',
+      visits: (i * 7) % 50 + 1,
+      lastSeen: now - (i % 48) * 3600_000,
+    }));
+  }
+  return out;
+}
+
+let sites, mirror, browser;
+const dialogs = [];
+const errors = [];
+
+async function openPage(name, { colorScheme = 'light', width = 400, height = 800 } = {}) {
+  const page = await browser.ctx.newPage();
+  await page.setViewportSize({ width, height });
+  await page.emulateMedia({ colorScheme });
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`chrome-extension://${browser.id}/${name}.html`);
+  return page;
+}
+
+async function popup(opts) {
+  const page = await openPage('popup', opts);
+  await page.waitForSelector('#sites, .banner-error', { timeout: 30000 });
+  return page;
+}
+
+/** The first-render figures of a popup: data arrival → render, and since navigation start. */
+async function renderTimes(page) {
+  await until(() => page.evaluate(() => performance.getEntriesByName('ob-first-render').length > 0), 'first render mark');
+  return page.evaluate(() => {
+    const data = performance.getEntriesByName('ob-data')[0].startTime;
+    const rendered = performance.getEntriesByName('ob-first-render')[0].startTime;
+    return { render: rendered - data, sinceStart: rendered };
+  });
+}
+
+async function noHorizontalOverflow(page) {
+  const m = await page.evaluate(() => ({
+    doc: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
+    main: [document.querySelector('#main').scrollWidth, document.querySelector('#main').clientWidth],
+  }));
+  assert.ok(m.doc[0] <= m.doc[1], `document overflows horizontally: ${m.doc}`);
+  assert.ok(m.main[0] <= m.main[1], `the scroll area overflows horizontally: ${m.main}`);
+}
+
+before(async () => {
+  sites = await startSites();
+  mirror = await startMirror();
+  browser = await launch(newProfileDir());
+});
+
+after(async () => {
+  await browser?.ctx.close();
+  await sites?.stop();
+  await mirror?.stop();
+});
+
+test('0 sites: an empty popup says so', async () => {
+  await seedSites(browser.ctx, browser.id, []);
+  const page = await popup();
+  assert.match(await page.textContent('#sites'), /No sites yet/);
+  assert.equal(await page.textContent('#this-tab'), 'This tabThis tab is not a website.');
+  await page.screenshot({ path: join(shots, 'popup-empty-light.png') });
+  await page.close();
+});
+
+test('1 site: this tab\'s stack with its evidence, all of it text', async () => {
+  await seedSites(browser.ctx, browser.id, [record('example.test', {
+    cloud: 'aws', region: 'us-east-1', dns: 'aws', edge: 'cloudflare', mainHost: 'shop.example.test',
+    asnHolder: `AMAZON-02 ${EVIL}`,
+    evidence: [
+      { layer: 'hosting', text: `3.5.140.2 is in 3.5.140.0/22: AWS us-east-1 EC2 ${EVIL}` },
+      { layer: 'dns', text: 'NS ns-1.example. is Route 53' },
+    ],
+  })]);
+  const tab = await browser.ctx.newPage();
+  await tab.goto(sites.url('shop.example.test'));
+  const page = await popup();
+  await page.waitForSelector('#this-tab .stack');
+  const layers = await page.$$eval('#this-tab .layer', (ls) => ls.map((l) => l.querySelector('.layer-name').textContent));
+  assert.deepEqual(layers, ['Amazon Web Services', 'Cloudflare', 'Amazon Web Services', 'Amazon Web Services']);
+  assert.match(await page.textContent('#this-tab'), /us-east-1 · EC2 · AS16509 AMAZON-02 <img src=x onerror=alert\(1\)>/);
+  await page.click('button[aria-controls="ev-hosting"]');
+  assert.equal(await page.getAttribute('button[aria-controls="ev-hosting"]', 'aria-expanded'), 'true');
+  assert.equal(await page.textContent('#ev-hosting li'), `3.5.140.2 is in 3.5.140.0/22: AWS us-east-1 EC2 ${EVIL}`);
+  assert.equal(await page.locator('img').count(), 0, 'no element was made from site data');
+  assert.equal(await page.textContent('#headline'), '100 % of the sites you visited this week run on AWS; 100 % in us-east-1');
+  await page.screenshot({ path: join(shots, 'popup-one-site-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(shots, 'popup-one-site-dark.png') });
+  assert.deepEqual(dialogs, [], 'nothing ran');
+  await page.close();
+  await tab.close();
+});
+
+test('50 sites: failing first, correlation and incidents, literal hostnames, keyboard', async () => {
+  const recs = population(48);
+  recs.push(record(`${EVIL}.evil`, { cloud: 'aws', region: 'us-east-1', status: 'down' }));
+  recs.push(record('=cmd|calc.example', { cloud: 'gcp', region: 'europe-west1' }));
+  await seedSites(browser.ctx, browser.id, recs);
+  // Correlations, incidents and `offline` come from the health detector, which this worker does
+  // not run yet: add them to the worker's real answer, as it will send them.
+  const page = await browser.ctx.newPage();
+  await page.setViewportSize({ width: 400, height: 800 });
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  await page.addInitScript((evil) => {
+    const send = chrome.runtime.sendMessage.bind(chrome.runtime);
+    chrome.runtime.sendMessage = async (msg) => {
+      const answer = await send(msg);
+      if (answer?.type === 'overview') {
+        answer.overview.correlations = [{ layer: 'region', key: 'aws us-east-1', failingInGroup: 3, failingTotal: 4,
+          healthyInGroup: 0, healthyTotal: 40, pValue: 0.001, sites: [], message: `3 of 4 failing sites are on AWS us-east-1 ${evil}` }];
+        answer.overview.incidents = [{ provider: 'aws', title: `Increased error rates ${evil}`, severity: 'major',
+          url: 'javascript:alert(2)', started: '2026-11-22T10:00Z', affected: ['us-east-1'] }];
+      }
+      return answer;
+    };
+  }, EVIL);
+  await page.goto(`chrome-extension://${browser.id}/popup.html`);
+  await page.waitForSelector('#sites');
+  const order = await page.$$eval('#main > *', (els) => els.map((e) => e.id).filter(Boolean));
+  assert.deepEqual(order, ['correlation', 'incidents', 'this-tab', 'failing', 'sites']);
+  assert.equal(await page.textContent('#correlation'), `Common cause? 3 of 4 failing sites are on AWS us-east-1 ${EVIL}`);
+  assert.equal(await page.locator('#incidents a').count(), 0, 'a javascript: URL is not a link');
+  const failing = await page.$$eval('#failing .site-row', (rs) => rs.map((r) => r.textContent));
+  assert.ok(failing.every((t) => t.endsWith('down') || t.endsWith('degraded')), 'down before degraded');
+  assert.ok(failing.findLastIndex((t) => t.endsWith('down')) < failing.findIndex((t) => t.endsWith('degraded')));
+  assert.ok(failing.some((t) => t.includes(EVIL)), 'the hostname is shown as literal text');
+  assert.match(await page.textContent('#fail-h'), /Failing now \(5\)/);
+  // Keyboard: Tab to the first group and open it with Enter.
+  await page.focus('.group-row');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('.group-row', 'aria-expanded'), 'true');
+  assert.ok((await page.textContent('#group-0')).includes(EVIL));
+  assert.equal(await page.locator('img').count(), 0);
+  // Filter.
+  await page.fill('.search', 'google');
+  await until(async () => (await page.$$('.group-row')).length === 1, 'the filter', 5000).catch(async (e) => {
+    throw new Error(`${e.message}: ${await page.$$eval('.group-row', (rs) => rs.map((r) => r.textContent).join(' | '))}`);
+  });
+  assert.match(await page.textContent('.group-row'), /Google Cloud/);
+  await page.fill('.search', '');
+  await noHorizontalOverflow(page);
+  await page.screenshot({ path: join(shots, 'popup-50-failing-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(shots, 'popup-50-failing-dark.png') });
+  assert.deepEqual(dialogs, []);
+  await page.close();
+});
+
+test('50 sites: the dashboard exports CSV (neutralized) and JSON', async () => {
+  const page = await openPage('dashboard', { width: 1280, height: 900 });
+  await page.waitForSelector('#sites-table tbody tr');
+  assert.equal(await page.locator('#sites-table tbody tr').count(), 50);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
+  assert.equal(csv.suggestedFilename(), 'onebasket-sites.csv');
+  const text = readFileSync(await csv.path(), 'utf8');
+  assert.ok(text.startsWith('site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures\r\n'));
+  assert.ok(text.includes('"\'=cmd|calc.example","www.=cmd|calc.example","gcp"'), 'formula neutralized and quoted');
+  assert.equal(text.trim().split('\r\n').length, 51);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('text=Export JSON')]);
+  const rows = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  assert.equal(rows.length, 50);
+  assert.ok(rows.some((r) => r.site === `${EVIL}.evil` && r.status === 'down'));
+  await page.close();
+});
+
+test('1,000 sites: headline, groups, first render within 100 ms, no overflow', async () => {
+  const recs = population(1000);
+  await seedSites(browser.ctx, browser.id, recs);
+  // A warm-up popup wakes the worker and loads the 1,000 records; the measured one is the next.
+  await (await popup()).close();
+  const figures = [];
+  for (let run = 0; run < 3; run++) {
+    const page = await popup();
+    figures.push(await renderTimes(page));
+    await page.close();
+  }
+  const page = await popup();
+  assert.equal(await page.textContent('#headline'), '71 % of the sites you visited this week run on AWS; 40 % in us-east-1');
+  assert.equal(await page.textContent('#sites-h'), 'Your sites (1000)');
+  const groups = async () => page.$$eval('.group-row', (rs) => rs.map((r) => [r.querySelector('.group-name').textContent, r.querySelector('.group-count').textContent]));
+  assert.deepEqual((await groups()).slice(0, 4), [['Amazon Web Services', '710'], ['Google Cloud', '140'], ['Microsoft Azure', '80'], ['Unknown', '70']]);
+  await page.click('button.seg:has-text("Region")');
+  assert.equal(await page.getAttribute('button.seg:has-text("Region")', 'aria-pressed'), 'true');
+  assert.deepEqual((await groups())[0], ['AWS us-east-1', '400']);
+  await page.click('button.seg:has-text("DNS")');
+  assert.deepEqual((await groups()).map((g) => g[0]), ['Cloudflare', 'Amazon Web Services', 'Unknown']);
+  await page.click('button.seg:has-text("Cloud")');
+  assert.match(await page.getAttribute('svg.chart', 'aria-label'), /^Concentration: Amazon Web Services 71 %/);
+  assert.match(await page.textContent('#fail-h'), /Failing now \(80\)/);
+  await noHorizontalOverflow(page);
+  const box = await page.evaluate(() => document.querySelector('.popup').getBoundingClientRect().height);
+  assert.ok(box <= 600, `popup is ${box}px tall`);
+  await page.screenshot({ path: join(shots, 'popup-1000-light.png') });
+  await page.click('.group-row');
+  await page.evaluate(() => document.querySelector('#sites').scrollIntoView());
+  await page.screenshot({ path: join(shots, 'popup-1000-groups-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(shots, 'popup-1000-groups-dark.png') });
+  await page.evaluate(() => document.querySelector('#main').scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, 'popup-1000-dark.png') });
+  await page.close();
+  console.log(`first render with 1,000 sites: data → render ${figures.map((f) => f.render.toFixed(1)).join(', ')} ms; since navigation start ${figures.map((f) => f.sinceStart.toFixed(0)).join(', ')} ms`);
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  assert.ok(median(figures.map((f) => f.render)) <= 100, 'data → first render within 100 ms');
+  assert.ok(median(figures.map((f) => f.sinceStart)) <= 100, 'navigation → first render within 100 ms');
+});
+
+test('1,000 sites: dashboard sorting and what-if', async () => {
+  const page = await openPage('dashboard', { width: 1280, height: 900 });
+  await page.waitForSelector('#sites-table tbody tr');
+  assert.equal(await page.locator('#sites-table tbody tr').count(), 250, 'first page of rows');
+  await page.click('th button:has-text("Visits")');
+  assert.equal(await page.getAttribute('th:has(button:has-text("Visits"))', 'aria-sort'), 'descending');
+  assert.equal(await page.textContent('#sites-table tbody tr:first-child td.num'), '50');
+  await page.click('th button:has-text("Site")');
+  assert.equal(await page.textContent('#sites-table tbody tr:first-child th'), 'site0000.example');
+  await page.selectOption('#wi-target', 'p:aws');
+  // AWS at any layer: 710 hosted there plus the non-AWS sites on Route 53.
+  const expected = population(1000).filter((r) => [r.profile?.cloud, r.profile?.hosting.provider, r.profile?.edge.provider, r.profile?.dns.provider].includes('aws')).length;
+  assert.match(await page.textContent('#what-if-result .headline'), new RegExp(`^${expected} of 1000 sites \\(\\d+ %\\) would go down with Amazon Web Services\\.$`));
+  await page.selectOption('#wi-target', 'r:aws:us-east-1');
+  assert.equal(await page.textContent('#what-if-result .headline'), '400 of 1000 sites (40 %) would go down with AWS us-east-1.');
+  assert.equal(await page.locator('#what-if-result li').count(), 400);
+  await page.click('text=Show all 1000 rows');
+  assert.equal(await page.locator('#sites-table tbody tr').count(), 1000);
+  await page.selectOption('#wi-target', 'p:azure');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, 'dashboard-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(shots, 'dashboard-dark.png') });
+  await page.close();
+});
+
+test('options: validation, the worker\'s settings, refresh feeds, clear data', async () => {
+  const page = await openPage('options', { width: 900, height: 1100 });
+  await page.waitForSelector('#settings-form');
+  assert.equal(await page.isChecked('input[value="https://cloudflare-dns.com/dns-query"]'), true);
+  // A plain-http custom resolver is refused before anything is sent.
+  await page.check('#resolver-custom');
+  await page.fill('#custom-url', 'http://dns.example/dns-query');
+  await page.click('#save');
+  assert.match(await page.textContent('#save-note'), /must be https/);
+  assert.equal((await storage(browser.ctx, 'settings')).settings?.resolver ?? 'https://cloudflare-dns.com/dns-query', 'https://cloudflare-dns.com/dns-query');
+  // Loopback http is allowed; the mirror triggers a refresh.
+  await page.fill('#custom-url', 'http://127.0.0.1:1/dns-query');
+  await page.fill('#feed-base', mirror.base);
+  await page.fill('#retention', '14');
+  await page.click('#save');
+  await until(async () => (await page.textContent('#save-note')) === 'Saved.', 'saved');
+  const { settings } = await storage(browser.ctx, 'settings');
+  assert.deepEqual(settings, { resolver: 'http://127.0.0.1:1/dns-query', feedBase: mirror.base, asnLookups: true, recordIncognito: false, retentionDays: 14 });
+  // The new mirror starts a refresh in the worker; "Refresh feeds now" then runs another.
+  await until(async () => (await storage(browser.ctx, 'feedStatus')).feedStatus?.records > 50000, 'the automatic refresh', 120000);
+  await page.click('#refresh');
+  await until(async () => (await page.textContent('#refresh-note').catch(() => '')) === 'Feeds refreshed.', 'the refresh', 120000);
+  const feeds = await page.textContent('#feeds-table');
+  assert.ok(feeds.includes('ip-ranges.json') && feeds.includes('2026-08-22'), feeds);
+  await page.screenshot({ path: join(shots, 'options-light.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(shots, 'options-dark.png'), fullPage: true });
+  // Clearing asks first.
+  await page.click('#clear');
+  assert.match(await page.textContent('[role="alert"]'), /^Forget all \d+ sites\?$/);
+  await page.click('#clear-cancel');
+  assert.ok(Object.keys(await storage(browser.ctx, null)).some((k) => k.startsWith('site:')));
+  await page.click('#clear');
+  await page.click('#clear-confirm');
+  await until(async () => (await page.textContent('#clear-note').catch(() => '')) === 'Every site was forgotten.', 'cleared');
+  assert.ok(!Object.keys(await storage(browser.ctx, null)).some((k) => k.startsWith('site:')));
+  await page.close();
+});
+
+test('figures: pages wasm sizes (popup at most 150 KB gzip); nothing threw', () => {
+  const lines = [];
+  for (const name of ['onebasket_popup', 'onebasket_web']) {
+    const wasm = readFileSync(join(extensionDir, `${name}_bg.wasm`));
+    const gz = gzipSync(wasm, { level: 9 }).length;
+    lines.push(`${name}_bg.wasm: ${wasm.length} bytes raw, ${gz} bytes gzip`);
+    if (name === 'onebasket_popup') assert.ok(gz <= 150 * 1024, `popup wasm ${gz} bytes gzip`);
+  }
+  console.log(lines.join('\n'));
+  writeFileSync(join(shots, 'figures.txt'), `${lines.join('\n')}\n`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(dialogs, []);
+});

@@ -1,0 +1,271 @@
+//! The browser: the worker connection (the one context every page shares), tabs, downloads and
+//! performance marks. Extension APIs are reached through `globalThis.browser ?? globalThis.chrome`
+//! (Firefox's promise API first, as the worker's loader does) by reflection, so the glue needs no
+//! JS snippets beside it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use onebasket::protocol::{Request, Response};
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use yew::Callback;
+
+/// A pending answer of the worker.
+pub type Answer = Pin<Box<dyn Future<Output = Result<Response, String>>>>;
+
+/// The connection to the background worker, provided once at the root of each page.
+///
+/// The transport is a function so a page can be driven by something else than the extension
+/// runtime (a preview, a test harness) without any component knowing.
+#[derive(Clone)]
+pub struct Conn {
+    transport: Rc<dyn Fn(Request) -> Answer>,
+}
+
+impl PartialEq for Conn {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.transport, &other.transport)
+    }
+}
+
+impl Conn {
+    /// `runtime.sendMessage` to the extension's worker.
+    pub fn extension() -> Self {
+        Self {
+            transport: Rc::new(|req| Box::pin(send(req))),
+        }
+    }
+
+    /// Sends a request; the answer (or why there is none) goes to `done`. A
+    /// [`Response::Error`] is turned into `Err` with the worker's text.
+    pub fn request(&self, req: Request, done: Callback<Result<Response, String>>) {
+        let answer = (self.transport)(req);
+        yew::platform::spawn_local(async move {
+            done.emit(answer.await.and_then(|r| match r {
+                Response::Error { message } => Err(message),
+                other => Ok(other),
+            }));
+        });
+    }
+
+    /// The same, awaited.
+    pub async fn ask(&self, req: Request) -> Result<Response, String> {
+        match (self.transport)(req).await? {
+            Response::Error { message } => Err(message),
+            other => Ok(other),
+        }
+    }
+}
+
+/// Text of a thrown JS value.
+fn js_text(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+/// `browser` (Firefox) or `chrome`.
+fn api() -> Result<JsValue, String> {
+    let global = js_sys::global();
+    for name in ["browser", "chrome"] {
+        if let Ok(v) = Reflect::get(&global, &JsValue::from_str(name)) {
+            if v.is_object() {
+                return Ok(v);
+            }
+        }
+    }
+    Err("not running as an extension page".to_owned())
+}
+
+/// Calls `api.<ns>.<method>(...args)` and awaits its promise.
+async fn call(ns: &str, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let api = api()?;
+    let target = Reflect::get(&api, &JsValue::from_str(ns)).map_err(|e| js_text(&e))?;
+    let f: Function = Reflect::get(&target, &JsValue::from_str(method))
+        .map_err(|e| js_text(&e))?
+        .dyn_into()
+        .map_err(|_| format!("{ns}.{method} is not available"))?;
+    let args: Array = args.iter().collect();
+    let value = f.apply(&target, &args).map_err(|e| js_text(&e))?;
+    JsFuture::from(Promise::resolve(&value))
+        .await
+        .map_err(|e| js_text(&e))
+}
+
+/// Plain JS objects (no `Map`s): the extension's messaging clones them structurally.
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())
+}
+
+/// One request to the worker, answered with a [`Response`] (the worker's data is external
+/// input: an unreadable answer is an error, never a panic).
+pub async fn send(req: Request) -> Result<Response, String> {
+    let msg = to_js(&req)?;
+    let answer = call("runtime", "sendMessage", &[msg]).await?;
+    if answer.is_undefined() || answer.is_null() {
+        return Err("the background worker did not answer".to_owned());
+    }
+    decode(&answer)
+}
+
+/// Reads a [`Response`] by its `type` tag, then only the payload it names.
+///
+/// Why not `from_value::<Response>`: serde reads an internally tagged enum by buffering the
+/// whole value into its generic `Content` tree first, and that machinery, instantiated for
+/// every type in the tree, was about a fifth of the page's wasm.
+fn decode(answer: &JsValue) -> Result<Response, String> {
+    fn part<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, String> {
+        serde_wasm_bindgen::from_value(field(v, name))
+            .map_err(|e| format!("unreadable answer ({name}): {e}"))
+    }
+    let tag = field(answer, "type").as_string().unwrap_or_default();
+    Ok(match tag.as_str() {
+        "overview" => Response::Overview {
+            overview: part(answer, "overview")?,
+        },
+        "site" => Response::Site {
+            site: part(answer, "site")?,
+        },
+        "settings" => Response::Settings {
+            settings: part(answer, "settings")?,
+        },
+        "feeds" => Response::Feeds {
+            feeds: part(answer, "feeds")?,
+        },
+        "done" => Response::Done,
+        "error" => Response::Error {
+            message: field(answer, "message")
+                .as_string()
+                .unwrap_or_else(|| "the worker refused without saying why".to_owned()),
+        },
+        other => return Err(format!("unexpected answer type {other}")),
+    })
+}
+
+fn field(obj: &JsValue, name: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn is_web(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// The URL of the tab the user is looking at.
+///
+/// Normally the active tab of the popup's window. When the popup page is itself a tab (opened
+/// from the dashboard, pinned, or in tests), that active tab is the popup: then the web tab
+/// used most recently (`lastAccessed`) stands in.
+pub async fn active_tab_url() -> Option<String> {
+    let query = Object::new();
+    let _ = Reflect::set(&query, &"active".into(), &JsValue::TRUE);
+    let _ = Reflect::set(&query, &"currentWindow".into(), &JsValue::TRUE);
+    let tabs: Array = call("tabs", "query", &[query.into()])
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let first = tabs.get(0);
+    let url = field(&first, "url").as_string().unwrap_or_default();
+    let own = api()
+        .ok()
+        .and_then(|a| {
+            let rt = field(&a, "runtime");
+            let get: Function = field(&rt, "getURL").dyn_into().ok()?;
+            get.call1(&rt, &"".into()).ok()?.as_string()
+        })
+        .unwrap_or_default();
+    if !own.is_empty() && url.starts_with(&own) {
+        let all: Array = call("tabs", "query", &[Object::new().into()])
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        return all
+            .iter()
+            .filter_map(|t| {
+                let u = field(&t, "url").as_string()?;
+                let at = field(&t, "lastAccessed").as_f64().unwrap_or(0.0);
+                is_web(&u).then_some((at, u))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, u)| u);
+    }
+    Some(url)
+}
+
+/// Opens one of the extension's pages in a new tab (a plain link would open it inside the
+/// popup on some browsers), then closes the popup.
+pub fn open_page(path: &'static str) {
+    yew::platform::spawn_local(async move {
+        let url = api().ok().and_then(|a| {
+            let rt = field(&a, "runtime");
+            let get: Function = field(&rt, "getURL").dyn_into().ok()?;
+            get.call1(&rt, &path.into()).ok()?.as_string()
+        });
+        let Some(url) = url else { return };
+        let props = Object::new();
+        let _ = Reflect::set(&props, &"url".into(), &url.into());
+        if call("tabs", "create", &[props.into()]).await.is_ok() {
+            if let Some(w) = web_sys::window() {
+                if w.location()
+                    .pathname()
+                    .is_ok_and(|p| p.ends_with("popup.html"))
+                {
+                    let _ = w.close();
+                }
+            }
+        }
+    });
+}
+
+/// `performance.mark(name)`, for the first-render figure.
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now() -> u64 {
+    // `Date.now()` is a non-negative integer below 2^53.
+    js_sys::Date::now().max(0.0) as u64
+}
+
+/// Saves `text` as a file through a Blob and an object URL.
+pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    let err = |e: JsValue| js_text(&e);
+    let parts = Array::of1(&JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(err)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(err)?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(err)?
+        .dyn_into()
+        .map_err(|_| "not an anchor")?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    // Revoke once the download has started (revoking synchronously can cancel it in Firefox).
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+    }
+    Ok(())
+}

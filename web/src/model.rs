@@ -1,0 +1,968 @@
+//! What the pages compute from the worker's rows: groups, the headline figure, what-if, sorting,
+//! filtering, exports. Pure functions over [`SiteSummary`] so they are tested natively.
+//!
+//! Everything here treats the rows as external input: any string, any number, missing fields.
+
+use std::cmp::Ordering;
+
+use onebasket::protocol::{FeedStatus, HealthState, SiteSummary};
+
+use crate::providers;
+
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 86_400_000;
+
+/// The window of the headline figure.
+pub const WEEK_MS: u64 = 7 * DAY_MS;
+
+/// How the popup groups the sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupBy {
+    /// By the cloud a site ultimately runs on.
+    Cloud,
+    /// By hosting provider and region.
+    Region,
+    /// By authoritative DNS provider.
+    Dns,
+}
+
+impl GroupBy {
+    /// Every grouping, in the order of the toggle.
+    pub const ALL: [GroupBy; 3] = [GroupBy::Cloud, GroupBy::Region, GroupBy::Dns];
+
+    /// Label of the toggle button.
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupBy::Cloud => "Cloud",
+            GroupBy::Region => "Region",
+            GroupBy::Dns => "DNS",
+        }
+    }
+
+    /// The group a site falls in; `None` when that layer is unknown.
+    pub fn key(self, s: &SiteSummary) -> Option<GroupKey> {
+        match self {
+            GroupBy::Cloud => cloud_of(s).map(GroupKey::provider),
+            GroupBy::Region => s.hosting.as_deref().map(|h| GroupKey {
+                provider: h.to_owned(),
+                region: Some(s.region.clone().unwrap_or_default()),
+            }),
+            GroupBy::Dns => s.dns.as_deref().map(GroupKey::provider),
+        }
+    }
+}
+
+/// The cloud a site runs on: the ultimate cloud, else the host itself (a host with no
+/// "runs on" is its own cloud).
+pub fn cloud_of(s: &SiteSummary) -> Option<&str> {
+    s.cloud.as_deref().or(s.hosting.as_deref())
+}
+
+/// A group: a provider, or a provider and region (`region` is `Some("")` when the region is
+/// unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    /// Provider id.
+    pub provider: String,
+    /// Region, for region groups.
+    pub region: Option<String>,
+}
+
+impl GroupKey {
+    /// A provider group.
+    pub fn provider(id: &str) -> Self {
+        Self {
+            provider: id.to_owned(),
+            region: None,
+        }
+    }
+
+    /// "Amazon Web Services", "AWS us-east-1", "AWS (region unknown)".
+    pub fn label(&self) -> String {
+        match self.region.as_deref() {
+            None => providers::name(&self.provider).to_owned(),
+            Some("") => format!("{} (region unknown)", providers::badge(&self.provider)),
+            Some(r) => format!("{} {r}", providers::badge(&self.provider)),
+        }
+    }
+
+    /// The provider's colour.
+    pub fn color(&self) -> &'static str {
+        providers::color(Some(&self.provider))
+    }
+}
+
+/// Sites sharing one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The group; `None` for the sites whose layer is unknown.
+    pub key: Option<GroupKey>,
+    /// Indices into the site list, in its order.
+    pub sites: Vec<usize>,
+    /// How many of them are down or degraded.
+    pub failing: usize,
+}
+
+impl Group {
+    /// Display label.
+    pub fn label(&self) -> String {
+        self.key
+            .as_ref()
+            .map_or_else(|| "Unknown".to_owned(), GroupKey::label)
+    }
+
+    /// Display colour.
+    pub fn color(&self) -> &'static str {
+        self.key
+            .as_ref()
+            .map_or(providers::NEUTRAL, GroupKey::color)
+    }
+}
+
+/// Sorts a list through one shared, non-generic sort of indices: every `sort_by` with its own
+/// closure is another copy of the sort in the wasm.
+pub fn sort_with<T>(items: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    sort_indices(&mut order, &|a, b| cmp(&items[a], &items[b]));
+    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
+    items.extend(
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take)),
+    );
+}
+
+/// Stable sort of indices by a comparator.
+pub fn sort_indices(idx: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
+    idx.sort_by(|&a, &b| cmp(a, b));
+}
+
+/// True when the site does not work right now.
+pub fn is_failing(s: &SiteSummary) -> bool {
+    matches!(s.status, HealthState::Down | HealthState::Degraded)
+}
+
+/// Groups the sites at `idx`, largest first (ties by label), the unknown group last.
+pub fn group(sites: &[SiteSummary], idx: &[usize], by: GroupBy) -> Vec<Group> {
+    // A Vec and a linear search: groups are few (tens), and a hash map per call site costs
+    // wasm size for no measurable speed at 1,000 sites.
+    let mut groups: Vec<Group> = Vec::new();
+    for &i in idx {
+        let Some(s) = sites.get(i) else { continue };
+        let key = by.key(s);
+        let g = match groups.iter().position(|g| g.key == key) {
+            Some(n) => &mut groups[n],
+            None => {
+                groups.push(Group {
+                    key,
+                    sites: Vec::new(),
+                    failing: 0,
+                });
+                let last = groups.len() - 1;
+                &mut groups[last]
+            }
+        };
+        g.sites.push(i);
+        if is_failing(s) {
+            g.failing += 1;
+        }
+    }
+    sort_with(&mut groups, &|a: &Group, b: &Group| {
+        a.key
+            .is_none()
+            .cmp(&b.key.is_none())
+            .then_with(|| b.sites.len().cmp(&a.sites.len()))
+            .then_with(|| a.label().cmp(&b.label()))
+    });
+    groups
+}
+
+/// The one figure the popup leads with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headline {
+    /// Sites counted.
+    pub total: usize,
+    /// True when they are the sites of the last 7 days (else all sites: none this week).
+    pub this_week: bool,
+    /// The most common cloud and its sites.
+    pub cloud: Option<(String, usize)>,
+    /// That cloud's most common region and its sites.
+    pub region: Option<(String, usize)>,
+}
+
+/// Rounded percentage, 0 when `total` is 0.
+pub fn percent(n: usize, total: usize) -> usize {
+    (n * 100 + total / 2).checked_div(total).unwrap_or(0)
+}
+
+/// The headline: share of the week's sites on the biggest cloud, and in its biggest region.
+pub fn headline(sites: &[SiteSummary], now: u64) -> Option<Headline> {
+    if sites.is_empty() {
+        return None;
+    }
+    let week: Vec<usize> = (0..sites.len())
+        .filter(|&i| now.saturating_sub(sites[i].last_seen) <= WEEK_MS)
+        .collect();
+    let this_week = !week.is_empty();
+    let idx: Vec<usize> = if this_week {
+        week
+    } else {
+        (0..sites.len()).collect()
+    };
+    let clouds = group(sites, &idx, GroupBy::Cloud);
+    let top = clouds.first().and_then(|g| {
+        g.key
+            .as_ref()
+            .map(|k| (k.provider.clone(), g.sites.len(), &g.sites))
+    });
+    let region = top.as_ref().and_then(|(cloud, _, members)| {
+        // Regions of the top cloud's own hosting (a site on Vercel-on-AWS has Vercel's region
+        // naming, if any, so it is not counted in an AWS region).
+        let hosted_there: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| sites[i].hosting.as_deref() == Some(cloud.as_str()))
+            .collect();
+        group(sites, &hosted_there, GroupBy::Region)
+            .into_iter()
+            .find(|g| {
+                g.key
+                    .as_ref()
+                    .is_some_and(|k| k.region.as_deref() != Some(""))
+            })
+            .and_then(|g| {
+                let r = g.key?.region?;
+                Some((r, g.sites.len()))
+            })
+    });
+    Some(Headline {
+        total: idx.len(),
+        this_week,
+        cloud: top.map(|(c, n, _)| (c, n)),
+        region,
+    })
+}
+
+impl Headline {
+    /// "71 % of the sites you visited this week run on AWS; 40 % in us-east-1".
+    pub fn text(&self) -> String {
+        let scope = if self.this_week {
+            "the sites you visited this week"
+        } else {
+            "your sites"
+        };
+        let Some((cloud, n)) = &self.cloud else {
+            return format!(
+                "No cloud identified yet for {scope} ({} site{}).",
+                self.total,
+                plural(self.total)
+            );
+        };
+        let mut t = format!(
+            "{} % of {scope} run on {}",
+            percent(*n, self.total),
+            providers::badge(cloud)
+        );
+        if let Some((region, rn)) = &self.region {
+            t.push_str(&format!("; {} % in {region}", percent(*rn, self.total)));
+        }
+        t
+    }
+}
+
+/// "s" unless one.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Indices of failing sites: down first, then degraded, most recently seen first.
+pub fn failing(sites: &[SiteSummary]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..sites.len())
+        .filter(|&i| is_failing(&sites[i]))
+        .collect();
+    sort_indices(&mut idx, &|a, b| {
+        status_rank(sites[a].status)
+            .cmp(&status_rank(sites[b].status))
+            .then_with(|| sites[b].last_seen.cmp(&sites[a].last_seen))
+    });
+    idx
+}
+
+/// Sort rank of a status: the worst first.
+pub fn status_rank(s: HealthState) -> u8 {
+    match s {
+        HealthState::Down => 0,
+        HealthState::Degraded => 1,
+        HealthState::Unknown => 2,
+        HealthState::Up => 3,
+    }
+}
+
+/// Display word of a status.
+pub fn status_label(s: HealthState) -> &'static str {
+    match s {
+        HealthState::Up => "up",
+        HealthState::Degraded => "degraded",
+        HealthState::Down => "down",
+        HealthState::Unknown => "unknown",
+    }
+}
+
+/// True when the filter text matches the site, its host, a provider (id or name) or region.
+/// `needle` must already be trimmed and lowercase.
+pub fn matches(s: &SiteSummary, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    // ASCII folding: hostnames are punycode and provider names ASCII, and Unicode case tables
+    // would cost wasm for nothing.
+    let has = |v: &str| v.to_ascii_lowercase().contains(needle);
+    has(&s.site)
+        || has(&s.main_host)
+        || s.region.as_deref().is_some_and(has)
+        || [&s.cloud, &s.hosting, &s.edge, &s.dns]
+            .into_iter()
+            .flatten()
+            .any(|p| has(p) || has(providers::name(p)) || has(providers::badge(p)))
+}
+
+/// The host of an `http(s)://` URL, lowercase, without port, brackets or trailing dot; `None`
+/// for other schemes (extension pages, `about:`, files).
+pub fn host_of_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// The row standing for a tab's host: the site whose main host it is, else the longest site
+/// key the host equals or ends with on a label boundary. The popup matches against the rows
+/// it already has instead of computing the site key itself, which would ship the Public
+/// Suffix List (≈ 100 KB) in the popup.
+pub fn site_for_host<'a>(sites: &'a [SiteSummary], host: &str) -> Option<&'a SiteSummary> {
+    if let Some(s) = sites.iter().find(|s| s.main_host == host) {
+        return Some(s);
+    }
+    sites
+        .iter()
+        .filter(|s| {
+            !s.site.is_empty()
+                && (host == s.site
+                    || host
+                        .strip_suffix(s.site.as_str())
+                        .is_some_and(|rest| rest.ends_with('.')))
+        })
+        .max_by_key(|s| s.site.len())
+}
+
+/// What a what-if scenario takes down.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A provider at any layer (cloud, hosting, edge or DNS).
+    Provider(String),
+    /// One region of one hosting provider.
+    Region(String, String),
+}
+
+impl Target {
+    /// True when the site goes down with the target.
+    pub fn hits(&self, s: &SiteSummary) -> bool {
+        match self {
+            Target::Provider(p) => [&s.cloud, &s.hosting, &s.edge, &s.dns]
+                .into_iter()
+                .any(|v| v.as_deref() == Some(p.as_str())),
+            Target::Region(h, r) => {
+                s.hosting.as_deref() == Some(h.as_str()) && s.region.as_deref() == Some(r.as_str())
+            }
+        }
+    }
+
+    /// Display label.
+    pub fn label(&self) -> String {
+        match self {
+            Target::Provider(p) => providers::name(p).to_owned(),
+            Target::Region(h, r) => format!("{} {r}", providers::badge(h)),
+        }
+    }
+
+    /// A form value encoding the target (`p:aws`, `r:aws:us-east-1`); ids hold no `:`.
+    pub fn encode(&self) -> String {
+        match self {
+            Target::Provider(p) => format!("p:{p}"),
+            Target::Region(h, r) => format!("r:{h}:{r}"),
+        }
+    }
+
+    /// The inverse of [`Target::encode`].
+    pub fn decode(v: &str) -> Option<Target> {
+        if let Some(p) = v.strip_prefix("p:") {
+            return Some(Target::Provider(p.to_owned()));
+        }
+        let (h, r) = v.strip_prefix("r:")?.split_once(':')?;
+        Some(Target::Region(h.to_owned(), r.to_owned()))
+    }
+}
+
+/// The choices of the what-if picker, each with how many sites it would take down, most first:
+/// (providers by layer: clouds and hosts, edges, DNS providers; regions).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WhatIfChoices {
+    /// Clouds and hosting providers.
+    pub hosts: Vec<(Target, usize)>,
+    /// Edge / CDN providers.
+    pub edges: Vec<(Target, usize)>,
+    /// DNS providers.
+    pub dns: Vec<(Target, usize)>,
+    /// Hosting regions.
+    pub regions: Vec<(Target, usize)>,
+}
+
+/// Every provider and region the sites use, with the number of sites each would take down.
+pub fn what_if_choices(sites: &[SiteSummary]) -> WhatIfChoices {
+    let mut hosts: Vec<String> = Vec::new();
+    let mut edges: Vec<String> = Vec::new();
+    let mut dns: Vec<String> = Vec::new();
+    let mut regions: Vec<(String, String)> = Vec::new();
+    let push = |v: &mut Vec<String>, id: &Option<String>| {
+        if let Some(id) = id {
+            if !v.contains(id) {
+                v.push(id.clone());
+            }
+        }
+    };
+    for s in sites {
+        push(&mut hosts, &s.cloud);
+        push(&mut hosts, &s.hosting);
+        push(&mut edges, &s.edge);
+        push(&mut dns, &s.dns);
+        if let (Some(h), Some(r)) = (&s.hosting, &s.region) {
+            let pair = (h.clone(), r.clone());
+            if !regions.contains(&pair) {
+                regions.push(pair);
+            }
+        }
+    }
+    let counted = |targets: Vec<Target>| {
+        let mut v: Vec<(Target, usize)> = targets
+            .into_iter()
+            .map(|t| {
+                let n = sites.iter().filter(|s| t.hits(s)).count();
+                (t, n)
+            })
+            .collect();
+        sort_with(&mut v, &|a: &(Target, usize), b: &(Target, usize)| {
+            b.1.cmp(&a.1).then_with(|| a.0.label().cmp(&b.0.label()))
+        });
+        v
+    };
+    let provider = |v: Vec<String>| v.into_iter().map(Target::Provider).collect::<Vec<_>>();
+    WhatIfChoices {
+        hosts: counted(provider(hosts)),
+        edges: counted(provider(edges)),
+        dns: counted(provider(dns)),
+        regions: counted(
+            regions
+                .into_iter()
+                .map(|(h, r)| Target::Region(h, r))
+                .collect(),
+        ),
+    }
+}
+
+/// Columns of the dashboard's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// Site key.
+    Site,
+    /// Ultimate cloud.
+    Cloud,
+    /// Hosting region.
+    Region,
+    /// Edge / CDN.
+    Edge,
+    /// DNS provider.
+    Dns,
+    /// Health.
+    Status,
+    /// Last visit.
+    LastSeen,
+    /// Visits.
+    Visits,
+}
+
+impl Column {
+    /// Every column, in table order.
+    pub const ALL: [Column; 8] = [
+        Column::Site,
+        Column::Cloud,
+        Column::Region,
+        Column::Edge,
+        Column::Dns,
+        Column::Status,
+        Column::LastSeen,
+        Column::Visits,
+    ];
+
+    /// Header text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Column::Site => "Site",
+            Column::Cloud => "Cloud",
+            Column::Region => "Region",
+            Column::Edge => "Edge",
+            Column::Dns => "DNS",
+            Column::Status => "Status",
+            Column::LastSeen => "Last seen",
+            Column::Visits => "Visits",
+        }
+    }
+
+    /// The natural first direction: newest, most visited and worst first; names A→Z.
+    pub fn descending_first(self) -> bool {
+        matches!(self, Column::LastSeen | Column::Visits)
+    }
+}
+
+fn opt_name(v: Option<&str>) -> String {
+    v.map(|p| providers::name(p).to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Orders two rows by a column (unknown values after known ones when ascending), then by site.
+pub fn compare(a: &SiteSummary, b: &SiteSummary, col: Column) -> Ordering {
+    let by_opt = |x: String, y: String| match (x.is_empty(), y.is_empty()) {
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => x.cmp(&y),
+    };
+    let primary = match col {
+        Column::Site => a.site.cmp(&b.site),
+        Column::Cloud => by_opt(opt_name(cloud_of(a)), opt_name(cloud_of(b))),
+        Column::Region => by_opt(
+            a.region.clone().unwrap_or_default(),
+            b.region.clone().unwrap_or_default(),
+        ),
+        Column::Edge => by_opt(opt_name(a.edge.as_deref()), opt_name(b.edge.as_deref())),
+        Column::Dns => by_opt(opt_name(a.dns.as_deref()), opt_name(b.dns.as_deref())),
+        Column::Status => status_rank(a.status).cmp(&status_rank(b.status)),
+        Column::LastSeen => a.last_seen.cmp(&b.last_seen),
+        Column::Visits => a.visits.cmp(&b.visits),
+    };
+    primary.then_with(|| a.site.cmp(&b.site))
+}
+
+/// Indices of the rows sorted by a column.
+pub fn sorted(sites: &[SiteSummary], idx: &mut [usize], col: Column, descending: bool) {
+    sort_indices(idx, &|a, b| {
+        let o = compare(&sites[a], &sites[b], col);
+        if descending {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+}
+
+/// One CSV field: neutralized against formula injection (a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a `'`, as OWASP recommends), then always quoted with `"` doubled.
+pub fn csv_field(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 3);
+    out.push('"');
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        out.push('\'');
+    }
+    out.push_str(&v.replace('"', "\"\""));
+    out.push('"');
+    out
+}
+
+/// Every row as CSV with a header line (CRLF line ends, RFC 4180).
+pub fn to_csv(sites: &[SiteSummary]) -> String {
+    let mut out = String::from(
+        "site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures\r\n",
+    );
+    for s in sites {
+        let text = [
+            s.site.as_str(),
+            s.main_host.as_str(),
+            s.cloud.as_deref().unwrap_or(""),
+            s.hosting.as_deref().unwrap_or(""),
+            s.region.as_deref().unwrap_or(""),
+            s.edge.as_deref().unwrap_or(""),
+            s.dns.as_deref().unwrap_or(""),
+            status_label(s.status),
+        ];
+        let fields: Vec<String> = text
+            .iter()
+            .map(|v| csv_field(v))
+            .chain([
+                csv_field(&iso_time(s.last_seen)),
+                s.visits.to_string(),
+                s.failures.to_string(),
+            ])
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// A JSON string literal (quotes, backslashes and control characters escaped).
+fn json_str(out: &mut String, v: &str) {
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Every row as a JSON array of objects with the protocol's field names (`SiteSummary` on the
+/// wire), one object per line. Written by hand so the page does not link a JSON serializer.
+pub fn to_json(sites: &[SiteSummary]) -> String {
+    let mut out = String::from("[");
+    for (n, s) in sites.iter().enumerate() {
+        out.push_str(if n == 0 { "\n  {" } else { ",\n  {" });
+        let text = [
+            ("site", Some(s.site.as_str())),
+            ("mainHost", Some(s.main_host.as_str())),
+            ("badge", s.badge.as_deref()),
+            ("cloud", s.cloud.as_deref()),
+            ("hosting", s.hosting.as_deref()),
+            ("region", s.region.as_deref()),
+            ("edge", s.edge.as_deref()),
+            ("dns", s.dns.as_deref()),
+            ("status", Some(status_label(s.status))),
+        ];
+        for (key, v) in text {
+            json_str(&mut out, key);
+            out.push(':');
+            match v {
+                Some(v) => json_str(&mut out, v),
+                None => out.push_str("null"),
+            }
+            out.push(',');
+        }
+        out.push_str(&format!(
+            "\"lastSeen\":{},\"visits\":{},\"failures\":{}}}",
+            s.last_seen, s.visits, s.failures
+        ));
+    }
+    out.push_str(if sites.is_empty() { "]\n" } else { "\n]\n" });
+    out
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the epoch as `2026-11-22T18:41:00Z` (UTC).
+pub fn iso_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    let s = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Whole days between a feed's `YYYY-MM-DD…` date and `now`; `None` if it is not such a date.
+pub fn days_old(date: &str, now: u64) -> Option<u64> {
+    let mut parts = date.get(..10)?.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let then = days_from_civil(y, m, d);
+    let today = i64::try_from(now / DAY_MS).ok()?;
+    u64::try_from(today - then).ok()
+}
+
+/// "just now", "5 min ago", "3 h ago", "2 days ago".
+pub fn ago(now: u64, then: u64) -> String {
+    let d = now.saturating_sub(then) / 1000;
+    match d {
+        0..=59 => "just now".to_owned(),
+        60..=3599 => format!("{} min ago", d / 60),
+        3600..=86_399 => format!("{} h ago", d / 3600),
+        _ => {
+            let days = d / 86_400;
+            format!("{days} day{} ago", plural(days as usize))
+        }
+    }
+}
+
+/// The age of the IP-range data behind a provider: its feed's date (the oldest if several),
+/// else the oldest feed overall. `None` when no feed has a date.
+pub fn data_age(feeds: &FeedStatus, provider: Option<&str>, now: u64) -> Option<String> {
+    let describe = |date: &str, whose: &str| match days_old(date, now) {
+        Some(0) => format!("{whose} IP ranges of {date} (today)"),
+        Some(n) => format!(
+            "{whose} IP ranges of {date} ({n} day{} old)",
+            plural(n as usize)
+        ),
+        None => format!("{whose} IP ranges of {date}"),
+    };
+    let oldest = |pred: &dyn Fn(&str) -> bool| {
+        feeds
+            .feeds
+            .iter()
+            .filter(|f| pred(&f.provider))
+            .filter_map(|f| f.date.as_deref())
+            .filter(|d| days_old(d, now).is_some())
+            .min()
+    };
+    if let Some(p) = provider {
+        if let Some(d) = oldest(&|fp| fp == p) {
+            return Some(describe(d, providers::badge(p)));
+        }
+    }
+    oldest(&|_| true).map(|d| describe(d, "Oldest"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use onebasket::table::FeedInfo;
+
+    pub fn row(site: &str, cloud: Option<&str>, region: Option<&str>) -> SiteSummary {
+        SiteSummary {
+            site: site.to_owned(),
+            main_host: format!("www.{site}"),
+            badge: cloud.map(str::to_owned),
+            cloud: cloud.map(str::to_owned),
+            hosting: cloud.map(str::to_owned),
+            region: region.map(str::to_owned),
+            edge: None,
+            dns: None,
+            last_seen: 10 * DAY_MS,
+            visits: 1,
+            failures: 0,
+            status: HealthState::Up,
+        }
+    }
+
+    #[test]
+    fn groups_headline_and_unknown_last() {
+        let mut sites = vec![
+            row("a.com", Some("aws"), Some("us-east-1")),
+            row("b.com", Some("aws"), Some("us-east-1")),
+            row("c.com", Some("aws"), Some("eu-west-1")),
+            row("d.com", Some("gcp"), None),
+            row("e.com", None, None),
+            row("f.com", None, None),
+            row("g.com", None, None),
+        ];
+        sites[3].status = HealthState::Down;
+        let idx: Vec<usize> = (0..sites.len()).collect();
+        let g = group(&sites, &idx, GroupBy::Cloud);
+        assert_eq!(g[0].label(), "Amazon Web Services");
+        assert_eq!(g[0].sites.len(), 3);
+        assert_eq!(g[1].failing, 1);
+        assert_eq!(
+            g.last().unwrap().key,
+            None,
+            "unknown last even when largest"
+        );
+        let r = group(&sites, &idx, GroupBy::Region);
+        assert_eq!(r[0].label(), "AWS us-east-1");
+        assert!(r.iter().any(|g| g.label() == "GCP (region unknown)"));
+        let h = headline(&sites, 11 * DAY_MS).unwrap();
+        assert_eq!(
+            h.text(),
+            "43 % of the sites you visited this week run on AWS; 29 % in us-east-1"
+        );
+        let h = headline(&sites, 30 * DAY_MS).unwrap();
+        assert!(!h.this_week);
+        assert!(h.text().contains("of your sites"));
+        assert_eq!(headline(&[], 0), None);
+        let none = headline(&sites[4..], 11 * DAY_MS).unwrap();
+        assert!(none.text().starts_with("No cloud identified"));
+        assert_eq!(failing(&sites), vec![3]);
+    }
+
+    #[test]
+    fn what_if_counts_every_layer() {
+        let mut sites = vec![
+            row("a.com", Some("aws"), Some("us-east-1")),
+            row("b.com", Some("vercel"), None),
+            row("c.com", Some("gcp"), None),
+        ];
+        sites[1].cloud = Some("aws".into());
+        sites[2].edge = Some("cloudflare".into());
+        sites[2].dns = Some("aws".into());
+        let aws = Target::Provider("aws".into());
+        assert_eq!(sites.iter().filter(|s| aws.hits(s)).count(), 3);
+        let region = Target::Region("aws".into(), "us-east-1".into());
+        assert_eq!(sites.iter().filter(|s| region.hits(s)).count(), 1);
+        let c = what_if_choices(&sites);
+        assert_eq!(c.hosts[0], (aws.clone(), 3));
+        assert_eq!(c.edges, vec![(Target::Provider("cloudflare".into()), 1)]);
+        assert_eq!(c.regions, vec![(region.clone(), 1)]);
+        for t in [aws, region] {
+            assert_eq!(Target::decode(&t.encode()), Some(t));
+        }
+        assert_eq!(Target::decode("x"), None);
+    }
+
+    #[test]
+    fn csv_is_quoted_and_neutralized() {
+        assert_eq!(csv_field("a\"b,c"), "\"a\"\"b,c\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        for bad in ["+1", "-1", "@x", "\tx"] {
+            assert!(csv_field(bad).starts_with("\"'"), "{bad}");
+        }
+        let mut r = row("=cmd.com", Some("aws"), Some("us-east-1"));
+        r.main_host = "a\nb".into();
+        let csv = to_csv(&[r]);
+        let mut lines = csv.split("\r\n");
+        assert!(lines.next().unwrap().starts_with("site,main_host"));
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("\"'=cmd.com\",\"a\nb\",\"aws\""));
+        assert!(csv.contains("\"1970-01-11T00:00:00Z\",1,0"));
+    }
+
+    #[test]
+    fn json_export_escapes() {
+        let mut r = row("a\"b\\c\u{1}.com", Some("aws"), None);
+        r.edge = None;
+        let json = to_json(&[r]);
+        assert!(json.contains(r#""site":"a\"b\\c\u0001.com""#), "{json}");
+        assert!(json.contains(r#""edge":null"#));
+        assert!(json.contains(r#""status":"up","lastSeen":864000000,"visits":1,"failures":0}"#));
+        assert_eq!(to_json(&[]), "[]\n");
+    }
+
+    #[test]
+    fn hosts_and_sites() {
+        assert_eq!(
+            host_of_url("https://User@WWW.Example.COM.:8443/x?y#z"),
+            Some("www.example.com".into())
+        );
+        assert_eq!(host_of_url("http://[::1]:80/"), Some("::1".into()));
+        assert_eq!(host_of_url("chrome-extension://abc/popup.html"), None);
+        assert_eq!(host_of_url("about:blank"), None);
+        let sites = vec![
+            row("example.com", None, None),
+            row("shop.example.com", None, None),
+        ];
+        assert_eq!(
+            site_for_host(&sites, "www.example.com").unwrap().site,
+            "example.com"
+        );
+        assert_eq!(
+            site_for_host(&sites, "a.shop.example.com").unwrap().site,
+            "shop.example.com"
+        );
+        assert!(site_for_host(&sites, "badexample.com").is_none());
+        assert!(matches(&sites[0], "example"));
+        assert!(!matches(&sites[0], "amazon"));
+        let aws = row("x.com", Some("aws"), Some("us-east-1"));
+        assert!(matches(&aws, "amazon") && matches(&aws, "us-east") && matches(&aws, ""));
+    }
+
+    #[test]
+    fn dates_and_ages() {
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_time(1_795_372_860_000), "2026-11-22T18:41:00Z");
+        let now = 1_795_372_860_000;
+        assert_eq!(days_old("2026-11-20", now), Some(2));
+        assert_eq!(days_old("2026-11-20T10:00:00Z", now), Some(2));
+        assert_eq!(days_old("1234567", now), None);
+        assert_eq!(days_old("2026-13-01", now), None);
+        assert_eq!(
+            days_old("2027-01-01", now),
+            None,
+            "future dates are not ages"
+        );
+        assert_eq!(ago(now, now - 5_000), "just now");
+        assert_eq!(ago(now, now - 3 * 3_600_000), "3 h ago");
+        assert_eq!(ago(now, now - DAY_MS), "1 day ago");
+        let feed = |p: &str, d: Option<&str>| FeedInfo {
+            file: format!("{p}.json"),
+            provider: p.into(),
+            date: d.map(str::to_owned),
+            version: None,
+            records: 1,
+        };
+        let fs = FeedStatus {
+            feeds: vec![
+                feed("aws", Some("2026-11-20")),
+                feed("gcp", Some("2026-10-23")),
+                feed("azure", None),
+            ],
+            ..FeedStatus::default()
+        };
+        assert_eq!(
+            data_age(&fs, Some("aws"), now).unwrap(),
+            "AWS IP ranges of 2026-11-20 (2 days old)"
+        );
+        assert!(data_age(&fs, Some("azure"), now)
+            .unwrap()
+            .starts_with("Oldest IP ranges of 2026-10-23"));
+        assert_eq!(data_age(&FeedStatus::default(), None, now), None);
+    }
+
+    #[test]
+    fn sorting_puts_unknown_last() {
+        let sites = vec![
+            row("b.com", None, None),
+            row("a.com", Some("gcp"), None),
+            row("c.com", Some("aws"), None),
+        ];
+        let mut idx = vec![0, 1, 2];
+        sorted(&sites, &mut idx, Column::Cloud, false);
+        assert_eq!(idx, vec![2, 1, 0]);
+        sorted(&sites, &mut idx, Column::Site, true);
+        assert_eq!(idx, vec![2, 0, 1]);
+    }
+}

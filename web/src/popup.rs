@@ -1,0 +1,558 @@
+//! The popup: this tab's stack, what is failing and why, and the user's sites by cloud, region
+//! or DNS provider.
+
+use std::rc::Rc;
+
+use onebasket::profile::{LayerKind, Resolution, SiteProfile};
+use onebasket::protocol::{Overview, Request, Response, SiteRecord, SiteSummary};
+use yew::prelude::*;
+
+use crate::bridge::{self, Conn};
+use crate::model::{self, Group, GroupBy, Headline};
+use crate::ui::{Banners, BannersProps, Chart, Chip, Status};
+
+/// Something that arrives from the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    /// Asked, not answered yet.
+    Loading,
+    /// Answered.
+    Ready(T),
+    /// The worker refused or did not answer.
+    Failed(String),
+}
+
+/// What the popup knows about the tab it was opened on.
+#[derive(Debug, Clone, PartialEq)]
+enum Tab {
+    Pending,
+    NotWeb,
+    Host(String),
+}
+
+/// The popup's state (one reducer).
+#[derive(Clone)]
+pub struct State {
+    overview: Load<Rc<Overview>>,
+    /// Bumped on every new overview, so memos key on a number, not on 1,000 rows.
+    generation: u32,
+    tab: Tab,
+    record: Load<Option<Rc<SiteRecord>>>,
+    group_by: GroupBy,
+    filter: String,
+    /// Labels of the opened groups (a handful; a Vec is smaller than a set in wasm).
+    open_groups: Vec<String>,
+    open_layers: Vec<LayerKind>,
+    now: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            overview: Load::Loading,
+            generation: 0,
+            tab: Tab::Pending,
+            record: Load::Loading,
+            group_by: GroupBy::Cloud,
+            filter: String::new(),
+            open_groups: Vec::new(),
+            open_layers: Vec::new(),
+            now: bridge::now(),
+        }
+    }
+}
+
+/// Everything that changes the popup's state.
+pub enum Action {
+    /// The active tab's URL (`None`: not known).
+    Tab(Option<String>),
+    /// The worker's overview.
+    Overview(Result<Overview, String>),
+    /// The record of this tab's site (boxed: a record is large, the other actions small).
+    Record(Result<Option<Box<SiteRecord>>, String>),
+    /// Group by another layer.
+    GroupBy(GroupBy),
+    /// The filter text.
+    Filter(String),
+    /// Open or close a group (by label).
+    ToggleGroup(String),
+    /// Open or close a layer's evidence.
+    ToggleLayer(LayerKind),
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = Rc::unwrap_or_clone(self);
+        match action {
+            Action::Tab(url) => {
+                s.tab = match url.as_deref().and_then(model::host_of_url) {
+                    Some(h) => Tab::Host(h),
+                    None => Tab::NotWeb,
+                };
+            }
+            Action::Overview(r) => {
+                s.overview = match r {
+                    Ok(o) => Load::Ready(Rc::new(o)),
+                    Err(e) => Load::Failed(e),
+                };
+                s.generation = s.generation.wrapping_add(1);
+                s.now = bridge::now();
+            }
+            Action::Record(r) => {
+                s.record = match r {
+                    Ok(r) => Load::Ready(r.map(|r| Rc::new(*r))),
+                    Err(e) => Load::Failed(e),
+                };
+            }
+            Action::GroupBy(g) => {
+                s.group_by = g;
+                s.open_groups.clear();
+            }
+            Action::Filter(f) => s.filter = f,
+            Action::ToggleGroup(label) => {
+                toggle(&mut s.open_groups, label);
+            }
+            Action::ToggleLayer(l) => {
+                toggle(&mut s.open_layers, l);
+            }
+        }
+        Rc::new(s)
+    }
+}
+
+/// Removes `v` if present, else adds it.
+fn toggle<T: PartialEq>(list: &mut Vec<T>, v: T) {
+    match list.iter().position(|x| *x == v) {
+        Some(n) => {
+            list.remove(n);
+        }
+        None => list.push(v),
+    }
+}
+
+/// What the lists show for the current filter and grouping.
+#[derive(PartialEq)]
+struct View {
+    groups: Vec<Group>,
+    shown: usize,
+    failing: Vec<usize>,
+    headline: Option<Headline>,
+}
+
+/// How many failing sites the popup lists (the dashboard has them all).
+const FAILING_SHOWN: usize = 8;
+/// How many members an opened group lists.
+const MEMBERS_SHOWN: usize = 100;
+
+/// The popup page.
+#[function_component]
+pub fn Popup() -> Html {
+    let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
+    let state = use_reducer(State::default);
+
+    // Load once: the tab first (fast), then the overview, then this tab's full record.
+    {
+        let state = state.clone();
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                let url = bridge::active_tab_url().await;
+                state.dispatch(Action::Tab(url.clone()));
+                let overview = match conn.ask(Request::GetOverview).await {
+                    Ok(Response::Overview { overview }) => Ok(overview),
+                    Ok(_) => Err("unexpected answer from the worker".to_owned()),
+                    Err(e) => Err(e),
+                };
+                bridge::mark("ob-data");
+                let site = match (&overview, url.as_deref().and_then(model::host_of_url)) {
+                    (Ok(o), Some(host)) => {
+                        model::site_for_host(&o.sites, &host).map(|s| s.site.clone())
+                    }
+                    _ => None,
+                };
+                state.dispatch(Action::Overview(overview));
+                let record = match site {
+                    Some(site) => match conn.ask(Request::GetSite { site }).await {
+                        Ok(Response::Site { site }) => Ok(site.map(Box::new)),
+                        Ok(_) => Err("unexpected answer from the worker".to_owned()),
+                        Err(e) => Err(e),
+                    },
+                    None => Ok(None),
+                };
+                state.dispatch(Action::Record(record));
+            });
+        });
+    }
+
+    // The first render with data, for the performance figure.
+    let marked = use_mut_ref(|| false);
+    {
+        let ready = matches!(state.overview, Load::Ready(_));
+        use_effect_with(ready, move |ready| {
+            if *ready && !*marked.borrow() {
+                *marked.borrow_mut() = true;
+                bridge::mark("ob-first-render");
+            }
+        });
+    }
+
+    let view = {
+        let overview = state.overview.clone();
+        use_memo(
+            (state.generation, state.group_by, state.filter.clone()),
+            move |(_, by, filter)| {
+                let Load::Ready(o) = overview else {
+                    return None;
+                };
+                let needle = filter.trim().to_ascii_lowercase();
+                let idx: Vec<usize> = (0..o.sites.len())
+                    .filter(|&i| model::matches(&o.sites[i], &needle))
+                    .collect();
+                let failing = model::failing(&o.sites)
+                    .into_iter()
+                    .filter(|i| model::matches(&o.sites[*i], &needle))
+                    .collect();
+                Some(View {
+                    groups: model::group(&o.sites, &idx, *by),
+                    shown: idx.len(),
+                    failing,
+                    headline: model::headline(&o.sites, bridge::now()),
+                })
+            },
+        )
+    };
+
+    let on_filter = {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            state.dispatch(Action::Filter(input.value()));
+        })
+    };
+    let open_dashboard = Callback::from(|e: MouseEvent| {
+        e.prevent_default();
+        bridge::open_page("dashboard.html");
+    });
+    let open_options = Callback::from(|e: MouseEvent| {
+        e.prevent_default();
+        bridge::open_page("options.html");
+    });
+
+    let body = match &state.overview {
+        Load::Loading => {
+            html! { <p class="muted" role="status">{ "Asking the background worker…" }</p> }
+        }
+        Load::Failed(e) => html! {
+            <div class="banner banner-error" role="alert">
+                { format!("The background worker did not answer: {e}") }
+            </div>
+        },
+        Load::Ready(o) => match view.as_ref() {
+            Some(v) => html! {
+                <>
+                    <Banners ..BannersProps::of(o) />
+                    { this_tab(&state, o) }
+                    { failing_section(o, v) }
+                    { sites_section(&state, o, v) }
+                </>
+            },
+            None => Html::default(),
+        },
+    };
+    let footer = match &state.overview {
+        Load::Ready(o) => model::data_age(&o.feeds, None, state.now)
+            .unwrap_or_else(|| "No IP-range data yet".to_owned()),
+        _ => String::new(),
+    };
+
+    html! {
+        <div class="popup">
+            <header class="bar">
+                <h1 class="brand">{ "OneBasket" }</h1>
+                <input type="search" class="search" placeholder="Filter sites, providers, regions"
+                       aria-label="Filter sites by name, provider or region"
+                       value={state.filter.clone()} oninput={on_filter} />
+                <a class="link" href="dashboard.html" target="_blank" onclick={open_dashboard}>
+                    { "Dashboard" }
+                </a>
+            </header>
+            <main class="scroll" id="main">{ body }</main>
+            <footer class="foot">
+                <span class="muted" id="data-age">{ footer }</span>
+                <a class="link" href="options.html" target="_blank" onclick={open_options}>{ "Settings" }</a>
+            </footer>
+        </div>
+    }
+}
+
+fn this_tab(state: &UseReducerHandle<State>, o: &Overview) -> Html {
+    let content = match &state.tab {
+        Tab::Pending => html! { <p class="muted">{ "…" }</p> },
+        Tab::NotWeb => html! { <p class="muted">{ "This tab is not a website." }</p> },
+        Tab::Host(host) => match model::site_for_host(&o.sites, host) {
+            None => html! {
+                <p class="muted">{ format!("{host} has not been seen yet: reload the tab to classify it.") }</p>
+            },
+            Some(summary) => tab_site(state, o, summary),
+        },
+    };
+    html! {
+        <section class="card" id="this-tab" aria-labelledby="tab-h">
+            <h2 id="tab-h">{ "This tab" }</h2>
+            { content }
+        </section>
+    }
+}
+
+fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary) -> Html {
+    let stack = match &state.record {
+        Load::Loading => html! { <p class="muted" role="status">{ "Loading its stack…" }</p> },
+        Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
+        Load::Ready(None) => html! { <p class="muted">{ "Not looked up yet." }</p> },
+        Load::Ready(Some(r)) => match &r.profile {
+            None => html! { <p class="muted">{ "Looking it up…" }</p> },
+            Some(p) => html! {
+                <>
+                    { stack(state, p) }
+                    <p class="muted small" id="tab-age">
+                        { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
+                            .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
+                    </p>
+                </>
+            },
+        },
+    };
+    html! {
+        <>
+            <div class="site-line">
+                <Chip id={summary.badge.clone().map(AttrValue::from)} />
+                <strong class="site-name" title={summary.main_host.clone()}>{ summary.site.clone() }</strong>
+                <Status status={summary.status} />
+            </div>
+            { stack }
+        </>
+    }
+}
+
+/// A layer of the stack as a row: what it is, who, details, and its evidence on demand.
+struct Layer {
+    kind: LayerKind,
+    title: &'static str,
+    provider: Option<String>,
+    detail: Vec<String>,
+    empty: &'static str,
+}
+
+fn layers(p: &SiteProfile) -> Vec<Layer> {
+    let h = &p.hosting;
+    let mut hosting_detail: Vec<String> = [h.region.clone(), h.service.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Some(asn) = h.asn {
+        hosting_detail.push(match &h.asn_holder {
+            Some(holder) => format!("AS{asn} {holder}"),
+            None => format!("AS{asn}"),
+        });
+    }
+    if let Some(platform) = &h.platform {
+        hosting_detail.push(format!("via {}", crate::providers::name(platform)));
+    }
+    vec![
+        Layer {
+            kind: LayerKind::Dns,
+            title: "DNS",
+            provider: p.dns.provider.clone(),
+            detail: p.dns.product.clone().into_iter().collect(),
+            empty: "unknown",
+        },
+        Layer {
+            kind: LayerKind::Edge,
+            title: "Edge / CDN",
+            provider: p.edge.provider.clone(),
+            detail: p.edge.service.clone().into_iter().collect(),
+            empty: "none seen",
+        },
+        Layer {
+            kind: LayerKind::Hosting,
+            title: "Hosting",
+            provider: h.provider.clone(),
+            detail: hosting_detail,
+            empty: "unknown",
+        },
+        Layer {
+            kind: LayerKind::Cloud,
+            title: "Cloud",
+            provider: p.cloud.clone(),
+            detail: Vec::new(),
+            empty: "unknown",
+        },
+    ]
+}
+
+fn resolution_text(r: &Resolution) -> Option<String> {
+    Some(match r {
+        Resolution::Ok => return None,
+        Resolution::NxDomain => "the name does not exist (NXDOMAIN)".to_owned(),
+        Resolution::ServFail => "the resolver failed (SERVFAIL)".to_owned(),
+        Resolution::Refused => "the resolver refused the query".to_owned(),
+        Resolution::Truncated => "the answer was truncated".to_owned(),
+        Resolution::NoAddress => "the name has no address".to_owned(),
+        Resolution::ResolverError(e) => format!("look-up failed: {e}"),
+    })
+}
+
+fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
+    let rows = layers(p).into_iter().map(|l| {
+        let evidence: Vec<&str> = p
+            .evidence
+            .iter()
+            .filter(|e| e.layer == l.kind)
+            .map(|e| e.text.as_str())
+            .collect();
+        let open = state.open_layers.contains(&l.kind);
+        let id = match l.kind {
+            LayerKind::Dns => "ev-dns",
+            LayerKind::Edge => "ev-edge",
+            LayerKind::Hosting => "ev-hosting",
+            LayerKind::Cloud => "ev-cloud",
+            LayerKind::Resolution => "ev-resolution",
+        };
+        let toggle = {
+            let state = state.clone();
+            let kind = l.kind;
+            Callback::from(move |_| state.dispatch(Action::ToggleLayer(kind)))
+        };
+        let name = l
+            .provider
+            .as_deref()
+            .map_or_else(|| l.empty.to_owned(), |id| crate::providers::name(id).to_owned());
+        html! {
+            <li class="layer">
+                <span class="layer-kind">{ l.title }</span>
+                <Chip id={l.provider.clone().map(AttrValue::from)} />
+                <span class="layer-body">
+                    <span class="layer-name">{ name }</span>
+                    if !l.detail.is_empty() {
+                        <span class="layer-detail">{ l.detail.join(" · ") }</span>
+                    }
+                </span>
+                if !evidence.is_empty() {
+                    <button class="why" aria-expanded={open.to_string()} aria-controls={id}
+                            aria-label={format!("Why: evidence for the {} layer", l.title)} onclick={toggle}>
+                        { if open { "Hide" } else { "Why?" } }
+                    </button>
+                }
+                if open {
+                    <ul class="evidence" id={id}>
+                        { for evidence.iter().map(|t| html! { <li>{ t.to_string() }</li> }) }
+                    </ul>
+                }
+            </li>
+        }
+    });
+    html! {
+        <>
+            <ol class="stack" aria-label="Stack, from DNS down to the cloud">{ for rows }</ol>
+            if let Some(t) = resolution_text(&p.resolution) {
+                <p class="error small">{ t }</p>
+            }
+        </>
+    }
+}
+
+fn site_row(s: &SiteSummary) -> Html {
+    html! {
+        <li class="site-row">
+            <Chip id={s.badge.clone().map(AttrValue::from)} />
+            <span class="site-name" title={s.main_host.clone()}>{ s.site.clone() }</span>
+            <Status status={s.status} />
+        </li>
+    }
+}
+
+fn failing_section(o: &Overview, v: &View) -> Html {
+    if v.failing.is_empty() {
+        return Html::default();
+    }
+    let more = v.failing.len().saturating_sub(FAILING_SHOWN);
+    html! {
+        <section class="card failing" id="failing" aria-labelledby="fail-h">
+            <h2 id="fail-h">{ format!("Failing now ({})", v.failing.len()) }</h2>
+            <ul class="sites">
+                { for v.failing.iter().take(FAILING_SHOWN).filter_map(|&i| o.sites.get(i)).map(site_row) }
+            </ul>
+            if more > 0 {
+                <p class="muted small">{ format!("and {more} more on the dashboard") }</p>
+            }
+        </section>
+    }
+}
+
+fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Html {
+    if o.sites.is_empty() {
+        return html! {
+            <section class="card" id="sites" aria-labelledby="sites-h">
+                <h2 id="sites-h">{ "Your sites" }</h2>
+                <p class="empty">{ "No sites yet. Every site you open is classified here: its cloud, region, CDN and DNS provider." }</p>
+            </section>
+        };
+    }
+    let toggle = GroupBy::ALL.iter().map(|&g| {
+        let state = state.clone();
+        let pressed = state.group_by == g;
+        html! {
+            <button class="seg" aria-pressed={pressed.to_string()}
+                    onclick={Callback::from(move |_| state.dispatch(Action::GroupBy(g)))}>
+                { g.label() }
+            </button>
+        }
+    });
+    let groups = v.groups.iter().enumerate().map(|(n, g)| {
+        let label = g.label();
+        let open = state.open_groups.contains(&label);
+        let list_id = format!("group-{n}");
+        let onclick = {
+            let state = state.clone();
+            let label = label.clone();
+            Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
+        };
+        let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
+        html! {
+            <li class="group">
+                <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>
+                    <span class="swatch" style={format!("background:{}", g.color())} aria-hidden="true"></span>
+                    <span class="group-name">{ label }</span>
+                    if g.failing > 0 {
+                        <span class="status status-down">{ format!("{} failing", g.failing) }</span>
+                    }
+                    <span class="group-count">{ g.sites.len() }</span>
+                </button>
+                // Members are rendered only when opened: 1,000 sites stay 1,000 rows unrendered.
+                if open {
+                    <ul class="sites" id={list_id}>
+                        { for g.sites.iter().take(MEMBERS_SHOWN).filter_map(|&i| o.sites.get(i)).map(site_row) }
+                        if more > 0 {
+                            <li class="muted small">{ format!("and {more} more on the dashboard") }</li>
+                        }
+                    </ul>
+                }
+            </li>
+        }
+    });
+    let headline = v.headline.as_ref().map(Headline::text).unwrap_or_default();
+    html! {
+        <section class="card" id="sites" aria-labelledby="sites-h">
+            <h2 id="sites-h">{ format!("Your sites ({})", o.sites.len()) }</h2>
+            <p class="headline" id="headline">{ headline }</p>
+            <div class="segs" role="group" aria-label="Group sites by">{ for toggle }</div>
+            if v.shown == 0 {
+                <p class="empty">{ format!("No site matches “{}”.", state.filter.trim()) }</p>
+            } else {
+                <Chart groups={v.groups.clone()} total={v.shown} />
+                <ul class="groups" aria-label={format!("Sites by {}", state.group_by.label())}>{ for groups }</ul>
+            }
+        </section>
+    }
+}
