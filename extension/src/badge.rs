@@ -100,12 +100,25 @@ fn details(tab_id: i32, key: &str, value: &str) -> JsValue {
     o.into()
 }
 
-/// Applies a badge to one tab (errors, e.g. a tab closed meanwhile, are ignored).
+/// Applies a badge to one tab (errors, e.g. a tab closed meanwhile, are ignored). The four calls
+/// are issued together before any is awaited, so two badges for one tab never interleave: the
+/// later one wins whole.
 pub async fn apply(tab_id: i32, badge: &Badge) {
-    let _ = bindings::set_badge_text(&details(tab_id, "text", &badge.text)).await;
-    let _ = bindings::set_badge_background_color(&details(tab_id, "color", &badge.color)).await;
-    let _ = bindings::set_badge_text_color(&details(tab_id, "color", "#FFFFFF")).await;
-    let _ = bindings::set_title(&details(tab_id, "title", &badge.title)).await;
+    let (text, color) = (
+        details(tab_id, "text", &badge.text),
+        details(tab_id, "color", &badge.color),
+    );
+    let (fg, title) = (
+        details(tab_id, "color", "#FFFFFF"),
+        details(tab_id, "title", &badge.title),
+    );
+    let _ = futures_util::future::join4(
+        bindings::set_badge_text(&text),
+        bindings::set_badge_background_color(&color),
+        bindings::set_badge_text_color(&fg),
+        bindings::set_title(&title),
+    )
+    .await;
 }
 
 /// Shows a site's badge on one tab.

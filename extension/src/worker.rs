@@ -706,7 +706,9 @@ pub async fn on_settings_changed(new_value: JsValue) {
         moved
     })
     .unwrap_or(false);
-    bindings::info(&format!("OneBasket: settings applied (feed source changed: {feeds_moved})"));
+    bindings::info(&format!(
+        "OneBasket: settings applied (feed source changed: {feeds_moved})"
+    ));
     if feeds_moved {
         feeds::refresh().await;
     }

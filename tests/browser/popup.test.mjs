@@ -301,7 +301,10 @@ test('options: validation, the worker\'s settings, refresh feeds, clear data', a
   await page.click('#save');
   await until(async () => (await page.textContent('#save-note')) === 'Saved.', 'saved');
   const { settings } = await storage(browser.ctx, 'settings');
-  assert.deepEqual(settings, { resolver: 'http://127.0.0.1:1/dns-query', feedBase: mirror.base, asnLookups: true, recordIncognito: false, retentionDays: 14 });
+  assert.deepEqual(settings, {
+    resolver: 'http://127.0.0.1:1/dns-query', feedBase: mirror.base, asnLookups: true, recordIncognito: false, retentionDays: 14,
+    resolveWithBrowser: false, activeChecks: true, checkIntervalMinutes: 5, statusFeeds: true, notifyFailures: false,
+  });
   // The new mirror starts a refresh in the worker; "Refresh feeds now" then runs another.
   await until(async () => (await storage(browser.ctx, 'feedStatus')).feedStatus?.records > 50000, 'the automatic refresh', 120000);
   await page.click('#refresh');

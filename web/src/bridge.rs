@@ -100,6 +100,33 @@ async fn call(ns: &str, method: &str, args: &[JsValue]) -> Result<JsValue, Strin
         .map_err(|e| js_text(&e))
 }
 
+/// Asks for an optional permission (`permissions.request`); true when granted. The request
+/// is made before the returned future is first polled, so it stays inside the user's click.
+pub fn request_permission(name: &str) -> impl Future<Output = bool> {
+    let asked = (|| {
+        let api = api().ok()?;
+        let target = Reflect::get(&api, &JsValue::from_str("permissions")).ok()?;
+        let f: Function = Reflect::get(&target, &JsValue::from_str("request"))
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let perms = Object::new();
+        let list: Array = std::iter::once(JsValue::from_str(name)).collect();
+        Reflect::set(&perms, &JsValue::from_str("permissions"), &list).ok()?;
+        f.call1(&target, &perms).ok()
+    })();
+    async move {
+        match asked {
+            Some(p) => JsFuture::from(Promise::resolve(&p))
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+}
+
 /// Plain JS objects (no `Map`s): the extension's messaging clones them structurally.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())

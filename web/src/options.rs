@@ -32,6 +32,16 @@ pub struct Form {
     pub record_incognito: bool,
     /// Retention, as typed.
     pub retention: String,
+    /// Firefox: addresses from the browser's own resolver.
+    pub resolve_with_browser: bool,
+    /// Check recently visited sites now and then.
+    pub active_checks: bool,
+    /// Minutes between checks, as typed.
+    pub check_interval: String,
+    /// Poll the providers' status pages.
+    pub status_feeds: bool,
+    /// Notify when failures concentrate on one provider.
+    pub notify_failures: bool,
 }
 
 impl Form {
@@ -49,6 +59,11 @@ impl Form {
             asn_lookups: s.asn_lookups,
             record_incognito: s.record_incognito,
             retention: s.retention_days.to_string(),
+            resolve_with_browser: s.resolve_with_browser,
+            active_checks: s.active_checks,
+            check_interval: s.check_interval_minutes.to_string(),
+            status_feeds: s.status_feeds,
+            notify_failures: s.notify_failures,
         }
     }
 
@@ -64,12 +79,22 @@ impl Form {
             .trim()
             .parse()
             .map_err(|_| "retentionDays must be a whole number of days".to_owned())?;
+        let check_interval_minutes = self
+            .check_interval
+            .trim()
+            .parse()
+            .map_err(|_| "checkIntervalMinutes must be a whole number of minutes".to_owned())?;
         let s = Settings {
             resolver,
             feed_base,
             asn_lookups: self.asn_lookups,
             record_incognito: self.record_incognito,
             retention_days,
+            resolve_with_browser: self.resolve_with_browser,
+            active_checks: self.active_checks,
+            check_interval_minutes,
+            status_feeds: self.status_feeds,
+            notify_failures: self.notify_failures,
         };
         s.validate().map_err(|e| e.to_string())?;
         Ok(s)
@@ -238,6 +263,26 @@ pub fn Options() -> Html {
             state.dispatch(Action::Edit(Box::new(move |form| f(form, v))));
         })
     };
+    let notify = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let on = input.checked();
+            state.dispatch(Action::Edit(Box::new(move |form| {
+                form.notify_failures = on
+            })));
+            if on {
+                // Asked here, inside the click, as browsers require; a refusal unticks the box.
+                let state = state.clone();
+                let asked = bridge::request_permission("notifications");
+                yew::platform::spawn_local(async move {
+                    if !asked.await {
+                        state.dispatch(Action::Edit(Box::new(|form| form.notify_failures = false)));
+                    }
+                });
+            }
+        })
+    };
     let onsubmit = {
         let state = state.clone();
         let conn = conn.clone();
@@ -361,9 +406,29 @@ pub fn Options() -> Html {
                     <input type="checkbox" id="incognito" checked={f.record_incognito} onchange={check(|f, v| f.record_incognito = v)} />
                     <span>{ "Record sites visited in incognito / private windows" }</span>
                 </label>
+                <label class="check">
+                    <input type="checkbox" id="browser-dns" checked={f.resolve_with_browser} onchange={check(|f, v| f.resolve_with_browser = v)} />
+                    <span>{ "Resolve addresses with the browser (Firefox; NS and AS look-ups still use the resolver above)" }</span>
+                </label>
                 <label class="field" for="retention">{ "Forget sites not visited for (days)" }</label>
                 <input type="number" id="retention" class="text short" min="1" max="3650"
                        value={f.retention.clone()} oninput={edit(|f, v| f.retention = v)} />
+                <h2 id="fail-h">{ "Failing now" }</h2>
+                <label class="check">
+                    <input type="checkbox" id="active-checks" checked={f.active_checks} onchange={check(|f, v| f.active_checks = v)} />
+                    <span>{ "Check recently visited sites now and then (a DNS look-up and a HEAD request, without cookies)" }</span>
+                </label>
+                <label class="field" for="check-interval">{ "Minutes between checks" }</label>
+                <input type="number" id="check-interval" class="text short" min="1" max="1440"
+                       value={f.check_interval.clone()} oninput={edit(|f, v| f.check_interval = v)} />
+                <label class="check">
+                    <input type="checkbox" id="status-feeds" checked={f.status_feeds} onchange={check(|f, v| f.status_feeds = v)} />
+                    <span>{ "Read the status pages of the providers your sites use" }</span>
+                </label>
+                <label class="check">
+                    <input type="checkbox" id="notify" checked={f.notify_failures} onchange={notify} />
+                    <span>{ "Notify me when failures concentrate on one provider" }</span>
+                </label>
                 <div class="actions">
                     <button type="submit" class="btn primary" id="save">{ "Save" }</button>
                     { note(&state.saved, "save-note") }

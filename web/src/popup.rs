@@ -458,7 +458,19 @@ fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
             if let Some(t) = resolution_text(&p.resolution) {
                 <p class="error small">{ t }</p>
             }
+            <p class="muted small" id="resolved-by">{ resolved_by_text(p.resolved_by) }</p>
         </>
+    }
+}
+
+/// Which resolver gave the addresses (the user may have chosen the browser's own, on Firefox).
+fn resolved_by_text(by: onebasket::profile::ResolvedBy) -> &'static str {
+    match by {
+        onebasket::profile::ResolvedBy::Doh => "Addresses from your DNS-over-HTTPS resolver.",
+        onebasket::profile::ResolvedBy::Browser => {
+            "Addresses from the browser's own resolver; DNS provider and AS over DNS-over-HTTPS."
+        }
+        onebasket::profile::ResolvedBy::Literal => "The address is the site's name.",
     }
 }
 

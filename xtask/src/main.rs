@@ -14,6 +14,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+mod web;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = project_root();
@@ -39,6 +41,25 @@ fn project_root() -> PathBuf {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// `cargo` for a wasm32 build, with the checkout's and cargo's paths remapped so the module is
+/// the same byte for byte wherever the source sits (a reproducible build for AMO's review).
+/// Every wasm build uses it, so the builds share their cached artifacts.
+pub(crate) fn cargo_wasm() -> Command {
+    let mut cmd = Command::new(cargo());
+    let root = project_root();
+    let cargo_home = geckodriver_path()
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let flags = [
+        format!("--remap-path-prefix={}=/onebasket", root.display()),
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+    ];
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\u{1f}"));
+    cmd
 }
 
 /// Runs a command, echoing it; fails with its exit status.
@@ -111,6 +132,8 @@ fn test(args: &[String]) -> Result<()> {
         ensure_apt(onebasket_tests::unbound::UNBOUND, &["unbound"])?;
         ensure_apt("/usr/bin/openssl", &["openssl"])?;
         ensure_apt("/usr/bin/chromium", &["chromium"])?;
+        ensure_apt("/usr/bin/firefox-esr", &["firefox-esr"])?;
+        ensure_geckodriver()?;
     }
     run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
     run(Command::new(cargo()).args([
@@ -130,7 +153,27 @@ fn test(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Runs the browser tests (tests/browser, Node's test runner driving Debian's Chromium).
+/// The geckodriver version the Firefox tests drive firefox-esr with (built from crates.io: no
+/// binary is downloaded).
+const GECKODRIVER_VERSION: &str = "0.37.1";
+
+fn geckodriver_path() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
+    cargo_home.join("bin/geckodriver")
+}
+
+fn ensure_geckodriver() -> Result<()> {
+    if geckodriver_path().is_file() {
+        return Ok(());
+    }
+    run(Command::new(cargo()).args(["install", "geckodriver", "--version", GECKODRIVER_VERSION]))
+}
+
+/// Runs the browser tests (tests/browser, Node's test runner driving Debian's Chromium and
+/// firefox-esr), after `web-ext lint` of the Firefox build.
 fn browser_tests() -> Result<()> {
     let dir = Path::new("tests/browser");
     for tool in ["node", "npm"] {
@@ -139,20 +182,34 @@ fn browser_tests() -> Result<()> {
         }
     }
     // playwright-core only drives the browser: it never downloads one.
-    if !dir.join("node_modules/playwright-core").is_dir() {
+    if !dir.join("node_modules/playwright-core").is_dir()
+        || !dir.join("node_modules/web-ext").is_dir()
+    {
         run(Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(dir))?;
     }
+    // addons.mozilla.org's linter: no errors, and no warnings either.
+    run(Command::new("npx")
+        .args([
+            "--no-install",
+            "web-ext",
+            "lint",
+            "--source-dir",
+            "../../dist/firefox",
+            "--warnings-as-errors",
+        ])
+        .current_dir(dir))?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-timeout=600000"])
+        .env("GECKODRIVER", geckodriver_path())
         .current_dir(dir))
 }
 
 /// Builds the wasm probe (the whole core linked into a cdylib) and inspects its imports.
 fn wasm_check() -> Result<u64> {
     ensure_wasm_target()?;
-    run(Command::new(cargo()).args([
+    run(cargo_wasm().args([
         "build",
         "-p",
         "onebasket-wasm-probe",
@@ -273,7 +330,7 @@ const BROWSERS: [&str; 2] = ["chrome", "firefox"];
 /// Builds `dist/chrome/` and `dist/firefox/` (unpacked, loadable as they are) and a zip of each.
 fn dist() -> Result<()> {
     ensure_wasm_target()?;
-    run(Command::new(cargo()).args([
+    run(cargo_wasm().args([
         "build",
         "-p",
         "onebasket-extension",
@@ -307,6 +364,7 @@ fn dist() -> Result<()> {
             }
         }
         std::fs::copy("extension/js/background.js", out.join("background.js"))?;
+        web::build(&out)?;
         for entry in std::fs::read_dir("extension/icons")? {
             let path = entry?.path();
             if let Some(name) = path.file_name() {
@@ -320,6 +378,7 @@ fn dist() -> Result<()> {
             &Path::new("dist").join(format!("onebasket-{browser}.zip")),
         )?;
     }
+    source_archive()?;
     let bytes = std::fs::read(Path::new("dist/chrome/onebasket_extension_bg.wasm"))?;
     eprintln!(
         "dist: worker wasm {} bytes raw, {} bytes gzip; dist/chrome, dist/firefox and their zips written",
@@ -327,6 +386,27 @@ fn dist() -> Result<()> {
         gzip_len(&bytes)?
     );
     Ok(())
+}
+
+/// `dist/onebasket-source.zip`: the committed source, for addons.mozilla.org's review (its
+/// `AMO-BUILD.md` says how to rebuild the wasm from it).
+fn source_archive() -> Result<()> {
+    let inside_git = Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !inside_git {
+        eprintln!("dist: not a git checkout, so no source archive");
+        return Ok(());
+    }
+    run(Command::new("git").args([
+        "archive",
+        "--format=zip",
+        "--prefix=onebasket/",
+        "-o",
+        "dist/onebasket-source.zip",
+        "HEAD",
+    ]))
 }
 
 /// The root manifest narrowed to one browser's keys.

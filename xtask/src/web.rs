@@ -1,7 +1,6 @@
 //! Builds the pages (`web/`, crate `onebasket-web`): the popup, dashboard and options page.
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result};
 
@@ -59,7 +58,7 @@ fn compile(glue: &Path) -> Result<()> {
         ];
         args.extend_from_slice(features);
         eprintln!("\n$ {cargo} {}", args.join(" "));
-        let status = Command::new(&cargo)
+        let status = crate::cargo_wasm()
             .args(&args)
             .status()
             .context("starting cargo")?;
