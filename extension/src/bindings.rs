@@ -5,6 +5,7 @@
 //! surfaces as `Err`, never as a trap.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -73,6 +74,26 @@ pub fn has_browser_dns() -> bool {
         .filter(|b| b.is_object())
         .and_then(|b| js_sys::Reflect::get(&b, &"dns".into()).ok())
         .is_some_and(|d| d.is_object())
+}
+
+/// Resolves after `ms` milliseconds (`setTimeout`, which workers and pages both have).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        match set_timeout {
+            Some(f) => {
+                let _ = f.call2(&global, &resolve, &JsValue::from(ms));
+            }
+            // No timer at all: resolve at once rather than never.
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Milliseconds since the epoch, the `now` the core takes.

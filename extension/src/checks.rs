@@ -28,6 +28,11 @@ struct Planned {
 /// Checks the sites that are due (or, when `force`, every recently visited site) and applies
 /// the results; a round whose every check reached nothing means the user is offline.
 pub async fn round(force: bool) {
+    // A forced round ("check now") waits for one under way, so every site it plans is checked
+    // after the request; a scheduled round simply skips its turn.
+    while force && with(|w| w.checking).unwrap_or(false) {
+        bindings::sleep(50).await;
+    }
     let plan = with(|w| {
         if w.checking || (!force && !w.settings.active_checks) {
             return None;

@@ -36,7 +36,7 @@ async function waitForPort(port, child, what, logFile) {
       c.on('error', () => ok(false));
     });
     if (up) return;
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       const log = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
       throw new Error(`${what} did not listen on 127.0.0.1:${port}\n${log}`);
     }
@@ -86,7 +86,8 @@ ${lines}
     port,
     log: () => readFileSync(logFile, 'utf8'),
     stop: async () => {
-      if (child.exitCode === null) {
+      // A signalled child has a null exitCode: check both, or a second stop waits forever.
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
       }
@@ -180,7 +181,8 @@ ${lines}
   return {
     port,
     stop: async () => {
-      if (child.exitCode === null) {
+      // A signalled child has a null exitCode: check both, or a second stop waits forever.
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
       }
