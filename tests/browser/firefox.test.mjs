@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { startDnsServer, startDohProxy, startMirror, startSites, root } from './lib/servers.mjs';
 import { startFirefox } from './lib/webdriver.mjs';
+import { until } from './lib/browser.mjs';
 
 const UUID = '6f6e6562-6173-6b65-7400-000000000001';
 const EXT = `moz-extension://${UUID}`;
@@ -29,20 +30,6 @@ async function inExtension(body, ...args) {
   return ff.run(body, ...args);
 }
 
-async function until(f, what, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await f();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Opens `url` in the site tab (the session's first tab). */
 async function visit(url) {

@@ -44,23 +44,19 @@ async function waitForPort(port, child, what, logFile) {
   }
 }
 
-/** Debian's unbound serving RFC 8484 over TLS + HTTP/2 with the given local-data records. */
-export async function startResolver(records) {
+/** `local-data` lines; TXT data carries double quotes, so such a record is single-quoted. */
+function localData(records) {
+  return records.map((r) => (r.includes('"') ? `  local-data: '${r}'` : `  local-data: "${r}"`)).join('\n');
+}
+
+/**
+ * Starts Debian's unbound on 127.0.0.1 with `listen` (the interface lines) and the records, every
+ * other name NXDOMAIN (`local-zone: "." static`): nothing leaves the machine.
+ */
+async function spawnUnbound(dir, port, listen, records) {
   requireFile('/usr/sbin/unbound', 'apt-get install -y unbound (cargo xtask test installs it)');
-  requireFile('/usr/bin/openssl', 'apt-get install -y openssl');
-  const dir = mkdtempSync(join(tmpdir(), 'onebasket-doh-'));
-  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const port = await freePort();
-  // TXT data carries double quotes: unbound takes such a record in single quotes.
-  const lines = records.map((r) => (r.includes('"') ? `  local-data: '${r}'` : `  local-data: "${r}"`)).join('\n');
   writeFileSync(join(dir, 'unbound.conf'), `server:
-  interface: 127.0.0.1@${port}
-  https-port: ${port}
-  http-endpoint: "/dns-query"
-  tls-service-key: "${join(dir, 'key.pem')}"
-  tls-service-pem: "${join(dir, 'cert.pem')}"
+${listen}
   do-daemonize: no
   use-syslog: no
   logfile: ""
@@ -72,9 +68,8 @@ export async function startResolver(records) {
   num-threads: 1
   do-ip6: no
   access-control: 127.0.0.0/8 allow
-  log-queries: yes
   local-zone: "." static
-${lines}
+${localData(records)}
 `);
   const logFile = join(dir, 'unbound.log');
   const { openSync } = await import('node:fs');
@@ -82,8 +77,6 @@ ${lines}
   const child = spawn('/usr/sbin/unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', out, out] });
   await waitForPort(port, child, 'unbound', logFile);
   return {
-    url: `https://127.0.0.1:${port}/dns-query`,
-    port,
     log: () => readFileSync(logFile, 'utf8'),
     stop: async () => {
       // A signalled child has a null exitCode: check both, or a second stop waits forever.
@@ -92,6 +85,28 @@ ${lines}
         await new Promise((r) => child.once('exit', r));
       }
     },
+  };
+}
+
+/** Debian's unbound serving RFC 8484 over TLS + HTTP/2 with the given local-data records. */
+export async function startResolver(records) {
+  requireFile('/usr/bin/openssl', 'apt-get install -y openssl');
+  const dir = mkdtempSync(join(tmpdir(), 'onebasket-doh-'));
+  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const port = await freePort();
+  const server = await spawnUnbound(dir, port, `  interface: 127.0.0.1@${port}
+  https-port: ${port}
+  http-endpoint: "/dns-query"
+  tls-service-key: "${join(dir, 'key.pem')}"
+  tls-service-pem: "${join(dir, 'cert.pem')}"
+  log-queries: yes`, records);
+  return {
+    url: `https://127.0.0.1:${port}/dns-query`,
+    port,
+    log: server.log,
+    stop: server.stop,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -154,38 +169,13 @@ export async function startBlackhole() {
 
 /** Debian's unbound as a plain DNS server (UDP) with the given records, for the DoH proxy. */
 export async function startDnsServer(records) {
-  requireFile('/usr/sbin/unbound', 'apt-get install -y unbound (cargo xtask test installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'onebasket-dns-'));
   const port = await freePort();
-  const lines = records.map((r) => (r.includes('"') ? `  local-data: '${r}'` : `  local-data: "${r}"`)).join('\n');
-  writeFileSync(join(dir, 'unbound.conf'), `server:
-  interface: 127.0.0.1@${port}
-  do-daemonize: no
-  use-syslog: no
-  logfile: ""
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: ""
-  num-threads: 1
-  do-ip6: no
-  access-control: 127.0.0.0/8 allow
-  local-zone: "." static
-${lines}
-`);
-  const logFile = join(dir, 'unbound.log');
-  const { openSync } = await import('node:fs');
-  const out = openSync(logFile, 'w');
-  const child = spawn('/usr/sbin/unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', out, out] });
-  await waitForPort(port, child, 'unbound', logFile);
+  const server = await spawnUnbound(dir, port, `  interface: 127.0.0.1@${port}`, records);
   return {
     port,
     stop: async () => {
-      // A signalled child has a null exitCode: check both, or a second stop waits forever.
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
