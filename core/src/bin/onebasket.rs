@@ -230,7 +230,7 @@ async fn load_classifier(
     feeds: &FeedsArg,
     fetch_if_empty: bool,
 ) -> Result<onebasket::classify::Classifier> {
-    let (set, specs, loaded) = match &feeds.feeds {
+    let (set, specs, _) = match &feeds.feeds {
         Some(dir) => {
             if !dir.is_dir() {
                 bail!("--feeds {}: not a directory", dir.display());
@@ -257,7 +257,6 @@ async fn load_classifier(
             loaded
         }
     };
-    let _ = loaded;
     let table = knowledge::build_table(&set, &specs);
     Ok(knowledge::classifier(table)?)
 }
