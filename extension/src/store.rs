@@ -10,7 +10,7 @@ use base64::Engine as _;
 use onebasket::protocol::SiteRecord;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::bindings;
 
@@ -88,16 +88,49 @@ pub fn decode_bytes(text: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
-/// Every stored entry whose key starts with `prefix`, as (key, value).
+/// Every stored key: `storage.local.getKeys()` where the browser has it (Chrome 130+), which
+/// reads no values; otherwise the keys of a full read.
+async fn keys() -> Result<Vec<String>, StoreError> {
+    let local = js_sys::Reflect::get(&js_sys::global(), &"chrome".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"storage".into()))
+        .and_then(|s| js_sys::Reflect::get(&s, &"local".into()))
+        .map_err(js_err)?;
+    let get_keys = js_sys::Reflect::get(&local, &"getKeys".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let list = match get_keys {
+        Some(f) => {
+            let promise: js_sys::Promise = f.call0(&local).map_err(js_err)?.into();
+            wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(js_err)?
+        }
+        None => js_sys::Object::keys(&get(&JsValue::NULL).await?).into(),
+    };
+    Ok(js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect())
+}
+
+/// Every stored entry whose key starts with `prefix`, as (key, value). Only those values are
+/// read: the multi-megabyte table snapshots stay in storage when the sites are loaded.
 pub async fn entries(prefix: &str) -> Result<Vec<(String, JsValue)>, StoreError> {
-    let all = get(&JsValue::NULL).await?;
+    let wanted: js_sys::Array = keys()
+        .await?
+        .into_iter()
+        .filter(|k| k.starts_with(prefix))
+        .map(|k| JsValue::from_str(&k))
+        .collect();
+    if wanted.length() == 0 {
+        return Ok(Vec::new());
+    }
+    let values = get(&wanted).await?;
     let mut out = Vec::new();
-    for pair in js_sys::Object::entries(&all).iter() {
+    for pair in js_sys::Object::entries(&values).iter() {
         let pair: js_sys::Array = pair.into();
         if let Some(key) = pair.get(0).as_string() {
-            if key.starts_with(prefix) {
-                out.push((key, pair.get(1)));
-            }
+            out.push((key, pair.get(1)));
         }
     }
     Ok(out)

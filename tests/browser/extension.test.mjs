@@ -3,7 +3,7 @@
 // and stopped here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startBlackhole, freePort, root } from './lib/servers.mjs';
@@ -158,5 +158,4 @@ test('figures: worker size and answer-to-badge latency', () => {
   latencies.sort((a, b) => a - b);
   console.log(`worker wasm: ${wasm.length} bytes raw, ${gzipSync(wasm, { level: 9 }).length} bytes gzip`);
   console.log(`last DoH answer → badge: median ${latencies[latencies.length >> 1]} ms, max ${latencies[latencies.length - 1]} ms over ${latencies.length} look-ups`);
-  void statSync;
 });
