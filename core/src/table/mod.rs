@@ -169,8 +169,14 @@ trait Addr: Copy + Ord + fmt::Debug {
     /// The lowest address.
     const ZERO: Self;
     /// Leaves of the index hold at most this many interval starts (unless the address bits
-    /// run out): two or four cache lines, so the final binary search stays local.
+    /// run out), so the final binary search stays within two cache lines.
     const LEAF_MAX: usize;
+    /// Leaf buckets (at most `LEAF_MAX + 1` intervals) are searched as if this long, a power
+    /// of two, in a fixed number of steps (see [`Intervals::last_le_window`]).
+    const WINDOW: usize = (Self::LEAF_MAX + 1).next_power_of_two();
+    /// A child node gets enough slots for them to average `LEAF_MAX / DENSITY` interval
+    /// starts: a higher density means wider nodes, fewer levels, and a larger index.
+    const DENSITY: usize;
     /// The `width` (1..=64) bits starting `shift` bits below the most significant one;
     /// `shift + width <= BITS`.
     fn bits(self, shift: u32, width: u32) -> u64;
@@ -183,11 +189,12 @@ trait Addr: Copy + Ord + fmt::Debug {
 }
 
 macro_rules! impl_addr {
-    ($t:ty, $leaf:expr) => {
+    ($t:ty, $leaf:expr, $density:expr) => {
         impl Addr for $t {
             const BITS: u32 = <$t>::BITS;
             const ZERO: Self = 0;
             const LEAF_MAX: usize = $leaf;
+            const DENSITY: usize = $density;
             #[inline(always)]
             fn bits(self, shift: u32, width: u32) -> u64 {
                 ((self << shift) >> (Self::BITS - width)) as u64
@@ -205,20 +212,26 @@ macro_rules! impl_addr {
     };
 }
 
-// 16 IPv4 pairs = 128 bytes, 8 IPv6 pairs = 256 bytes.
-impl_addr!(u32, 16);
-impl_addr!(u128, 8);
+// A bucket is at most LEAF_MAX + 1 intervals (the one spanning into the slot, plus those
+// starting inside), so these make windows of 16 IPv4 pairs (128 bytes, four search steps)
+// and 4 IPv6 pairs (128 bytes, two steps). IPv6 feed space is deeply hierarchical (Azure:
+// region /40s, then /48s, /64s, and /125s), so its nodes are made denser to cut levels: with
+// the IPv4 settings a look-up inside an IPv6 range walked six nodes; now mostly four. The
+// figures behind these choices are in BENCHMARKS.md.
+impl_addr!(u32, 15, 4);
+impl_addr!(u128, 3, 16);
 
 /// Bits indexed by the root node (65,536 slots).
 const ROOT_BITS: u32 = 16;
-/// Most bits an inner node below the root indexes (256 slots).
-const MAX_NODE_BITS: u32 = 8;
+/// Most bits an inner node below the root indexes (65,536 slots; only a cluster of tens of
+/// thousands of starts gets one, and it saves several levels of walking).
+const MAX_NODE_BITS: u32 = 16;
 /// Most bits a node may skip (path compression); the skipped bits are stored as a `u64`.
 const MAX_SKIP: u32 = 64;
 /// Slot link flag: the whole slot lies in one interval; the low 31 bits are its head + 1.
 const UNIFORM: u32 = 1 << 31;
-/// Child offsets must fit the 21 bits left in a link (2 Mi slots, 16 MiB of index).
-const MAX_CHILD_OFFSET: usize = (1 << 21) - 1;
+/// Child offsets must fit the 20 bits left in a link (1 Mi slots, 8 MiB of index).
+const MAX_CHILD_OFFSET: usize = (1 << 20) - 1;
 
 /// Disjoint intervals covering one address family, with a path-compressed multibit-trie
 /// index over them.
@@ -227,9 +240,10 @@ const MAX_CHILD_OFFSET: usize = (1 << 21) - 1;
 /// * *uniform*: no interval starts strictly inside the slot, so every address in it has the
 ///   same answer, stored right in the slot (one load: the common case for random addresses
 ///   and for addresses inside /24-and-shorter prefixes);
-/// * *leaf*: at most [`Addr::LEAF_MAX`] intervals start inside; binary-search them;
-/// * *child*: a node on the next 1 to 8 bits (sized so its slots average a quarter of
-///   `LEAF_MAX`, so sparse regions do not waste memory). Before splitting, a child skips the
+/// * *leaf*: at most [`Addr::LEAF_MAX`] intervals start inside; binary-search them in a
+///   fixed number of steps;
+/// * *child*: a node on the next 1 to 16 bits (sized so its slots average
+///   `LEAF_MAX / DENSITY` starts, so sparse regions do not waste memory). Before splitting, a child skips the
 ///   bits all its interval starts share (path compression, up to 64 bits per node): IPv6 feed
 ///   space is long runs of common prefix (`2603:1000::/25` holds thousands of Azure /48–/64s),
 ///   and without skipping a lookup would walk one node per 8 shared bits. The skipped bits are
@@ -249,7 +263,7 @@ struct Intervals<A> {
     /// `[skipped bits >> 32, skipped bits as u32]` and 2^w + 1 slots. Slot `v` is
     /// `[pos, link]`: `pos` is the first interval (within the node's range) whose start has
     /// value `>= v` in the node's bits (the extra last slot closes the range); `link` is
-    /// `UNIFORM | (head + 1)`, `0` for a leaf, or `offset << 10 | shift << 3 | (w - 1)` for a
+    /// `UNIFORM | (head + 1)`, `0` for a leaf, or `offset << 11 | shift << 4 | (w - 1)` for a
     /// child node indexing `w` bits from bit `shift` with slot 0 at `offset`.
     nodes: Vec<[u32; 2]>,
 }
@@ -281,6 +295,25 @@ impl<A: Addr> Intervals<A> {
             .map_or(NONE, |iv| iv.1)
     }
 
+    /// Head of the last interval at or after `ivs[base]` whose start is `<= a`, searching the
+    /// [`Addr::WINDOW`] intervals from `base` (`ivs[base].0 <= a`).
+    ///
+    /// A bucket is searched as if it were `WINDOW` long, so every search takes the same number
+    /// of steps and no loop exit is mispredicted (that misprediction cost more than the rest of
+    /// an IPv4 look-up inside a range). Reading past the bucket's end is harmless: every
+    /// later interval starts after the slot that holds `a`, so the comparison fails there.
+    #[inline(always)]
+    fn last_le_window(&self, base: usize, a: A) -> u32 {
+        let mut b = base;
+        let mut step = A::WINDOW / 2;
+        while step > 0 {
+            let le = self.ivs.get(b + step).is_some_and(|iv| iv.0 <= a);
+            b += step * usize::from(le);
+            step /= 2;
+        }
+        self.ivs.get(b).map_or(NONE, |iv| iv.1)
+    }
+
     /// The head of the match chain of the interval containing `a`.
     ///
     /// Every access is bounds-checked and the loop strictly descends (children follow their
@@ -299,7 +332,7 @@ impl<A: Addr> Intervals<A> {
             }
             let below = shift + width;
             let (c_off, c_shift, c_width) =
-                ((link >> 10) as usize, (link >> 3) & 127, (link & 7) + 1);
+                ((link >> 11) as usize, (link >> 4) & 127, (link & 15) + 1);
             if link == 0 || c_off <= off || c_shift < below || c_shift + c_width > A::BITS {
                 let hi = self.nodes.get(slot + 1).map_or(lo, |s| s[0]);
                 // The answer is the last interval starting at or before `a`: inside the slot,
@@ -307,6 +340,9 @@ impl<A: Addr> Intervals<A> {
                 // `lo - 1` covers both; the first start being zero makes `lo - 1` valid
                 // whenever `lo > 0`, and when `lo == 0` the first interval is the lower bound.
                 let base = (lo as usize).saturating_sub(1);
+                if (hi as usize).saturating_sub(base) <= A::WINDOW {
+                    return self.last_le_window(base, a);
+                }
                 let bucket = self.ivs.get(base..hi as usize).unwrap_or(&[]);
                 return last_le(bucket, a).map_or(NONE, |iv| iv.1);
             }
@@ -404,10 +440,10 @@ fn build_node<A: Addr>(
             continue; // leaf
         }
         // Skip the bits every start in the slot shares (n >= 2 distinct starts, so fewer
-        // than BITS), then split on enough bits for slots to average LEAF_MAX / 4 starts.
+        // than BITS), then split on enough bits for slots to average LEAF_MAX / DENSITY starts.
         let common = ivs[l].0.common_prefix(ivs[h - 1].0);
         let c_shift = common.clamp(below, below + MAX_SKIP);
-        let want = (4 * n)
+        let want = (A::DENSITY * n)
             .div_ceil(A::LEAF_MAX)
             .next_power_of_two()
             .trailing_zeros();
@@ -423,7 +459,7 @@ fn build_node<A: Addr>(
         };
         nodes.push([(p >> 32) as u32, p as u32]);
         let child = build_node(nodes, ivs, l, h, c_shift, w);
-        nodes[off + v][1] = ((child as u32) << 10) | (c_shift << 3) | (w - 1);
+        nodes[off + v][1] = ((child as u32) << 11) | (c_shift << 4) | (w - 1);
     }
     off
 }

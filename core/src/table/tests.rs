@@ -561,3 +561,4 @@ fn path_compressed_ipv6_cluster() {
         assert_eq!(got, naive(&records, a), "address {a}");
     }
 }
+
