@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::deps::HostClass;
 use crate::engine::Millis;
 use crate::profile::{LayerKind, Resolution};
 use crate::protocol::{Correlation, HealthState, SiteRecord};
@@ -606,12 +607,54 @@ pub struct SiteFacts {
     pub edge: Option<String>,
     /// Provider id of the authoritative DNS.
     pub dns: Option<String>,
+    /// The classified hosts, other than the main one, that the site's pages need to work.
+    #[serde(default)]
+    pub deps: Vec<DepFacts>,
+    /// Failing critical third parties the site's failure is put down to (its own hosts answer).
+    #[serde(default)]
+    pub blamed: Vec<String>,
+}
+
+/// A host a site critically depends on, and what it runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepFacts {
+    /// The hostname.
+    pub host: String,
+    /// True for another site's host.
+    pub third_party: bool,
+    /// What it runs on.
+    pub class: HostClass,
 }
 
 impl SiteFacts {
-    /// The facts of a stored record: its `status` and the layers of its profile.
+    /// The facts of a stored record at `now`: its `status`, the layers of its profile, its
+    /// critical dependencies, and the third parties its failure within `window_ms` is put down
+    /// to.
+    pub fn at(r: &SiteRecord, now: Millis, window_ms: Millis) -> Self {
+        let mut f = Self::from_record(r);
+        f.blamed = crate::deps::blamed(r, now, window_ms)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        f
+    }
+
+    /// The facts of a stored record without blame (that needs the time).
     pub fn from_record(r: &SiteRecord) -> Self {
         let p = r.profile.as_ref();
+        let deps = r
+            .deps
+            .iter()
+            .filter(|(h, d)| d.critical && **h != r.main_host)
+            .filter_map(|(h, d)| {
+                Some(DepFacts {
+                    host: h.clone(),
+                    third_party: d.third_party,
+                    class: d.class.clone().filter(HostClass::is_known)?,
+                })
+            })
+            .collect();
         Self {
             site: r.site.clone(),
             state: r.status,
@@ -620,26 +663,48 @@ impl SiteFacts {
             region: p.and_then(|p| p.hosting.region.clone()),
             edge: p.and_then(|p| p.edge.provider.clone()),
             dns: p.and_then(|p| p.dns.provider.clone()),
+            deps,
+            blamed: Vec::new(),
         }
     }
 
-    /// The groups of this site, one per layer it is known on: (index into [`LAYERS`], key, label).
+    /// The layers of the site's own main host.
+    fn own(&self) -> HostClass {
+        HostClass {
+            cloud: self.cloud.clone(),
+            hosting: self.hosting.clone(),
+            region: self.region.clone(),
+            edge: self.edge.clone(),
+            dns: self.dns.clone(),
+            resolved: true,
+            at: 0,
+        }
+    }
+
+    /// The groups of the site's own main host, one per layer it is known on.
     fn groups(&self, names: &dyn Fn(&str) -> String) -> Vec<(usize, String, String)> {
+        class_groups(&self.own(), names)
+    }
+}
+
+/// The groups of one host's layers: (index into [`LAYERS`], key, label).
+fn class_groups(c: &HostClass, names: &dyn Fn(&str) -> String) -> Vec<(usize, String, String)> {
+    {
         let mut out = Vec::with_capacity(4);
-        if let Some(cloud) = &self.cloud {
+        if let Some(cloud) = &c.cloud {
             out.push((0, cloud.clone(), names(cloud)));
         }
-        if let (Some(host), Some(region)) = (&self.hosting, &self.region) {
+        if let (Some(host), Some(region)) = (&c.hosting, &c.region) {
             out.push((
                 1,
                 format!("{host} {region}"),
                 format!("{} {region}", names(host)),
             ));
         }
-        if let Some(edge) = &self.edge {
+        if let Some(edge) = &c.edge {
             out.push((2, edge.clone(), names(edge)));
         }
-        if let Some(dns) = &self.dns {
+        if let Some(dns) = &c.dns {
             out.push((3, dns.clone(), format!("{} DNS", names(dns))));
         }
         out
@@ -671,6 +736,8 @@ pub fn correlate(
     struct Group {
         label: String,
         failing: Vec<String>,
+        /// Failing sites counted here through a third party.
+        through: u32,
         healthy: u32,
     }
     let mut groups: BTreeMap<(usize, String), Group> = BTreeMap::new();
@@ -686,14 +753,34 @@ pub fn correlate(
         } else {
             healthy_total += 1;
         }
-        for (layer_ix, key, label) in s.groups(names) {
+        // A failing site put down to third parties counts where those run, not where its own
+        // (answering) hosts do; any other site counts wherever it is exposed: its own stack
+        // and that of every host it needs. Each group counts a site once.
+        let mut member: BTreeMap<(usize, String), (String, bool)> = BTreeMap::new();
+        let blamed = failing && !s.blamed.is_empty();
+        if !blamed {
+            for (ix, key, label) in s.groups(names) {
+                member.insert((ix, key), (label, false));
+            }
+        }
+        for d in &s.deps {
+            if failing && !s.blamed.contains(&d.host) {
+                continue;
+            }
+            for (ix, key, label) in class_groups(&d.class, names) {
+                member.entry((ix, key)).or_insert((label, d.third_party));
+            }
+        }
+        for ((layer_ix, key), (label, third_party)) in member {
             let g = groups.entry((layer_ix, key)).or_insert_with(|| Group {
                 label,
                 failing: Vec::new(),
+                through: 0,
                 healthy: 0,
             });
             if failing {
                 g.failing.push(s.site.clone());
+                g.through += u32::from(third_party);
             } else {
                 g.healthy += 1;
             }
@@ -727,9 +814,15 @@ pub fn correlate(
             healthy_total,
             p_value: p,
             sites: g.failing,
+            through_third_party: g.through,
             message: format!(
-                "{k} of {failing_total} failing sites are on {}; {healthy_part}",
-                g.label
+                "{k} of {failing_total} failing sites are on {}{}; {healthy_part}",
+                g.label,
+                match g.through {
+                    0 => String::new(),
+                    n if n == k => " (all through a third party)".to_owned(),
+                    n => format!(" ({n} through a third party)"),
+                }
             ),
         });
     }
@@ -838,50 +931,75 @@ pub enum Target {
     },
 }
 
-/// A site that depends on a what-if target, and through which layers.
+/// A site that depends on a what-if target, and through which layers or hosts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dependent {
     /// The site key.
     pub site: String,
-    /// The layers that depend on the target, in stack order (DNS, edge, hosting, cloud).
+    /// The layers of the site's own main host that depend on the target, in stack order
+    /// (DNS, edge, hosting, cloud); empty when only other hosts do.
     pub layers: Vec<LayerKind>,
+    /// Other hosts the site needs that depend on the target (its own first, then third
+    /// parties).
+    #[serde(default)]
+    pub through: Vec<String>,
+    /// True when every dependence is through a third party (not hosted there itself).
+    #[serde(default)]
+    pub third_party_only: bool,
 }
 
-/// The user's sites that would be hit if `target` failed, in the order given.
-pub fn what_if(sites: &[SiteFacts], target: &Target) -> Vec<Dependent> {
+/// The layers of one host's stack that a target hits.
+fn hit_layers(c: &HostClass, target: &Target) -> Vec<LayerKind> {
     let is = |field: &Option<String>, id: &str| field.as_deref() == Some(id);
+    match target {
+        Target::Provider { id } => [
+            (is(&c.dns, id), LayerKind::Dns),
+            (is(&c.edge, id), LayerKind::Edge),
+            (is(&c.hosting, id), LayerKind::Hosting),
+            (is(&c.cloud, id), LayerKind::Cloud),
+        ]
+        .into_iter()
+        .filter_map(|(hit, layer)| hit.then_some(layer))
+        .collect(),
+        Target::Region { provider, region } => {
+            if is(&c.hosting, provider) && is(&c.region, region) {
+                vec![LayerKind::Hosting]
+            } else {
+                Vec::new()
+            }
+        }
+        Target::Dns { id } => {
+            if is(&c.dns, id) {
+                vec![LayerKind::Dns]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The user's sites that would break if `target` failed, in the order given: through their
+/// own main host, or through any host their pages need.
+pub fn what_if(sites: &[SiteFacts], target: &Target) -> Vec<Dependent> {
     sites
         .iter()
         .filter_map(|s| {
-            let layers: Vec<LayerKind> = match target {
-                Target::Provider { id } => [
-                    (is(&s.dns, id), LayerKind::Dns),
-                    (is(&s.edge, id), LayerKind::Edge),
-                    (is(&s.hosting, id), LayerKind::Hosting),
-                    (is(&s.cloud, id), LayerKind::Cloud),
-                ]
-                .into_iter()
-                .filter_map(|(hit, layer)| hit.then_some(layer))
-                .collect(),
-                Target::Region { provider, region } => {
-                    if is(&s.hosting, provider) && is(&s.region, region) {
-                        vec![LayerKind::Hosting]
-                    } else {
-                        Vec::new()
-                    }
-                }
-                Target::Dns { id } => {
-                    if is(&s.dns, id) {
-                        vec![LayerKind::Dns]
-                    } else {
-                        Vec::new()
-                    }
-                }
-            };
-            (!layers.is_empty()).then(|| Dependent {
+            let layers = hit_layers(&s.own(), target);
+            let mut hits: Vec<&DepFacts> = s
+                .deps
+                .iter()
+                .filter(|d| !hit_layers(&d.class, target).is_empty())
+                .collect();
+            hits.sort_by(|a, b| (a.third_party, &a.host).cmp(&(b.third_party, &b.host)));
+            if layers.is_empty() && hits.is_empty() {
+                return None;
+            }
+            Some(Dependent {
                 site: s.site.clone(),
+                third_party_only: layers.is_empty() && hits.iter().all(|d| d.third_party),
                 layers,
+                through: hits.into_iter().map(|d| d.host.clone()).collect(),
             })
         })
         .collect()

@@ -12,6 +12,7 @@
 //! [`protocol`] is what the extension's worker and pages exchange.
 
 pub mod classify;
+pub mod deps;
 pub mod dns;
 pub mod engine;
 pub mod feeds;

@@ -22,6 +22,10 @@ pub const MAX_FAILURES: usize = 50;
 /// How many hostnames a site keeps.
 pub const MAX_HOSTS: usize = 64;
 
+/// Longest error text kept for a dependency (browser error names are short; this bounds
+/// whatever else arrives).
+const MAX_ERROR_CHARS: usize = 120;
+
 /// The user's settings, stored under the `settings` key of `chrome.storage.local`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -221,6 +225,10 @@ pub struct SiteRecord {
     /// Scheme, host and port of the main page (what an active check requests); never a path.
     #[serde(default)]
     pub origin: Option<String>,
+    /// Every other hostname the site's pages load, its own (`api.`, `cdn.`) and third parties,
+    /// bounded by [`crate::deps::MAX_DEPS`]. Hostnames only: never a URL, path or query.
+    #[serde(default)]
+    pub deps: BTreeMap<String, crate::deps::Dependency>,
 }
 
 impl SiteRecord {
@@ -239,6 +247,64 @@ impl SiteRecord {
             status: HealthState::Unknown,
             health: crate::health::SiteHealth::default(),
             origin: None,
+            deps: BTreeMap::new(),
+        }
+    }
+
+    /// Records a request the site's page made to `host` (whose own site key is `site`): its
+    /// resource type (`script`, `image`…), the public address it came from, and how it went.
+    /// The main host is the site itself, not a dependency, and is skipped. When the set is
+    /// full, the least used dependency makes room, non-critical ones first.
+    #[allow(clippy::too_many_arguments)]
+    pub fn depend(
+        &mut self,
+        host: &str,
+        site: &str,
+        third_party: bool,
+        kind: &str,
+        ip: Option<IpAddr>,
+        outcome: crate::deps::DepOutcome<'_>,
+        now: Millis,
+    ) {
+        use crate::deps::{DepOutcome, Dependency, MAX_DEPS};
+        if host == self.main_host {
+            return;
+        }
+        if !self.deps.contains_key(host) && self.deps.len() >= MAX_DEPS {
+            if let Some(victim) = self
+                .deps
+                .iter()
+                .min_by_key(|(_, d)| (d.critical, d.requests, d.last_seen))
+                .map(|(h, _)| h.clone())
+            {
+                self.deps.remove(&victim);
+            }
+        }
+        let dep = self
+            .deps
+            .entry(host.to_owned())
+            .or_insert_with(|| Dependency {
+                site: site.to_owned(),
+                third_party,
+                ..Dependency::default()
+            });
+        dep.requests = dep.requests.saturating_add(1);
+        dep.last_seen = dep.last_seen.max(now);
+        dep.add_type(kind);
+        if let Some(ip) = ip.filter(|ip| crate::dns::is_public(*ip)) {
+            dep.last_ip = Some(ip);
+        }
+        match outcome {
+            DepOutcome::Status(status) if status >= 500 => {
+                dep.last_failure = Some(now);
+                dep.last_error = Some(format!("HTTP {status}"));
+            }
+            DepOutcome::Status(_) => dep.last_ok = Some(now),
+            DepOutcome::Failed(error) => {
+                dep.last_failure = Some(now);
+                dep.last_error = Some(error.chars().take(MAX_ERROR_CHARS).collect());
+            }
+            DepOutcome::Unknown => {}
         }
     }
 
@@ -333,6 +399,10 @@ pub struct Correlation {
     pub p_value: f64,
     /// The failing sites in the group.
     pub sites: Vec<String>,
+    /// Failing sites in the group only through a third party they need (their own hosts
+    /// answer).
+    #[serde(default)]
+    pub through_third_party: u32,
     /// "4 of 5 failing sites are on AWS us-east-1; 0 of 12 healthy sites are there".
     pub message: String,
 }
@@ -384,9 +454,27 @@ pub struct SiteSummary {
     /// Whether it works right now.
     #[serde(default)]
     pub status: HealthState,
+    /// The providers whose failure would break it (through its own hosts or a critical third
+    /// party), and those it only loads images and the like from.
+    #[serde(default)]
+    pub exposure: crate::deps::Exposure,
+    /// When it fails while its own hosts answer: the critical third party that does not.
+    #[serde(default)]
+    pub blame: Option<crate::deps::Blame>,
+}
+
+impl SiteSummary {
+    /// The summary of a record at `now`, with the third party to blame for a failure seen
+    /// within `window_ms`.
+    pub fn at(r: &SiteRecord, now: Millis, window_ms: Millis) -> Self {
+        let mut s = Self::from(r);
+        s.blame = crate::deps::blame(r, now, window_ms);
+        s
+    }
 }
 
 impl From<&SiteRecord> for SiteSummary {
+    /// The summary without blame (that needs the time).
     fn from(r: &SiteRecord) -> Self {
         let p = r.profile.as_ref();
         Self {
@@ -402,6 +490,8 @@ impl From<&SiteRecord> for SiteSummary {
             visits: r.visits,
             failures: u32::try_from(r.failures.len()).unwrap_or(u32::MAX),
             status: r.status,
+            exposure: crate::deps::exposure(r),
+            blame: None,
         }
     }
 }

@@ -500,6 +500,8 @@ fn facts(site: &str, state: HealthState, host: &str, region: &str, dns: &str) ->
         region: Some(region.to_owned()),
         edge: None,
         dns: Some(dns.to_owned()),
+        deps: Vec::new(),
+        blamed: Vec::new(),
     }
 }
 
@@ -765,15 +767,21 @@ fn what_if_lists_dependents_with_layers() {
         vec![
             Dependent {
                 site: "a.example".into(),
-                layers: vec![LayerKind::Hosting, LayerKind::Cloud]
+                layers: vec![LayerKind::Hosting, LayerKind::Cloud],
+                through: Vec::new(),
+                third_party_only: false,
             },
             Dependent {
                 site: "b.example".into(),
-                layers: vec![LayerKind::Dns, LayerKind::Cloud]
+                layers: vec![LayerKind::Dns, LayerKind::Cloud],
+                through: Vec::new(),
+                third_party_only: false,
             },
             Dependent {
                 site: "d.example".into(),
-                layers: vec![LayerKind::Hosting, LayerKind::Cloud]
+                layers: vec![LayerKind::Hosting, LayerKind::Cloud],
+                through: Vec::new(),
+                third_party_only: false,
             },
         ]
     );

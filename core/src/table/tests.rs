@@ -561,4 +561,3 @@ fn path_compressed_ipv6_cluster() {
         assert_eq!(got, naive(&records, a), "address {a}");
     }
 }
-
