@@ -531,6 +531,28 @@ pub struct Overview {
     pub incidents: Vec<ProviderIncident>,
 }
 
+/// The worker's own figures: what it holds and when it last did what.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerStats {
+    /// Sites recorded.
+    pub sites: u32,
+    /// Dependencies recorded, over all sites.
+    pub deps: u32,
+    /// Dependencies whose host is classified.
+    pub deps_classified: u32,
+    /// Distinct hostnames with a shared class.
+    pub classes: u32,
+    /// Look-ups under way.
+    pub pending: u32,
+    /// When the last DoH answer arrived (ms since the epoch; 0: none yet).
+    pub last_answer_at: u64,
+    /// When the last finished look-up was applied (ms since the epoch; 0: none yet).
+    pub last_profile_at: u64,
+    /// Bytes of the worker's WebAssembly memory (everything the worker's Rust side holds).
+    pub wasm_memory_bytes: u64,
+}
+
 /// A request from a page to the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -555,6 +577,8 @@ pub enum Request {
     RefreshFeeds,
     /// Check every recently visited site now (answered when the round is over).
     CheckNow,
+    /// The worker's own figures (sizes, timings), for diagnostics and benchmarks.
+    GetStats,
 }
 
 /// The worker's answer.
@@ -582,6 +606,11 @@ pub enum Response {
     Feeds {
         /// The feed state after the refresh.
         feeds: FeedStatus,
+    },
+    /// Answer to [`Request::GetStats`].
+    Stats {
+        /// The figures.
+        stats: WorkerStats,
     },
     /// The request was carried out.
     Done,

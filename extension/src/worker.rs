@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use onebasket::classify::Classifier;
+use onebasket::deps::{is_critical_type, DepOutcome, HostClass};
 use onebasket::engine::{
     AnswerFormat, BrowserResolution, Engine, EngineConfig, Hints, LookupId, Query,
 };
@@ -17,13 +18,14 @@ use onebasket::feeds::FeedSpec;
 use onebasket::health::{Observation, SiteFacts};
 use onebasket::profile::{Resolution, SiteProfile};
 use onebasket::protocol::{
-    FeedStatus, Overview, Request, Response, Settings, SiteRecord, SiteSummary,
+    FeedStatus, HealthState, Overview, Request, Response, Settings, SiteRecord, SiteSummary,
+    WorkerStats,
 };
 use onebasket::rules::Rules;
 use onebasket::site::{SiteKey, SiteKeys};
 use onebasket::table::PrefixTable;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::bindings::{self, now};
@@ -58,8 +60,18 @@ pub struct Worker {
     pub(crate) notified: BTreeSet<String>,
     /// When the last DoH answer arrived (for the answer-to-badge latency in the log).
     last_answer_at: u64,
+    /// When the last finished look-up was applied.
+    last_profile_at: u64,
     /// Tabs known to be incognito (Chrome's webRequest details do not say).
     incognito_tabs: HashMap<i32, bool>,
+    /// What each looked-up hostname runs on, shared by every site that loads it, so a CDN or
+    /// login provider used by twenty sites is looked up once (the engine's cache keeps the DNS
+    /// answers for their TTLs underneath). Rebuilt from the stored records at start.
+    classes: HashMap<String, HostClass>,
+    /// Sites changed by dependency traffic and not yet written (see [`save_later`]).
+    dirty: BTreeSet<String>,
+    /// A write of the dirty sites is scheduled.
+    flush_scheduled: bool,
 }
 
 thread_local! {
@@ -90,6 +102,7 @@ pub async fn start() -> Result<(), String> {
         ..EngineConfig::default()
     };
     let empty_table = classifier.table().is_empty();
+    let classes = known_classes(&sites);
     WORKER.with(|w| {
         *w.borrow_mut() = Some(Worker {
             settings,
@@ -107,7 +120,11 @@ pub async fn start() -> Result<(), String> {
             checking: false,
             notified: BTreeSet::new(),
             last_answer_at: 0,
+            last_profile_at: 0,
             incognito_tabs: HashMap::new(),
+            classes,
+            dirty: BTreeSet::new(),
+            flush_scheduled: false,
         });
     });
     let _ = store::set("schema", &store::SCHEMA).await;
@@ -204,6 +221,19 @@ async fn load_sites() -> HashMap<String, SiteRecord> {
     sites
 }
 
+/// The newest class of every dependency in the stored records.
+fn known_classes(sites: &HashMap<String, SiteRecord>) -> HashMap<String, HostClass> {
+    let mut classes: HashMap<String, HostClass> = HashMap::new();
+    for (host, dep) in sites.values().flat_map(|r| r.deps.iter()) {
+        if let Some(c) = &dep.class {
+            if classes.get(host).is_none_or(|old| old.at < c.at) {
+                classes.insert(host.clone(), c.clone());
+            }
+        }
+    }
+    classes
+}
+
 async fn ensure_alarms() {
     for (name, minutes) in [
         ("feeds", 1440.0),
@@ -270,16 +300,41 @@ impl RequestDetails {
     }
 }
 
-/// What the worker does with one observed request: which site, and whether it is the page itself
-/// or one of the page's own (same-site) requests. Third-party requests are not recorded.
-fn observed_site(w: &Worker, d: &RequestDetails, host: &str) -> Option<(String, bool)> {
+/// How an observed request relates to the user's sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    /// The page itself (a main-frame request) of this site.
+    Page(String),
+    /// A request of this site's page to one of the site's own hosts (`api.`, `cdn.`…).
+    Own(String),
+    /// A request of this site's page to another site's host (whose site key is `dep_site`).
+    ThirdParty {
+        /// The site whose page made the request.
+        site: String,
+        /// The requested host's own site key.
+        dep_site: String,
+    },
+}
+
+/// Which site an observed request belongs to, and how; `None` when it belongs to no recorded
+/// site (a frame of an unvisited page, a private address).
+fn observed_site(w: &Worker, d: &RequestDetails, host: &str) -> Option<Seen> {
     let site = site_for(w, host)?;
-    let main_frame = d.kind == "main_frame";
-    if main_frame {
-        return Some((site, true));
+    if d.kind == "main_frame" {
+        return Some(Seen::Page(site));
     }
     let page_site = d.page_host().and_then(|h| site_for(w, &h))?;
-    (page_site == site && w.sites.contains_key(&site)).then_some((site, false))
+    if !w.sites.contains_key(&page_site) {
+        return None;
+    }
+    Some(if page_site == site {
+        Seen::Own(site)
+    } else {
+        Seen::ThirdParty {
+            site: page_site,
+            dep_site: site,
+        }
+    })
 }
 
 fn no_tab() -> i32 {
@@ -363,7 +418,6 @@ pub async fn on_response(details: JsValue) {
         return;
     };
     let incognito = is_incognito(d.tab_id, d.incognito).await;
-    let main_frame = d.kind == "main_frame";
     let now = now();
     let ip =
         d.ip.as_deref()
@@ -375,17 +429,59 @@ pub async fn on_response(details: JsValue) {
         .into_iter()
         .map(|h| (h.name, h.value.unwrap_or_default()))
         .collect();
-    let action = with(|w| {
+    let seen = with(|w| {
         if incognito && !w.settings.record_incognito {
             return None;
         }
-        let (site, main_frame) = observed_site(w, &d, &host)?;
+        observed_site(w, &d, &host)
+    })
+    .flatten();
+    match seen {
+        Some(Seen::Page(site)) | Some(Seen::Own(site)) => {
+            own_response(&d, &host, &site, ip, headers, now).await;
+        }
+        Some(Seen::ThirdParty { site, dep_site }) => {
+            let outcome = d
+                .status_code
+                .map_or(DepOutcome::Unknown, DepOutcome::Status);
+            let failure = d.status_code.filter(|s| *s >= 500).map(|status| {
+                (
+                    Observation::Response { at: now, status },
+                    format!("HTTP {status}"),
+                )
+            });
+            third_party(&d, &host, &site, &dep_site, ip, outcome, failure, now);
+            if let Some(hints) = dependency_hints(&site, &host, ip, headers, now).await {
+                start_lookup(&host, hints);
+            }
+        }
+        None => {}
+    }
+}
+
+/// A response of a site's own host: the page itself, or one of its same-site requests.
+async fn own_response(
+    d: &RequestDetails,
+    host: &str,
+    site: &str,
+    ip: Option<IpAddr>,
+    headers: Vec<(String, String)>,
+    now: u64,
+) {
+    let main_frame = d.kind == "main_frame";
+    let action = with(|w| {
         let cfg = w.settings.health_config();
         let record = w
             .sites
-            .entry(site.clone())
-            .or_insert_with(|| SiteRecord::new(&site, &host, now));
-        record.observe(&host, ip, d.status_code, main_frame, now);
+            .entry(site.to_owned())
+            .or_insert_with(|| SiteRecord::new(site, host, now));
+        record.observe(host, ip, d.status_code, main_frame, now);
+        if !main_frame {
+            let outcome = d
+                .status_code
+                .map_or(DepOutcome::Unknown, DepOutcome::Status);
+            record.depend(host, site, false, &d.kind, ip, outcome, now);
+        }
         if main_frame && host == record.main_host {
             record.origin = origin_of_url(&d.url);
         }
@@ -408,7 +504,7 @@ pub async fn on_response(details: JsValue) {
     };
     // Firefox omits `ip` for responses served from its cache: the host's last seen address
     // stands in.
-    let ip = ip.or_else(|| record.hosts.get(&host).and_then(|h| h.last_ip));
+    let ip = ip.or_else(|| record.hosts.get(host).and_then(|h| h.last_ip));
     if let Err(e) = store::put_site(&record).await {
         bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
     }
@@ -422,14 +518,138 @@ pub async fn on_response(details: JsValue) {
         let hints = Hints {
             connected_ip: ip.filter(|ip| onebasket::dns::is_public(*ip)),
             headers,
-            resolved: browser_resolve(&host).await,
+            resolved: browser_resolve(host).await,
         };
-        start_lookup(&host, hints);
+        start_lookup(host, hints);
+    } else if !main_frame {
+        if let Some(hints) = dependency_hints(site, host, ip, headers, now).await {
+            start_lookup(host, hints);
+        }
+    }
+}
+
+/// Records a request of `site`'s page to a third party's `host`; a failure of a host the page
+/// needs also counts against the site (its users see it broken), and is put down to that
+/// host while the site's own hosts answer.
+#[allow(clippy::too_many_arguments)]
+fn third_party(
+    d: &RequestDetails,
+    host: &str,
+    site: &str,
+    dep_site: &str,
+    ip: Option<IpAddr>,
+    outcome: DepOutcome<'_>,
+    failure: Option<(Observation, String)>,
+    now: u64,
+) {
+    let changed = with(|w| {
+        let cfg = w.settings.health_config();
+        let record = w.sites.get_mut(site)?;
+        record.depend(host, dep_site, true, &d.kind, ip, outcome, now);
+        let mut changed = None;
+        if let Some((obs, error)) = failure.filter(|_| is_critical_type(&d.kind)) {
+            record.fail(host, &error, now);
+            let before = record.status;
+            record.status = record.health.record(&obs, now, &cfg);
+            changed = (before != record.status).then(|| record.clone());
+        }
+        w.dirty.insert(site.to_owned());
+        Some(changed)
+    })
+    .flatten()
+    .flatten();
+    schedule_flush();
+    if let Some(record) = changed {
+        spawn_local(async move {
+            badge::show_for_site(&record).await;
+            crate::checks::after_change().await;
+        });
+    }
+}
+
+/// The hints to look `host` up with, as a dependency of `site`, or `None` when it needs no
+/// look-up: another site's look-up of the same host, still fresh, is reused instead.
+async fn dependency_hints(
+    site: &str,
+    host: &str,
+    ip: Option<IpAddr>,
+    headers: Vec<(String, String)>,
+    now: u64,
+) -> Option<Hints> {
+    let needed = with(|w| w.attach_class(site, host, now)).unwrap_or(false);
+    if !needed {
+        return None;
+    }
+    Some(Hints {
+        connected_ip: ip.filter(|ip| onebasket::dns::is_public(*ip)),
+        headers,
+        resolved: browser_resolve(host).await,
+    })
+}
+
+impl Worker {
+    /// Gives `site`'s dependency `host` the shared class of that host when it is fresh; true
+    /// when the host needs a look-up (unknown or stale, and none under way).
+    fn attach_class(&mut self, site: &str, host: &str, now: u64) -> bool {
+        let fresh = self
+            .classes
+            .get(host)
+            .filter(|c| now.saturating_sub(c.at) <= PROFILE_MAX_AGE_MS)
+            .cloned();
+        let Some(dep) = self.sites.get_mut(site).and_then(|r| r.deps.get_mut(host)) else {
+            return false;
+        };
+        match fresh {
+            Some(c) => {
+                if dep.class.as_ref() != Some(&c) {
+                    dep.class = Some(c);
+                    self.dirty.insert(site.to_owned());
+                }
+                false
+            }
+            None => !self.pending.contains(host),
+        }
+    }
+}
+
+/// How long dependency traffic waits before it is written: a page loading 200 hosts then
+/// costs a few writes of its site instead of hundreds. A worker killed in between loses at
+/// most this much of the counts; the next page load sees the same hosts again.
+const SAVE_DELAY_MS: i32 = 250;
+
+/// Writes the sites changed by dependency traffic, once, [`SAVE_DELAY_MS`] from now.
+pub(crate) fn schedule_flush() {
+    let schedule =
+        with(|w| !w.dirty.is_empty() && !std::mem::replace(&mut w.flush_scheduled, true))
+            .unwrap_or(false);
+    if schedule {
+        spawn_local(async {
+            bindings::sleep(SAVE_DELAY_MS).await;
+            flush().await;
+        });
+    }
+}
+
+/// Writes every dirty site now.
+pub(crate) async fn flush() {
+    let records = with(|w| {
+        w.flush_scheduled = false;
+        std::mem::take(&mut w.dirty)
+            .into_iter()
+            .filter_map(|s| w.sites.get(&s).cloned())
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    for record in records {
+        if let Err(e) = store::put_site(&record).await {
+            bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
+        }
     }
 }
 
 /// `onErrorOccurred`: a request failed. Main-frame and same-site failures feed the failure
-/// detector; the user's own doing (navigating away, an ad blocker) is ignored by it.
+/// detector; so do failures of third parties the page needs (their host is blamed while the
+/// site's own hosts answer). The user's own doing (navigating away, an ad blocker) is ignored.
 pub async fn on_request_error(details: JsValue) {
     let Ok(d) = store::from_js::<RequestDetails>(details) else {
         return;
@@ -450,12 +670,28 @@ pub async fn on_request_error(details: JsValue) {
         .clone()
         .unwrap_or_else(|| "unknown error".to_owned());
     let now = now();
-    let record = with(|w| {
-        let (site, main_frame) = observed_site(w, &d, &host)?;
-        let obs = Observation::from_error(now, &error);
-        if obs.verdict() == onebasket::health::Verdict::Ignore {
-            return None;
+    let obs = Observation::from_error(now, &error);
+    if obs.verdict() == onebasket::health::Verdict::Ignore {
+        return;
+    }
+    let seen = with(|w| observed_site(w, &d, &host)).flatten();
+    let (site, main_frame) = match seen {
+        Some(Seen::Page(site)) => (site, true),
+        Some(Seen::Own(site)) => (site, false),
+        Some(Seen::ThirdParty { site, dep_site }) => {
+            let fail = obs.verdict() == onebasket::health::Verdict::Fail;
+            let outcome = if fail {
+                DepOutcome::Failed(&error)
+            } else {
+                DepOutcome::Unknown
+            };
+            let failure = fail.then(|| (obs.clone(), error.clone()));
+            third_party(&d, &host, &site, &dep_site, None, outcome, failure, now);
+            return;
         }
+        None => return,
+    };
+    let record = with(|w| {
         let cfg = w.settings.health_config();
         let record = w
             .sites
@@ -467,6 +703,17 @@ pub async fn on_request_error(details: JsValue) {
         }
         if obs.verdict() == onebasket::health::Verdict::Fail {
             record.fail(&host, &error, now);
+            if !main_frame {
+                record.depend(
+                    &host,
+                    &site,
+                    false,
+                    &d.kind,
+                    None,
+                    DepOutcome::Failed(&error),
+                    now,
+                );
+            }
         }
         record.status = record.health.record(&obs, now, &cfg);
         Some(record.clone())
@@ -609,15 +856,30 @@ pub(crate) fn pump() {
     }
 }
 
-/// Stores a finished profile on its site and refreshes the badges of the tabs showing it.
+/// Stores a finished profile: on the site whose main host it is (refreshing the badges of the
+/// tabs showing it), and as the shared class of the host in every site that loads it.
 async fn apply_profile(profile: SiteProfile) {
     let now = now();
+    let failed = matches!(profile.resolution, Resolution::ResolverError(_));
     let record = with(|w| {
+        w.last_profile_at = now;
+        if !failed {
+            // The resolver being down says nothing about the host: the last class stays.
+            let class = HostClass::from_profile(&profile, now);
+            for r in w.sites.values_mut() {
+                if let Some(dep) = r.deps.get_mut(&profile.name) {
+                    dep.class = Some(class.clone());
+                    w.dirty.insert(r.site.clone());
+                }
+            }
+            w.classes.insert(profile.name.clone(), class);
+        }
         let site = site_for(w, &profile.name)?;
         let record = w.sites.get_mut(&site)?;
-        let failed = matches!(profile.resolution, Resolution::ResolverError(_));
+        if record.main_host != profile.name {
+            return None;
+        }
         if failed {
-            // The resolver being down says nothing about the site: keep what we knew.
             bindings::warn(&format!(
                 "OneBasket: look-up of {} failed: {:?}",
                 profile.name, profile.resolution
@@ -629,9 +891,11 @@ async fn apply_profile(profile: SiteProfile) {
             record.profile = Some(profile);
             record.profiled_at = Some(now);
         }
+        w.dirty.remove(&site);
         Some(record.clone())
     })
     .flatten();
+    schedule_flush();
     if let Some(record) = record {
         if let Err(e) = store::put_site(&record).await {
             bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
@@ -672,6 +936,10 @@ async fn prune() {
             .collect();
         for s in &gone {
             w.sites.remove(s);
+            w.dirty.remove(s);
+        }
+        if !gone.is_empty() {
+            w.classes = known_classes(&w.sites);
         }
         gone
     })
@@ -752,6 +1020,9 @@ pub async fn on_message(message: JsValue) -> Response {
             Response::Settings { settings }
         }
         Request::ClearData => clear_data().await,
+        Request::GetStats => {
+            with(|w| Response::Stats { stats: stats(w) }).unwrap_or_else(not_ready)
+        }
         Request::CheckNow => {
             crate::checks::round(true).await;
             Response::Done
@@ -774,7 +1045,23 @@ fn not_ready() -> Response {
 
 /// Failures concentrating on one provider, region, edge or DNS provider.
 pub(crate) fn correlations(w: &Worker) -> Vec<onebasket::protocol::Correlation> {
-    let facts: Vec<SiteFacts> = w.sites.values().map(SiteFacts::from_record).collect();
+    // A group needs two failing sites: with fewer there is nothing to correlate, and the
+    // per-site facts (every critical dependency) need not be built.
+    let failing = w
+        .sites
+        .values()
+        .filter(|r| matches!(r.status, HealthState::Down | HealthState::Degraded))
+        .count();
+    if failing < 2 {
+        return Vec::new();
+    }
+    let window = w.settings.health_config().window_ms;
+    let now = now();
+    let facts: Vec<SiteFacts> = w
+        .sites
+        .values()
+        .map(|r| SiteFacts::at(r, now, window))
+        .collect();
     let rules = w.engine.classifier().rules();
     let names = |id: &str| {
         rules
@@ -784,8 +1071,40 @@ pub(crate) fn correlations(w: &Worker) -> Vec<onebasket::protocol::Correlation> 
     onebasket::health::correlate(&facts, 2, onebasket::health::DEFAULT_ALPHA, &names)
 }
 
+fn stats(w: &Worker) -> WorkerStats {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let deps = w.sites.values().map(|r| r.deps.len()).sum();
+    let classified = w
+        .sites
+        .values()
+        .flat_map(|r| r.deps.values())
+        .filter(|d| d.class.is_some())
+        .count();
+    let memory = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| u64::from(b.byte_length()));
+    WorkerStats {
+        sites: count(w.sites.len()),
+        deps: count(deps),
+        deps_classified: count(classified),
+        classes: count(w.classes.len()),
+        pending: count(w.pending.len()),
+        last_answer_at: w.last_answer_at,
+        last_profile_at: w.last_profile_at,
+        wasm_memory_bytes: memory,
+    }
+}
+
 fn overview(w: &Worker) -> Overview {
-    let mut sites: Vec<SiteSummary> = w.sites.values().map(SiteSummary::from).collect();
+    let window = w.settings.health_config().window_ms;
+    let now = now();
+    let mut sites: Vec<SiteSummary> = w
+        .sites
+        .values()
+        .map(|r| SiteSummary::at(r, now, window))
+        .collect();
     sites.sort_by(|a, b| {
         b.last_seen
             .cmp(&a.last_seen)
@@ -813,6 +1132,9 @@ async fn clear_data() -> Response {
             .map(|s| format!("{}{s}", store::SITE_PREFIX))
             .collect();
         w.sites.clear();
+        // What third-party hosts run on is browsing history too.
+        w.classes.clear();
+        w.dirty.clear();
         keys
     })
     .unwrap_or_default();

@@ -786,6 +786,8 @@ mod tests {
             visits: 1,
             failures: 0,
             status: HealthState::Up,
+            exposure: Default::default(),
+            blame: None,
         }
     }
 
