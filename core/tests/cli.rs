@@ -236,6 +236,66 @@ fn lookup_over_a_real_doh_server_prints_every_layer() {
 }
 
 #[test]
+fn lookup_over_https_with_the_resolvers_own_ca() {
+    // h2 over TLS, as against a public resolver; the test resolver's self-signed certificate
+    // is trusted with --ca-cert only.
+    let dns = Unbound::start_tls(RECORDS).unwrap();
+    let url = dns.url();
+    assert!(url.starts_with("https://"), "{url}");
+    let ca = dns.certificate().unwrap();
+    let o = run(&[
+        "lookup",
+        "--json",
+        "--no-asn",
+        "--resolver",
+        &url,
+        "--ca-cert",
+        ca.to_str().unwrap(),
+        "--feeds",
+        &feeds(),
+        "api.aws-site.test",
+    ]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    let v = json_lines(&o);
+    assert_eq!(v.len(), 1, "{}", stdout(&o));
+    assert_eq!(v[0]["hosting"]["provider"], "aws");
+    assert_eq!(v[0]["hosting"]["region"], "us-east-1");
+    // Without the CA the certificate is refused: one clear line, a failing exit.
+    let o = run(&[
+        "lookup",
+        "--json",
+        "--no-asn",
+        "--resolver",
+        &url,
+        "--feeds",
+        &feeds(),
+        "api.aws-site.test",
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("api.aws-site.test"), "{err}");
+    assert!(
+        err.to_lowercase().contains("certificate") || err.contains("resolver"),
+        "{err}"
+    );
+    // A --ca-cert that is no certificate is named.
+    let o = run(&[
+        "lookup",
+        "--resolver",
+        &url,
+        "--ca-cert",
+        "/nonexistent.pem",
+        "api.aws-site.test",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--ca-cert /nonexistent.pem"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn lookup_human_output_names_the_stack() {
     let dns = Unbound::start(RECORDS).unwrap();
     let o = run(&[

@@ -15,6 +15,9 @@ pub enum UnboundError {
     /// Spawning, configuring or waiting failed.
     #[error("unbound: {0}")]
     Io(#[from] std::io::Error),
+    /// openssl could not make the test certificate.
+    #[error("openssl could not create a test certificate (apt-get install -y openssl; cargo xtask test does this for you): {0}")]
+    Certificate(String),
     /// The server did not accept connections in time.
     #[error("unbound did not start listening on 127.0.0.1:{port} within 10 s; its log:\n{log}")]
     NotListening {
@@ -25,14 +28,16 @@ pub enum UnboundError {
     },
 }
 
-/// A running unbound serving RFC 8484 (h2c, no TLS) at `http://127.0.0.1:PORT/dns-query`.
-/// Every name outside `local-data` gets NXDOMAIN (`local-zone: "." static`): nothing leaves
-/// the machine.
+/// A running unbound serving RFC 8484 at `http://127.0.0.1:PORT/dns-query` (h2c, no TLS) or,
+/// from [`Unbound::start_tls`], at `https://127.0.0.1:PORT/dns-query` (h2 over TLS with a
+/// self-signed certificate for 127.0.0.1). Every name outside `local-data` gets NXDOMAIN
+/// (`local-zone: "." static`): nothing leaves the machine.
 #[derive(Debug)]
 pub struct Unbound {
     child: Child,
     port: u16,
     dir: PathBuf,
+    tls: bool,
 }
 
 /// Where Debian installs the daemon.
@@ -41,6 +46,16 @@ pub const UNBOUND: &str = "/usr/sbin/unbound";
 impl Unbound {
     /// Starts unbound with `records` as `local-data` lines (e.g. `"shop.test. 300 IN A 3.5.140.2"`).
     pub fn start(records: &[&str]) -> Result<Self, UnboundError> {
+        Self::launch(records, false)
+    }
+
+    /// Like [`Unbound::start`], over TLS: the certificate (also its own CA) is at
+    /// [`Unbound::certificate`].
+    pub fn start_tls(records: &[&str]) -> Result<Self, UnboundError> {
+        Self::launch(records, true)
+    }
+
+    fn launch(records: &[&str], tls: bool) -> Result<Self, UnboundError> {
         if !std::path::Path::new(UNBOUND).is_file() {
             return Err(UnboundError::NotInstalled);
         }
@@ -48,6 +63,39 @@ impl Unbound {
         let dir =
             std::env::temp_dir().join(format!("onebasket-unbound-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
+        let transport = if tls {
+            let out = Command::new("openssl")
+                .args([
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                ])
+                .arg("-keyout")
+                .arg(dir.join("key.pem"))
+                .arg("-out")
+                .arg(dir.join("cert.pem"))
+                .args([
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                ])
+                // An end-entity certificate trusted as its own anchor: rustls refuses a CA
+                // certificate as a server's (CaUsedAsEndEntity); browsers do not mind.
+                .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+                .output()
+                .map_err(|e| UnboundError::Certificate(e.to_string()))?;
+            if !out.status.success() {
+                return Err(UnboundError::Certificate(
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                ));
+            }
+            format!(
+                "  tls-service-key: \"{}\"\n  tls-service-pem: \"{}\"\n",
+                dir.join("key.pem").display(),
+                dir.join("cert.pem").display()
+            )
+        } else {
+            "  http-notls-downstream: yes\n".to_owned()
+        };
         let conf = dir.join("unbound.conf");
         let mut f = std::fs::File::create(&conf)?;
         write!(
@@ -56,8 +104,7 @@ impl Unbound {
   interface: 127.0.0.1@{port}
   https-port: {port}
   http-endpoint: "/dns-query"
-  http-notls-downstream: yes
-  do-daemonize: no
+{transport}  do-daemonize: no
   use-syslog: no
   logfile: ""
   verbosity: 1
@@ -90,7 +137,12 @@ impl Unbound {
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::create(dir.join("unbound.err"))?)
             .spawn()?;
-        let mut server = Self { child, port, dir };
+        let mut server = Self {
+            child,
+            port,
+            dir,
+            tls,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             let exited = server.child.try_wait()?.is_some();
@@ -106,7 +158,13 @@ impl Unbound {
 
     /// The RFC 8484 endpoint.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/dns-query", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/dns-query", self.port)
+    }
+
+    /// The TLS server's certificate (PEM), which is its own CA; `None` without TLS.
+    pub fn certificate(&self) -> Option<PathBuf> {
+        self.tls.then(|| self.dir.join("cert.pem"))
     }
 
     /// The port it listens on.

@@ -113,6 +113,9 @@ struct NetArgs {
     /// Do not ask Team Cymru for the addresses' AS numbers.
     #[arg(long)]
     no_asn: bool,
+    /// Also trust this PEM certificate for an https resolver (a private resolver's own CA).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
     #[command(flatten)]
     feeds: FeedsArg,
 }
@@ -525,13 +528,21 @@ impl Transport {
         }
         let timeout = Duration::from_secs(net.timeout.max(1));
         let agent = concat!("onebasket/", env!("CARGO_PKG_VERSION"));
+        let mut https = reqwest::Client::builder()
+            .user_agent(agent)
+            .timeout(timeout);
+        if let Some(path) = &net.ca_cert {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("--ca-cert {}: cannot read", path.display()))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .with_context(|| format!("--ca-cert {}: not a PEM certificate", path.display()))?;
+            https = https.add_root_certificate(cert);
+        }
         Ok(Self {
             resolver: net.resolver.clone(),
             json: net.doh_json,
-            http1: reqwest::Client::builder()
-                .user_agent(agent)
-                .timeout(timeout)
-                .build()?,
+            // Over https, ALPN picks HTTP/2 when the resolver offers it, else HTTP/1.1.
+            http1: https.build()?,
             h2c: reqwest::Client::builder()
                 .user_agent(agent)
                 .timeout(timeout)
