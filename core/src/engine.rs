@@ -272,6 +272,17 @@ impl Engine {
         self.cache.retain(|_, e| e.expires > now);
     }
 
+    /// Forgets every cached answer (the names looked up are browsing history); look-ups under
+    /// way go on.
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    /// Number of cached answers.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
     fn outcome_of(&self, resp: &dns::Response, key: &Key) -> (Outcome, Option<u32>) {
         if resp.rcode != Rcode::NoError {
             let ttl = negative_ttl(resp).unwrap_or(self.config.negative_ttl_secs);

@@ -917,7 +917,11 @@ pub async fn on_alarm(name: String) {
     match name.as_str() {
         "feeds" => feeds::refresh().await,
         "retention" => prune().await,
-        "checks" => crate::checks::round(false).await,
+        "checks" => {
+            // Answers past their TTL would only be asked again: drop them to bound memory.
+            with(|w| w.engine.expire(now()));
+            crate::checks::round(false).await
+        }
         "status" => crate::checks::poll_status().await,
         _ => {}
     }
@@ -1132,8 +1136,9 @@ async fn clear_data() -> Response {
             .map(|s| format!("{}{s}", store::SITE_PREFIX))
             .collect();
         w.sites.clear();
-        // What third-party hosts run on is browsing history too.
+        // What third-party hosts run on, and the answers about them, are browsing history too.
         w.classes.clear();
+        w.engine.clear_cache();
         w.dirty.clear();
         keys
     })
