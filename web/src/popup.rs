@@ -8,7 +8,7 @@ use onebasket::protocol::{Overview, Request, Response, SiteRecord, SiteSummary};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
-use crate::model::{self, Group, GroupBy, Headline};
+use crate::model::{self, DepGroup, Group, GroupBy, Headline};
 use crate::ui::{Banners, BannersProps, Chart, Chip, Status};
 
 /// Something that arrives from the worker.
@@ -310,17 +310,22 @@ fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary
         Load::Loading => html! { <p class="muted" role="status">{ "Loading its stack…" }</p> },
         Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         Load::Ready(None) => html! { <p class="muted">{ "Not looked up yet." }</p> },
-        Load::Ready(Some(r)) => match &r.profile {
-            None => html! { <p class="muted">{ "Looking it up…" }</p> },
-            Some(p) => html! {
-                <>
-                    { stack(state, p) }
-                    <p class="muted small" id="tab-age">
-                        { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
-                            .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
-                    </p>
-                </>
-            },
+        Load::Ready(Some(r)) => html! {
+            <>
+                { match &r.profile {
+                    None => html! { <p class="muted">{ "Looking it up…" }</p> },
+                    Some(p) => html! {
+                        <>
+                            { stack(state, p) }
+                            <p class="muted small" id="tab-age">
+                                { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
+                                    .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
+                            </p>
+                        </>
+                    },
+                } }
+                { depends_on(summary, r) }
+            </>
         },
     };
     html! {
@@ -474,11 +479,71 @@ fn resolved_by_text(by: onebasket::profile::ResolvedBy) -> &'static str {
     }
 }
 
+/// "Depends on": the hosts the site's pages need, by the cloud they run on, and apart those
+/// they only load images and the like from.
+fn depends_on(summary: &SiteSummary, r: &SiteRecord) -> Html {
+    let (critical, other) = model::depends_on(r);
+    if critical.is_empty() && other.is_empty() && summary.blame.is_none() {
+        return Html::default();
+    }
+    html! {
+        <div class="deps" id="deps">
+            <h3 class="sub">{ "Depends on" }</h3>
+            if let Some(b) = &summary.blame {
+                <p class="blame small">{ model::blame_text(b) }</p>
+            }
+            if let Some(t) = model::partly_on(summary) {
+                <p class="partly small">{ t }</p>
+            }
+            if critical.is_empty() {
+                <p class="muted small">{ "No other host it needs seen yet." }</p>
+            } else {
+                { dep_groups(&critical, "deps-critical") }
+            }
+            if !other.is_empty() {
+                <p class="muted small">{ "Not needed for the site to work:" }</p>
+                { dep_groups(&other, "deps-other") }
+            }
+        </div>
+    }
+}
+
+fn dep_groups(groups: &[DepGroup], class: &'static str) -> Html {
+    html! {
+        <ul class={classes!("plain", class)}>
+            { for groups.iter().map(|g| html! {
+                <li class="deps-group">
+                    <div class="deps-provider">
+                        <Chip id={g.provider.clone().map(AttrValue::from)} />
+                        <span>{ g.label().to_owned() }</span>
+                    </div>
+                    <ul class="plain">
+                        { for g.hosts.iter().map(|l| html! {
+                            <li class={classes!("dep", l.failing.then_some("dep-failing"))}>
+                                <span class="dep-host">{ l.host.clone() }</span>
+                                <span class="dep-detail">{ l.detail.clone() }</span>
+                            </li>
+                        }) }
+                    </ul>
+                </li>
+            }) }
+        </ul>
+    }
+}
+
 fn site_row(s: &SiteSummary) -> Html {
+    // The extra lines come before the status in the document (the status stays the row's last
+    // word) and wrap below it on screen.
     html! {
         <li class="site-row">
             <Chip id={s.badge.clone().map(AttrValue::from)} />
             <span class="site-name" title={s.main_host.clone()}>{ s.site.clone() }</span>
+            if let Some(b) = &s.blame {
+                <span class="blame small">{ model::blame_text(b) }</span>
+            }
+            if let Some(t) = model::partly_on(s) {
+                <span class="partly small">{ t }</span>
+            }
             <Status status={s.status} />
         </li>
     }
@@ -531,6 +596,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
         };
         let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
+        let third_party = g.third_party();
         html! {
             <li class="group">
                 <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>
@@ -538,6 +604,9 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
                     <span class="group-name">{ label }</span>
                     if g.failing > 0 {
                         <span class="status status-down">{ format!("{} failing", g.failing) }</span>
+                    }
+                    if third_party > 0 {
+                        <span class="group-through small">{ format!("{third_party} through a third party") }</span>
                     }
                     <span class="group-count">{ g.sites.len() }</span>
                 </button>
