@@ -515,7 +515,7 @@ fn dep_groups(groups: &[DepGroup], class: &'static str) -> Html {
                 <li class="deps-group">
                     <div class="deps-provider">
                         <Chip id={g.provider.clone().map(AttrValue::from)} />
-                        <span>{ g.label().to_owned() }</span>
+                        <span class="deps-name">{ g.label().to_owned() }</span>
                     </div>
                     <ul class="plain">
                         { for g.hosts.iter().map(|l| html! {
