@@ -5,8 +5,8 @@
 
 use std::cmp::Ordering;
 
-use onebasket::deps::{Blame, Exposed, ExposureLayer};
-use onebasket::protocol::{FeedStatus, HealthState, SiteRecord, SiteSummary};
+use onebasket::deps::{Blame, Exposed, ExposureLayer, Via};
+use onebasket::protocol::{FeedStatus, HealthState, SiteSummary};
 
 use crate::providers;
 
@@ -414,36 +414,58 @@ pub fn matches(s: &SiteSummary, needle: &str) -> bool {
         })
 }
 
-/// The hosts of one exposure entry: "api.example.com (us-east-1); login through
-/// auth.example-idp.com (AWS us-west-2); and 2 more hosts". The site's own hosts by name with
-/// their region (and their host when it is not `e`'s provider), third parties as "<role>
-/// through <host> (<host's provider> <region>)".
-fn via_list(out: &mut String, e: &Exposed) {
-    for (n, v) in e.via.iter().enumerate() {
-        if n > 0 {
-            out.push_str("; ");
-        }
-        if v.third_party {
-            out.push_str(&v.role);
-            out.push_str(" through ");
-        }
-        out.push_str(&v.host);
-        let hosting = v.hosting.as_deref().unwrap_or(&e.provider);
-        let badge = (v.third_party || hosting != e.provider).then(|| providers::badge(hosting));
-        let place: Vec<&str> = [badge, v.region.as_deref()].into_iter().flatten().collect();
-        if !place.is_empty() {
-            out.push_str(" (");
-            out.push_str(&place.join(" "));
-            out.push(')');
-        }
+/// One host through which a site depends on `e`'s provider: the site's own by name with its
+/// region, "api.example.com (us-east-1)" (and its host when that is not `e`'s provider, "(VCL
+/// iad1)"); a third party as "<role> through <host> (<its host> <region>)", "login through
+/// auth.example-idp.com (AWS us-west-2)".
+pub fn via_text(e: &Exposed, v: &Via) -> String {
+    let mut out = String::new();
+    if v.third_party {
+        out.push_str(&v.role);
+        out.push_str(" through ");
     }
-    more_hosts(out, e.more, "; and");
+    out.push_str(&v.host);
+    let hosting = v.hosting.as_deref().unwrap_or(&e.provider);
+    let badge = (v.third_party || hosting != e.provider).then(|| providers::badge(hosting));
+    let mut sep = " (";
+    for part in [badge, v.region.as_deref()].into_iter().flatten() {
+        out.push_str(sep);
+        out.push_str(part);
+        sep = " ";
+    }
+    if sep == " " {
+        out.push(')');
+    }
+    out
 }
 
-/// "<sep> 3 more hosts" when `more` is not 0.
-fn more_hosts(out: &mut String, more: u32, sep: &str) {
+/// "images from img.example-cdn.com": a host a site loads only what it can do without from.
+pub fn loads_text(v: &Via) -> String {
+    format!("{} from {}", v.role, v.host)
+}
+
+/// "and 3 more hosts": the hosts of an exposure entry past those named.
+pub fn more_text(more: u32) -> String {
+    format!("and {more} more host{}", plural(more as usize))
+}
+
+/// The cloud entries of an exposure that name a host.
+pub fn clouds(list: &[Exposed]) -> impl Iterator<Item = &Exposed> {
+    list.iter()
+        .filter(|e| e.layer == ExposureLayer::Cloud && !e.via.is_empty())
+}
+
+/// Pushes `items` separated by `sep`, then "<sep>and N more hosts" when `more` is not 0.
+fn push_list(out: &mut String, items: impl Iterator<Item = String>, more: u32, sep: &str) {
+    for (n, item) in items.enumerate() {
+        if n > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&item);
+    }
     if more > 0 {
-        out.push_str(&format!("{sep} {more} more host{}", plural(more as usize)));
+        out.push_str(sep);
+        out.push_str(&more_text(more));
     }
 }
 
@@ -453,16 +475,11 @@ fn more_hosts(out: &mut String, more: u32, sep: &str) {
 /// hosts there bring a third party or another hosting or region. `None` when there is nothing
 /// to say.
 pub fn partly_on(s: &SiteSummary) -> Option<String> {
-    let clouds = || {
-        s.exposure
-            .critical
-            .iter()
-            .filter(|e| e.layer == ExposureLayer::Cloud && !e.via.is_empty())
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for e in clouds()
+    let critical = &s.exposure.critical;
+    let mut out = String::new();
+    for e in clouds(critical)
         .filter(|e| !e.own)
-        .chain(clouds().filter(|e| e.own))
+        .chain(clouds(critical).filter(|e| e.own))
     {
         let same_place = e
             .via
@@ -471,44 +488,30 @@ pub fn partly_on(s: &SiteSummary) -> Option<String> {
         if e.own && !e.third_party && same_place {
             continue;
         }
-        let mut t = format!(
-            "{} on {}: ",
-            if e.own { "also" } else { "partly" },
-            providers::badge(&e.provider)
-        );
-        via_list(&mut t, e);
-        parts.push(t);
+        if !out.is_empty() {
+            out.push_str(" · ");
+        }
+        out.push_str(if e.own { "also on " } else { "partly on " });
+        out.push_str(providers::badge(&e.provider));
+        out.push_str(": ");
+        push_list(&mut out, e.via.iter().map(|v| via_text(e, v)), e.more, "; ");
     }
-    (!parts.is_empty()).then(|| parts.join(" · "))
+    (!out.is_empty()).then_some(out)
 }
 
 /// "Also loads images from img.example-cdn.com (Google Cloud) — not needed for the site to
 /// work": the clouds a site loads only images, fonts, media or beacons from. `None` when there
 /// are none.
 pub fn also_loads(s: &SiteSummary) -> Option<String> {
-    let parts: Vec<String> = s
-        .exposure
-        .non_critical
-        .iter()
-        .filter(|e| e.layer == ExposureLayer::Cloud && !e.via.is_empty())
-        .map(|e| {
-            let mut t = e
-                .via
-                .iter()
-                .map(|v| format!("{} from {}", v.role, v.host))
-                .collect::<Vec<_>>()
-                .join(", ");
-            more_hosts(&mut t, e.more, " and");
-            t.push_str(&format!(" ({})", providers::name(&e.provider)));
-            t
-        })
-        .collect();
-    (!parts.is_empty()).then(|| {
-        format!(
-            "Also loads {} — not needed for the site to work",
-            parts.join("; ")
-        )
-    })
+    let mut out = String::new();
+    for e in clouds(&s.exposure.non_critical) {
+        out.push_str(if out.is_empty() { "Also loads " } else { "; " });
+        push_list(&mut out, e.via.iter().map(loads_text), e.more, ", ");
+        out.push_str(" (");
+        out.push_str(providers::name(&e.provider));
+        out.push(')');
+    }
+    (!out.is_empty()).then(|| out + " — not needed for the site to work")
 }
 
 /// "fails because login through auth.example-idp.com (AWS us-west-2) does not answer:
@@ -533,96 +536,6 @@ pub fn blame_text(b: &Blame) -> String {
         t.push_str(e);
     }
     t
-}
-
-/// One host in the popup's "Depends on" list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepLine {
-    /// The hostname.
-    pub host: String,
-    /// "login · third party · us-west-2 · not answering: HTTP 503".
-    pub detail: String,
-    /// True when its last request failed.
-    pub failing: bool,
-}
-
-/// A site's other hosts on one cloud.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepGroup {
-    /// Provider id of the cloud; `None` when unknown or not looked up yet.
-    pub provider: Option<String>,
-    /// Its own hosts first, then third parties, by name within each.
-    pub hosts: Vec<DepLine>,
-}
-
-impl DepGroup {
-    /// "Amazon Web Services", or "Unknown".
-    pub fn label(&self) -> &str {
-        self.provider.as_deref().map_or("Unknown", providers::name)
-    }
-}
-
-/// A site's other hosts grouped by cloud, most hosts first, the unknown last: (those its pages
-/// need to work, those they do not).
-pub fn depends_on(r: &SiteRecord) -> (Vec<DepGroup>, Vec<DepGroup>) {
-    let mut sides: [Vec<DepGroup>; 2] = [Vec::new(), Vec::new()];
-    // Own hosts first, then third parties; the map is already by name.
-    for third in [false, true] {
-        for (host, d) in r
-            .deps
-            .iter()
-            .filter(|(h, d)| d.third_party == third && **h != r.main_host)
-        {
-            let class = d.class.as_ref().filter(|c| c.is_known());
-            let cloud = class.and_then(|c| c.cloud.as_ref().or(c.hosting.as_ref()));
-            let mut detail = vec![onebasket::deps::role_of(host, d).to_owned()];
-            if third {
-                detail.push("third party".to_owned());
-            }
-            if let Some(c) = class {
-                let hosting = c.hosting.as_ref().filter(|h| Some(*h) != cloud);
-                let place: Vec<&str> = [hosting.map(|h| providers::badge(h)), c.region.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if !place.is_empty() {
-                    detail.push(place.join(" "));
-                }
-            } else if d.class.is_none() {
-                detail.push("not looked up yet".to_owned());
-            }
-            if d.failing() {
-                detail.push(match &d.last_error {
-                    Some(e) => format!("not answering: {e}"),
-                    None => "not answering".to_owned(),
-                });
-            }
-            let side = &mut sides[usize::from(!d.critical)];
-            let line = DepLine {
-                host: host.clone(),
-                detail: detail.join(" · "),
-                failing: d.failing(),
-            };
-            match side.iter_mut().find(|g| g.provider.as_ref() == cloud) {
-                Some(g) => g.hosts.push(line),
-                None => side.push(DepGroup {
-                    provider: cloud.cloned(),
-                    hosts: vec![line],
-                }),
-            }
-        }
-    }
-    for side in &mut sides {
-        sort_with(side, &|a: &DepGroup, b: &DepGroup| {
-            a.provider
-                .is_none()
-                .cmp(&b.provider.is_none())
-                .then_with(|| b.hosts.len().cmp(&a.hosts.len()))
-                .then_with(|| a.label().cmp(b.label()))
-        });
-    }
-    let [critical, other] = sides;
-    (critical, other)
 }
 
 /// The host of an `http(s)://` URL, lowercase, without port, brackets or trailing dot; `None`
@@ -1198,6 +1111,7 @@ mod tests {
     use onebasket::profile::{
         Confidence, DnsLayer, EdgeLayer, Hosting, Resolution, ResolvedBy, SiteProfile,
     };
+    use onebasket::protocol::SiteRecord;
     use onebasket::table::FeedInfo;
 
     pub fn row(site: &str, cloud: Option<&str>, region: Option<&str>) -> SiteSummary {
@@ -1645,7 +1559,7 @@ mod tests {
     }
 
     #[test]
-    fn blame_and_depends_on() {
+    fn blame_and_the_depends_on_list() {
         let now = 10 * DAY_MS;
         let mut r = shop();
         r.status = HealthState::Down;
@@ -1674,74 +1588,46 @@ mod tests {
             blame_text(&bare),
             "fails because payments through pay.psp.example does not answer"
         );
-        let (critical, other) = depends_on(&r);
-        type Shown = Vec<(String, Vec<(String, String, bool)>)>;
-        let show = |groups: &[DepGroup]| -> Shown {
-            groups
-                .iter()
-                .map(|g| {
+        // The popup's "Depends on": the hosts of each cloud, needed or not.
+        type Shown = Vec<(String, Vec<String>, u32)>;
+        let shown = |list: &[Exposed], text: &dyn Fn(&Exposed, &Via) -> String| -> Shown {
+            clouds(list)
+                .map(|e| {
                     (
-                        g.label().to_owned(),
-                        g.hosts
-                            .iter()
-                            .map(|l| (l.host.clone(), l.detail.clone(), l.failing))
-                            .collect(),
+                        e.provider.clone(),
+                        e.via.iter().map(|v| text(e, v)).collect(),
+                        e.more,
                     )
                 })
                 .collect()
         };
-        let line = |h: &str, d: &str, f: bool| (h.to_owned(), d.to_owned(), f);
         assert_eq!(
-            show(&critical),
+            shown(&s.exposure.critical, &via_text),
             vec![
                 (
-                    "Amazon Web Services".to_owned(),
+                    "aws".to_owned(),
                     vec![
-                        line("api.shop.example", "API · us-east-1", false),
-                        line(
-                            "auth.idp.example",
-                            "login · third party · us-west-2 · not answering: net::ERR_CONNECTION_REFUSED",
-                            true
-                        ),
-                    ]
+                        "api.shop.example (us-east-1)".to_owned(),
+                        "login through auth.idp.example (AWS us-west-2)".to_owned()
+                    ],
+                    0
                 ),
                 (
-                    "Google Cloud".to_owned(),
-                    vec![line("static.shop.example", "assets · europe-west1", false)]
+                    "gcp".to_owned(),
+                    vec!["static.shop.example (europe-west1)".to_owned()],
+                    0
                 ),
             ]
         );
         assert_eq!(
-            show(&other),
-            vec![
-                (
-                    "Fastly".to_owned(),
-                    vec![line("p.pics.example", "images · third party", false)]
-                ),
-                (
-                    "Unknown".to_owned(),
-                    vec![line(
-                        "beacon.tracker.example",
-                        "requests · third party · not looked up yet",
-                        false
-                    )]
-                ),
-            ]
+            shown(&s.exposure.non_critical, &|_, v| loads_text(v)),
+            vec![(
+                "fastly".to_owned(),
+                vec!["images from p.pics.example".to_owned()],
+                0
+            )]
         );
-        let vercel = record(
-            "v.example",
-            ("gcp", None),
-            &[(
-                "w.vendor.example",
-                "vendor.example",
-                "script",
-                Some(class("aws", "vercel", Some("iad1"))),
-            )],
-        );
-        assert_eq!(
-            depends_on(&vercel).0[0].hosts[0].detail,
-            "scripts · third party · VCL iad1"
-        );
+        assert_eq!(more_text(1), "and 1 more host");
     }
 
     #[test]

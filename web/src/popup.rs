@@ -3,13 +3,14 @@
 
 use std::rc::Rc;
 
+use onebasket::deps::{Exposed, Via};
 use onebasket::profile::{LayerKind, Resolution, SiteProfile};
 use onebasket::protocol::{Overview, Request, Response, SiteRecord, SiteSummary};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
-use crate::model::{self, DepGroup, Group, GroupBy, Headline};
-use crate::ui::{Banners, BannersProps, Chart, Chip, Status};
+use crate::model::{self, Group, GroupBy, Headline};
+use crate::ui::{self, Banners, BannersProps, Chart, Chip, Status};
 
 /// Something that arrives from the worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -324,7 +325,6 @@ fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary
                         </>
                     },
                 } }
-                { depends_on(summary, r) }
             </>
         },
     };
@@ -336,6 +336,7 @@ fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary
                 <Status status={summary.status} />
             </div>
             { stack }
+            { depends_on(summary) }
         </>
     }
 }
@@ -481,54 +482,62 @@ fn resolved_by_text(by: onebasket::profile::ResolvedBy) -> &'static str {
 
 /// "Depends on": the hosts the site's pages need, by the cloud they run on, and apart those
 /// they only load images and the like from.
-fn depends_on(summary: &SiteSummary, r: &SiteRecord) -> Html {
-    let (critical, other) = model::depends_on(r);
-    if critical.is_empty() && other.is_empty() && summary.blame.is_none() {
+fn depends_on(s: &SiteSummary) -> Html {
+    let critical = &s.exposure.critical;
+    let other = &s.exposure.non_critical;
+    if model::clouds(critical)
+        .chain(model::clouds(other))
+        .next()
+        .is_none()
+        && s.blame.is_none()
+    {
         return Html::default();
     }
     html! {
         <div class="deps" id="deps">
             <h3 class="sub">{ "Depends on" }</h3>
-            if let Some(b) = &summary.blame {
+            if let Some(b) = &s.blame {
                 <p class="blame small">{ model::blame_text(b) }</p>
             }
-            if let Some(t) = model::partly_on(summary) {
+            if let Some(t) = model::partly_on(s) {
                 <p class="partly small">{ t }</p>
             }
-            if critical.is_empty() {
-                <p class="muted small">{ "No other host it needs seen yet." }</p>
-            } else {
-                { dep_groups(&critical, "deps-critical") }
-            }
-            if !other.is_empty() {
+            { dep_groups(critical, "deps-critical", &model::via_text) }
+            if model::clouds(other).next().is_some() {
                 <p class="muted small">{ "Not needed for the site to work:" }</p>
-                { dep_groups(&other, "deps-other") }
+                { dep_groups(other, "deps-other", &|_, v| model::loads_text(v)) }
             }
         </div>
     }
 }
 
-fn dep_groups(groups: &[DepGroup], class: &'static str) -> Html {
-    html! {
-        <ul class={classes!("plain", class)}>
-            { for groups.iter().map(|g| html! {
-                <li class="deps-group">
-                    <div class="deps-provider">
-                        <Chip id={g.provider.clone().map(AttrValue::from)} />
-                        <span class="deps-name">{ g.label().to_owned() }</span>
-                    </div>
-                    <ul class="plain">
-                        { for g.hosts.iter().map(|l| html! {
-                            <li class={classes!("dep", l.failing.then_some("dep-failing"))}>
-                                <span class="dep-host">{ l.host.clone() }</span>
-                                <span class="dep-detail">{ l.detail.clone() }</span>
-                            </li>
-                        }) }
-                    </ul>
-                </li>
-            }) }
-        </ul>
+/// The hosts of each cloud in `list`, under the cloud's name. Plain loops into one list: an
+/// iterator chain per `for` in `html!` is another copy of the collecting code in the wasm.
+fn dep_groups(
+    list: &[Exposed],
+    class: &'static str,
+    text: &dyn Fn(&Exposed, &Via) -> String,
+) -> Html {
+    let mut groups: Vec<Html> = Vec::new();
+    for e in model::clouds(list) {
+        let mut hosts: Vec<Html> = Vec::new();
+        for v in &e.via {
+            hosts.push(html! { <li class="dep">{ text(e, v) }</li> });
+        }
+        if e.more > 0 {
+            hosts.push(html! { <li class="dep muted">{ model::more_text(e.more) }</li> });
+        }
+        groups.push(html! {
+            <li class="deps-group">
+                <div class="deps-provider">
+                    <Chip id={Some(AttrValue::from(e.provider.clone()))} />
+                    <span class="deps-name">{ crate::providers::name(&e.provider).to_owned() }</span>
+                </div>
+                <ul class="plain">{ ui::list(hosts) }</ul>
+            </li>
+        });
     }
+    html! { <ul class={classes!("plain", class)}>{ ui::list(groups) }</ul> }
 }
 
 fn site_row(s: &SiteSummary) -> Html {
