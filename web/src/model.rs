@@ -152,26 +152,15 @@ pub struct Group {
     pub key: Option<GroupKey>,
     /// Indices into the site list, in its order.
     pub sites: Vec<usize>,
-    /// How each member depends on the group, parallel to `sites`.
-    pub how: Vec<Through>,
     /// How many of them are down or degraded.
     pub failing: usize,
+    /// How many depend on it only through other hosts, not their main one.
+    pub indirect: usize,
+    /// How many of those only through third parties.
+    pub third_party: usize,
 }
 
 impl Group {
-    /// Members that depend on the group only through other hosts, not their main one.
-    pub fn indirect(&self) -> usize {
-        self.how.iter().filter(|h| **h != Through::Main).count()
-    }
-
-    /// Members that depend on the group only through third parties.
-    pub fn third_party(&self) -> usize {
-        self.how
-            .iter()
-            .filter(|h| **h == Through::ThirdParty)
-            .count()
-    }
-
     /// Display label.
     pub fn label(&self) -> String {
         self.key
@@ -227,18 +216,18 @@ pub fn group(sites: &[SiteSummary], idx: &[usize], by: GroupBy) -> Vec<Group> {
                     groups.push(Group {
                         key,
                         sites: Vec::new(),
-                        how: Vec::new(),
                         failing: 0,
+                        indirect: 0,
+                        third_party: 0,
                     });
                     let last = groups.len() - 1;
                     &mut groups[last]
                 }
             };
             g.sites.push(i);
-            g.how.push(how);
-            if failing {
-                g.failing += 1;
-            }
+            g.failing += usize::from(failing);
+            g.indirect += usize::from(how != Through::Main);
+            g.third_party += usize::from(how == Through::ThirdParty);
         }
     }
     sort_with(&mut groups, &|a: &Group, b: &Group| {
@@ -290,7 +279,7 @@ pub fn headline(sites: &[SiteSummary], now: u64) -> Option<Headline> {
     let top = clouds.first().and_then(|g| {
         g.key
             .as_ref()
-            .map(|k| (k.provider.clone(), g.sites.len(), g.indirect()))
+            .map(|k| (k.provider.clone(), g.sites.len(), g.indirect))
     });
     let region = top.as_ref().and_then(|(cloud, _, _)| {
         // Regions of the top cloud's own hosting (a site on Vercel-on-AWS has Vercel's region
@@ -455,18 +444,26 @@ pub fn clouds(list: &[Exposed]) -> impl Iterator<Item = &Exposed> {
         .filter(|e| e.layer == ExposureLayer::Cloud && !e.via.is_empty())
 }
 
-/// Pushes `items` separated by `sep`, then "<sep>and N more hosts" when `more` is not 0.
-fn push_list(out: &mut String, items: impl Iterator<Item = String>, more: u32, sep: &str) {
-    for (n, item) in items.enumerate() {
-        if n > 0 {
+/// The hosts named in `e`, each as `text` gives it, separated by `sep`, then "<sep>and N more
+/// hosts" for those not named: "api.example.com (us-east-1); login through … (AWS us-west-2)".
+pub fn host_list(e: &Exposed, text: &dyn Fn(&Exposed, &Via) -> String, sep: &str) -> String {
+    let mut out = String::new();
+    for v in &e.via {
+        if !out.is_empty() {
             out.push_str(sep);
         }
-        out.push_str(&item);
+        out.push_str(&text(e, v));
     }
-    if more > 0 {
+    if e.more > 0 {
         out.push_str(sep);
-        out.push_str(&more_text(more));
+        out.push_str(&more_text(e.more));
     }
+    out
+}
+
+/// [`loads_text`] in the shape [`host_list`] takes.
+pub fn loads_via(_: &Exposed, v: &Via) -> String {
+    loads_text(v)
 }
 
 /// What a site needs beyond its main host, one part per cloud, joined by " · ": "partly on
@@ -494,7 +491,7 @@ pub fn partly_on(s: &SiteSummary) -> Option<String> {
         out.push_str(if e.own { "also on " } else { "partly on " });
         out.push_str(providers::badge(&e.provider));
         out.push_str(": ");
-        push_list(&mut out, e.via.iter().map(|v| via_text(e, v)), e.more, "; ");
+        out.push_str(&host_list(e, &via_text, "; "));
     }
     (!out.is_empty()).then_some(out)
 }
@@ -506,7 +503,7 @@ pub fn also_loads(s: &SiteSummary) -> Option<String> {
     let mut out = String::new();
     for e in clouds(&s.exposure.non_critical) {
         out.push_str(if out.is_empty() { "Also loads " } else { "; " });
-        push_list(&mut out, e.via.iter().map(loads_text), e.more, ", ");
+        out.push_str(&host_list(e, &loads_via, ", "));
         out.push_str(" (");
         out.push_str(providers::name(&e.provider));
         out.push(')');
@@ -1433,17 +1430,13 @@ mod tests {
         let g = group(&sites, &idx, GroupBy::Cloud);
         assert_eq!(g[0].label(), "Amazon Web Services");
         assert_eq!(g[0].sites, vec![0, 1, 2]);
-        assert_eq!(
-            g[0].how,
-            vec![Through::OwnHost, Through::Main, Through::Main]
-        );
-        assert_eq!((g[0].indirect(), g[0].third_party()), (1, 0));
+        assert_eq!((g[0].indirect, g[0].third_party), (1, 0));
         assert_eq!(g[1].label(), "Google Cloud");
         assert_eq!(g[1].sites, vec![0, 3]);
         let r = group(&sites, &idx, GroupBy::Region);
         let labels: Vec<(String, usize, usize)> = r
             .iter()
-            .map(|g| (g.label(), g.sites.len(), g.third_party()))
+            .map(|g| (g.label(), g.sites.len(), g.third_party))
             .collect();
         assert_eq!(
             labels,
@@ -1589,43 +1582,28 @@ mod tests {
             "fails because payments through pay.psp.example does not answer"
         );
         // The popup's "Depends on": the hosts of each cloud, needed or not.
-        type Shown = Vec<(String, Vec<String>, u32)>;
-        let shown = |list: &[Exposed], text: &dyn Fn(&Exposed, &Via) -> String| -> Shown {
+        let shown = |list: &[Exposed], text: &dyn Fn(&Exposed, &Via) -> String, sep: &str| {
             clouds(list)
-                .map(|e| {
-                    (
-                        e.provider.clone(),
-                        e.via.iter().map(|v| text(e, v)).collect(),
-                        e.more,
-                    )
-                })
-                .collect()
+                .map(|e| (e.provider.clone(), host_list(e, text, sep)))
+                .collect::<Vec<_>>()
         };
         assert_eq!(
-            shown(&s.exposure.critical, &via_text),
+            shown(&s.exposure.critical, &via_text, "; "),
             vec![
                 (
                     "aws".to_owned(),
-                    vec![
-                        "api.shop.example (us-east-1)".to_owned(),
-                        "login through auth.idp.example (AWS us-west-2)".to_owned()
-                    ],
-                    0
+                    "api.shop.example (us-east-1); login through auth.idp.example (AWS us-west-2)"
+                        .to_owned()
                 ),
                 (
                     "gcp".to_owned(),
-                    vec!["static.shop.example (europe-west1)".to_owned()],
-                    0
+                    "static.shop.example (europe-west1)".to_owned()
                 ),
             ]
         );
         assert_eq!(
-            shown(&s.exposure.non_critical, &|_, v| loads_text(v)),
-            vec![(
-                "fastly".to_owned(),
-                vec!["images from p.pics.example".to_owned()],
-                0
-            )]
+            shown(&s.exposure.non_critical, &loads_via, ", "),
+            vec![("fastly".to_owned(), "images from p.pics.example".to_owned())]
         );
         assert_eq!(more_text(1), "and 1 more host");
     }

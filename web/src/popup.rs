@@ -502,42 +502,34 @@ fn depends_on(s: &SiteSummary) -> Html {
             if let Some(t) = model::partly_on(s) {
                 <p class="partly small">{ t }</p>
             }
-            { dep_groups(critical, "deps-critical", &model::via_text) }
+            { dep_groups(critical, "plain deps-critical", &model::via_text, "; ") }
             if model::clouds(other).next().is_some() {
                 <p class="muted small">{ "Not needed for the site to work:" }</p>
-                { dep_groups(other, "deps-other", &|_, v| model::loads_text(v)) }
+                { dep_groups(other, "plain deps-other", &model::loads_via, ", ") }
             }
         </div>
     }
 }
 
-/// The hosts of each cloud in `list`, under the cloud's name. Plain loops into one list: an
+/// The hosts of each cloud in `list`, after the cloud's name. A plain loop into one list: an
 /// iterator chain per `for` in `html!` is another copy of the collecting code in the wasm.
 fn dep_groups(
     list: &[Exposed],
     class: &'static str,
     text: &dyn Fn(&Exposed, &Via) -> String,
+    sep: &str,
 ) -> Html {
     let mut groups: Vec<Html> = Vec::new();
     for e in model::clouds(list) {
-        let mut hosts: Vec<Html> = Vec::new();
-        for v in &e.via {
-            hosts.push(html! { <li class="dep">{ text(e, v) }</li> });
-        }
-        if e.more > 0 {
-            hosts.push(html! { <li class="dep muted">{ model::more_text(e.more) }</li> });
-        }
         groups.push(html! {
             <li class="deps-group">
-                <div class="deps-provider">
-                    <Chip id={Some(AttrValue::from(e.provider.clone()))} />
-                    <span class="deps-name">{ crate::providers::name(&e.provider).to_owned() }</span>
-                </div>
-                <ul class="plain">{ ui::list(hosts) }</ul>
+                <Chip id={Some(AttrValue::from(e.provider.clone()))} />
+                <span class="deps-name">{ crate::providers::name(&e.provider).to_owned() }</span>
+                <span class="dep">{ model::host_list(e, text, sep) }</span>
             </li>
         });
     }
-    html! { <ul class={classes!("plain", class)}>{ ui::list(groups) }</ul> }
+    html! { <ul {class}>{ ui::list(groups) }</ul> }
 }
 
 fn site_row(s: &SiteSummary) -> Html {
@@ -605,7 +597,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
         };
         let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
-        let third_party = g.third_party();
+        let third_party = g.third_party;
         html! {
             <li class="group">
                 <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>
