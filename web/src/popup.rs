@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use onebasket::deps::{Exposed, Via};
 use onebasket::profile::{LayerKind, Resolution, SiteProfile};
-use onebasket::protocol::{Overview, Request, Response, SiteRecord, SiteSummary};
+use onebasket::protocol::{Overview, Request, Response, SiteSummary};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
@@ -38,7 +38,8 @@ pub struct State {
     /// Bumped on every new overview, so memos key on a number, not on 1,000 rows.
     generation: u32,
     tab: Tab,
-    record: Load<Option<Rc<SiteRecord>>>,
+    /// This tab's site's profile: `None` without a record, `Some(None)` while looked up.
+    record: Load<Option<Option<Rc<SiteProfile>>>>,
     group_by: GroupBy,
     filter: String,
     /// Labels of the opened groups (a handful; a Vec is smaller than a set in wasm).
@@ -69,8 +70,8 @@ pub enum Action {
     Tab(Option<String>),
     /// The worker's overview.
     Overview(Result<Overview, String>),
-    /// The record of this tab's site (boxed: a record is large, the other actions small).
-    Record(Result<Option<Box<SiteRecord>>, String>),
+    /// The profile of this tab's site (boxed: a profile is large, the other actions small).
+    Record(Result<Option<Option<Box<SiteProfile>>>, String>),
     /// Group by another layer.
     GroupBy(GroupBy),
     /// The filter text.
@@ -103,7 +104,7 @@ impl Reducible for State {
             }
             Action::Record(r) => {
                 s.record = match r {
-                    Ok(r) => Load::Ready(r.map(|r| Rc::new(*r))),
+                    Ok(r) => Load::Ready(r.map(|r| r.map(|p| Rc::new(*p)))),
                     Err(e) => Load::Failed(e),
                 };
             }
@@ -153,7 +154,7 @@ pub fn Popup() -> Html {
     let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
     let state = use_reducer(State::default);
 
-    // Load once: the tab first (fast), then the overview, then this tab's full record.
+    // Load once: the tab first (fast), then the overview, then the profile of this tab's site.
     {
         let state = state.clone();
         use_effect_with((), move |_| {
@@ -174,11 +175,10 @@ pub fn Popup() -> Html {
                 };
                 state.dispatch(Action::Overview(overview));
                 let record = match site {
-                    Some(site) => match conn.ask(Request::GetSite { site }).await {
-                        Ok(Response::Site { site }) => Ok(site.map(Box::new)),
-                        Ok(_) => Err("unexpected answer from the worker".to_owned()),
-                        Err(e) => Err(e),
-                    },
+                    Some(site) => conn
+                        .site_profile(site)
+                        .await
+                        .map(|r| r.map(|p| p.map(Box::new))),
                     None => Ok(None),
                 };
                 state.dispatch(Action::Record(record));
@@ -311,20 +311,14 @@ fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary
         Load::Loading => html! { <p class="muted" role="status">{ "Loading its stack…" }</p> },
         Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         Load::Ready(None) => html! { <p class="muted">{ "Not looked up yet." }</p> },
-        Load::Ready(Some(r)) => html! {
+        Load::Ready(Some(None)) => html! { <p class="muted">{ "Looking it up…" }</p> },
+        Load::Ready(Some(Some(p))) => html! {
             <>
-                { match &r.profile {
-                    None => html! { <p class="muted">{ "Looking it up…" }</p> },
-                    Some(p) => html! {
-                        <>
-                            { stack(state, p) }
-                            <p class="muted small" id="tab-age">
-                                { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
-                                    .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
-                            </p>
-                        </>
-                    },
-                } }
+                { stack(state, p) }
+                <p class="muted small" id="tab-age">
+                    { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
+                        .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
+                </p>
             </>
         },
     };
