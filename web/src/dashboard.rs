@@ -200,7 +200,7 @@ pub fn Dashboard() -> Html {
                 </th>
                 // After DNS: what the site needs beyond its main host (not sortable).
                 if n == DEPS_AFTER {
-                    <th scope="col">{ "Also depends on" }</th>
+                    <th scope="col" class="muted">{ "Also depends on" }</th>
                 }
             </>
         }

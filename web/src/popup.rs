@@ -591,7 +591,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
         };
         let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
-        let third_party = g.third_party;
+        let through = (g.third_party > 0).then(|| format!("{} through a third party", g.third_party));
         html! {
             <li class="group">
                 <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>
@@ -600,8 +600,8 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
                     if g.failing > 0 {
                         <span class="status status-down">{ format!("{} failing", g.failing) }</span>
                     }
-                    if third_party > 0 {
-                        <span class="group-through small">{ format!("{third_party} through a third party") }</span>
+                    if let Some(through) = through {
+                        <span class="group-through small" title={through.clone()}>{ through }</span>
                     }
                     <span class="group-count">{ g.sites.len() }</span>
                 </button>
