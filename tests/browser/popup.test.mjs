@@ -33,6 +33,14 @@ function record(site, { cloud = null, hosting = cloud, region = null, edge = nul
   };
 }
 
+/** A site's dependency (SiteRecord.deps value): its site, resource type and what it runs on. */
+function dep(site, type, critical, [cloud, hosting, region], thirdParty = true) {
+  return {
+    site, thirdParty, requests: 3, types: [type], critical, lastSeen: now - 60_000, lastOk: now - 60_000,
+    class: { cloud, hosting, region, edge: null, dns: null, resolved: true, at: now - 60_000 },
+  };
+}
+
 /**
  * n sites: 71 % AWS (40 % of all in us-east-1, the rest eu-west-1), 14 % GCP, 8 % Azure, 7 %
  * unknown; a third on Cloudflare DNS, a third on Route 53; every 25th down, every 25th+1 degraded.
@@ -142,6 +150,88 @@ test('1 site: this tab\'s stack with its evidence, all of it text', async () => 
   assert.deepEqual(dialogs, [], 'nothing ran');
   await page.close();
   await tab.close();
+});
+
+test('dependencies: "partly on" in the list and the detail, depends-on groups, blame, what-if split', async () => {
+  const evilHost = `${EVIL}.evil.test`;
+  const shop = record('shop.test', { cloud: 'gcp', region: 'europe-west1' });
+  shop.deps = {
+    'api.shop.test': dep('shop.test', 'xmlhttprequest', true, ['aws', 'aws', 'us-east-1'], false),
+    'auth.idp.test': dep('idp.test', 'script', true, ['aws', 'aws', 'us-west-2']),
+    [evilHost]: dep('evil.test', 'script', true, ['aws', 'aws', 'us-west-2']),
+    'p.pics.test': dep('pics.test', 'image', false, ['fastly', 'fastly', null]),
+  };
+  const blog = record('blog.test', { cloud: 'aws', region: 'us-east-1', status: 'down' });
+  blog.deps = { 'auth.idp.test': dep('idp.test', 'script', true, ['aws', 'aws', 'us-west-2']) };
+  await seedSites(browser.ctx, browser.id, [shop, blog,
+    record('news.test', { cloud: 'aws', region: 'us-west-2' }), record('plain.test', { cloud: 'gcp', region: 'europe-west1' })]);
+  const shopPartly = `partly on AWS: api.shop.test (us-east-1); scripts through ${evilHost} (AWS us-west-2); login through auth.idp.test (AWS us-west-2)`;
+  const blame = 'fails because login through auth.idp.test (AWS us-west-2) does not answer: net::ERR_CONNECTION_REFUSED';
+  // The blame comes from the failure detector over time: add it to the worker's real answer.
+  const addBlame = (b) => {
+    const send = chrome.runtime.sendMessage.bind(chrome.runtime);
+    chrome.runtime.sendMessage = async (msg) => {
+      const answer = await send(msg);
+      for (const s of answer?.overview?.sites ?? []) if (s.site === 'blog.test') s.blame = b;
+      return answer;
+    };
+  };
+  const blameWire = { host: 'auth.idp.test', role: 'login', error: 'net::ERR_CONNECTION_REFUSED',
+    class: { cloud: 'aws', hosting: 'aws', region: 'us-west-2', edge: null, dns: null, resolved: true, at: now } };
+  const tab = await browser.ctx.newPage();
+  await tab.goto(sites.url('www.shop.test'));
+  const page = await browser.ctx.newPage();
+  await page.setViewportSize({ width: 400, height: 800 });
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript(addBlame, blameWire);
+  await page.goto(`chrome-extension://${browser.id}/popup.html`);
+  await page.waitForSelector('#this-tab .deps');
+  // This tab: the "partly on" line, the needed hosts by cloud, the others apart.
+  assert.equal(await page.textContent('#this-tab .deps .partly'), shopPartly);
+  assert.deepEqual(await page.$$eval('#this-tab .deps-critical .deps-name', (els) => els.map((e) => e.textContent)), ['Amazon Web Services']);
+  assert.deepEqual(await page.$$eval('#this-tab .deps-critical .dep', (els) => els.map((e) => e.textContent)),
+    [`api.shop.test (us-east-1); scripts through ${evilHost} (AWS us-west-2); login through auth.idp.test (AWS us-west-2)`]);
+  assert.deepEqual(await page.$$eval('#this-tab .deps-other .deps-group', (els) => els.map((e) => e.textContent)), ['FSTLFastlyimages from p.pics.test']);
+  // Concentration counts a site under every cloud it needs.
+  assert.equal(await page.textContent('#headline'), '75 % of the sites you visited this week run on AWS or depend on it; 75 % in us-west-2');
+  // The failing site says why; its status stays the row's last word.
+  assert.equal(await page.textContent('#failing .site-row .blame'), blame);
+  assert.ok((await page.textContent('#failing .site-row')).endsWith('down'));
+  await page.click('button.seg:has-text("Region")');
+  const first = await page.$eval('.group-row', (r) => [r.querySelector('.group-name').textContent, r.querySelector('.group-count').textContent, r.querySelector('.group-through')?.textContent]);
+  assert.deepEqual(first, ['AWS us-west-2', '3', '2 through a third party']);
+  await page.click('.group-row');
+  assert.deepEqual((await page.$$eval('#group-0 .site-row', (rs) => rs.map((r) => [r.querySelector('.site-name').textContent, r.querySelector('.partly')?.textContent ?? null]))).sort(),
+    [['blog.test', 'also on AWS: login through auth.idp.test (AWS us-west-2)'], ['news.test', null], ['shop.test', shopPartly]]);
+  assert.equal(await page.locator('img').count(), 0, 'no element was made from a dependency\'s name');
+  await noHorizontalOverflow(page);
+  await page.screenshot({ path: join(shots, 'popup-deps-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.querySelector('#main').scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, 'popup-deps-dark.png') });
+  await page.close();
+  await tab.close();
+  // The dashboard: the "Also depends on" column and the what-if split.
+  const dash = await browser.ctx.newPage();
+  await dash.setViewportSize({ width: 1280, height: 900 });
+  dash.on('pageerror', (e) => errors.push(String(e)));
+  await dash.addInitScript(addBlame, blameWire);
+  await dash.goto(`chrome-extension://${browser.id}/dashboard.html`);
+  await dash.waitForSelector('#sites-table tbody tr');
+  const cells = await dash.$$eval('#sites-table tbody tr', (rs) => Object.fromEntries(rs.map((r) => [r.querySelector('th').textContent, [r.querySelector('.deps-cell .partly').textContent, r.querySelector('.deps-cell .also')?.textContent ?? null, r.querySelector('.blame')?.textContent ?? null]])));
+  assert.deepEqual(cells['shop.test'], [shopPartly, 'Also loads images from p.pics.test (Fastly) — not needed for the site to work', null]);
+  assert.deepEqual(cells['blog.test'], ['also on AWS: login through auth.idp.test (AWS us-west-2)', null, blame]);
+  assert.deepEqual(cells['plain.test'], ['—', null, null]);
+  await dash.selectOption('#wi-target', 'r:aws:us-west-2');
+  assert.equal(await dash.textContent('#what-if-result .headline'), 'If AWS us-west-2 fails, 3 of your 4 sites break: 1 hosted there, 2 through a third party.');
+  assert.deepEqual((await dash.$$eval('#what-if-result li', (ls) => ls.map((l) => l.textContent))).sort(),
+    ['AWSblog.testthrough auth.idp.test', 'AWSnews.test', `GCPshop.testthrough ${evilHost}`]);
+  await dash.selectOption('#wi-target', 'r:aws:us-east-1');
+  assert.equal(await dash.textContent('#what-if-result .headline'), '2 of 4 sites (50 %) would go down with AWS us-east-1.');
+  assert.equal(await dash.locator('img').count(), 0);
+  await dash.screenshot({ path: join(shots, 'dashboard-deps-light.png') });
+  await dash.close();
 });
 
 test('50 sites: failing first, correlation and incidents, literal hostnames, keyboard', async () => {

@@ -6,12 +6,15 @@ use onebasket::protocol::{Overview, Request, Response};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
-use crate::model::{self, Column, Target};
+use crate::model::{self, Column, Target, Through};
 use crate::popup::Load;
 use crate::ui::{Banners, BannersProps, Chip, Status};
 
 /// Rows rendered before "Show all" (a table of thousands of rows is slow to lay out).
 const PAGE: usize = 250;
+
+/// The index in [`Column::ALL`] after which the "Also depends on" column sits (DNS).
+const DEPS_AFTER: usize = 4;
 
 /// The dashboard's state.
 #[derive(Clone)]
@@ -175,7 +178,7 @@ pub fn Dashboard() -> Html {
         .map(|h| h.text())
         .unwrap_or_else(|| "No sites yet.".to_owned());
 
-    let header = Column::ALL.iter().map(|&c| {
+    let header = Column::ALL.iter().enumerate().map(|(n, &c)| {
         let sorted = state.sort == c;
         let aria = match (sorted, state.descending) {
             (false, _) => "none",
@@ -189,11 +192,17 @@ pub fn Dashboard() -> Html {
         };
         let state = state.clone();
         html! {
-            <th scope="col" aria-sort={aria}>
-                <button class="sort" onclick={Callback::from(move |_| state.dispatch(Action::Sort(c)))}>
-                    { c.label() }<span aria-hidden="true">{ arrow }</span>
-                </button>
-            </th>
+            <>
+                <th scope="col" aria-sort={aria}>
+                    <button class="sort" onclick={Callback::from(move |_| state.dispatch(Action::Sort(c)))}>
+                        { c.label() }<span aria-hidden="true">{ arrow }</span>
+                    </button>
+                </th>
+                // After DNS: what the site needs beyond its main host (not sortable).
+                if n == DEPS_AFTER {
+                    <th scope="col" class="muted">{ "Also depends on" }</th>
+                }
+            </>
         }
     });
     let shown = rows.len().min(state.limit);
@@ -209,7 +218,18 @@ pub fn Dashboard() -> Html {
                 <td>{ region }</td>
                 <td>{ s.edge.as_deref().map(crate::providers::name).unwrap_or("—").to_owned() }</td>
                 <td>{ s.dns.as_deref().map(crate::providers::name).unwrap_or("—").to_owned() }</td>
-                <td><Status status={s.status} /></td>
+                <td class="deps-cell">
+                    <span class="partly">{ model::partly_on(s).unwrap_or_else(|| "—".to_owned()) }</span>
+                    if let Some(t) = model::also_loads(s) {
+                        <span class="also muted small">{ t }</span>
+                    }
+                </td>
+                <td>
+                    <Status status={s.status} />
+                    if let Some(b) = &s.blame {
+                        <span class="blame small">{ model::blame_text(b) }</span>
+                    }
+                </td>
                 <td title={model::iso_time(s.last_seen)}>{ model::ago(state.now, s.last_seen) }</td>
                 <td class="num">{ s.visits }</td>
             </tr>
@@ -293,17 +313,19 @@ fn what_if(state: &UseReducerHandle<State>, o: &Overview) -> Html {
         }
     };
     let result = state.target.as_ref().map(|t| {
-        let hit: Vec<_> = o.sites.iter().filter(|s| t.hits(s)).collect();
+        let w = model::what_if(&o.sites, t);
         html! {
             <div id="what-if-result" aria-live="polite">
-                <p class="headline">
-                    { format!("{} of {} sites ({} %) would go down with {}.",
-                        hit.len(), o.sites.len(), model::percent(hit.len(), o.sites.len()), t.label()) }
-                </p>
+                <p class="headline">{ w.text(t) }</p>
                 <ul class="chips-list">
-                    { for hit.iter().map(|s| html! {
+                    { for w.hits.iter().filter_map(|(i, hit)| Some((o.sites.get(*i)?, hit))).map(|(s, hit)| html! {
                         <li class="site-pill" title={s.main_host.clone()}>
                             <Chip id={s.badge.clone().map(AttrValue::from)} />{ s.site.clone() }
+                            if let (Some(host), true) = (hit.host, hit.through != Through::Main) {
+                                <span class={classes!("through", "small", (hit.through == Through::ThirdParty).then_some("third-party"))}>
+                                    { format!("through {host}") }
+                                </span>
+                            }
                         </li>
                     }) }
                 </ul>

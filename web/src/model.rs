@@ -5,6 +5,7 @@
 
 use std::cmp::Ordering;
 
+use onebasket::deps::{Blame, Exposed, ExposureLayer, Via};
 use onebasket::protocol::{FeedStatus, HealthState, SiteSummary};
 
 use crate::providers;
@@ -50,6 +51,58 @@ impl GroupBy {
             GroupBy::Dns => s.dns.as_deref().map(GroupKey::provider),
         }
     }
+
+    /// Every group a site counts in: its main host's (`None` when that layer is unknown), then
+    /// each further provider or region of this layer it critically depends on through its
+    /// other hosts or third parties, with how.
+    pub fn keys(self, s: &SiteSummary) -> Vec<(Option<GroupKey>, Through)> {
+        let mut out = vec![(self.key(s), Through::Main)];
+        let layer = match self {
+            GroupBy::Cloud => ExposureLayer::Cloud,
+            GroupBy::Region => ExposureLayer::Region,
+            GroupBy::Dns => ExposureLayer::Dns,
+        };
+        for e in s.exposure.critical.iter().filter(|e| e.layer == layer) {
+            let Some((how, _)) = exposed_through(e) else {
+                continue;
+            };
+            let key = Some(GroupKey {
+                provider: e.provider.clone(),
+                region: e.region.clone(),
+            });
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some(m) => m.1 = m.1.min(how),
+                None => out.push((key, how)),
+            }
+        }
+        out
+    }
+}
+
+/// How a site depends on a provider or region, closest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Through {
+    /// Its main host runs there.
+    Main,
+    /// Another of its own hosts (`api.`, `cdn.` of the same site) runs there.
+    OwnHost,
+    /// Only third parties it needs run there.
+    ThirdParty,
+}
+
+/// How an entry of a site's critical exposure reaches it, and through which host when not its
+/// main one (the site's own hosts are listed before third parties, so the first one decides).
+fn exposed_through(e: &Exposed) -> Option<(Through, Option<&str>)> {
+    if e.own {
+        return Some((Through::Main, None));
+    }
+    let first = e.via.first()?;
+    let how = if first.third_party {
+        Through::ThirdParty
+    } else {
+        Through::OwnHost
+    };
+    Some((how, Some(first.host.as_str())))
 }
 
 /// The cloud a site runs on: the ultimate cloud, else the host itself (a host with no
@@ -101,6 +154,10 @@ pub struct Group {
     pub sites: Vec<usize>,
     /// How many of them are down or degraded.
     pub failing: usize,
+    /// How many depend on it only through other hosts, not their main one.
+    pub indirect: usize,
+    /// How many of those only through third parties.
+    pub third_party: usize,
 }
 
 impl Group {
@@ -142,29 +199,35 @@ pub fn is_failing(s: &SiteSummary) -> bool {
     matches!(s.status, HealthState::Down | HealthState::Degraded)
 }
 
-/// Groups the sites at `idx`, largest first (ties by label), the unknown group last.
+/// Groups the sites at `idx`, largest first (ties by label), the unknown group last. A site
+/// counts in its main host's group and in every other one it critically depends on
+/// ([`GroupBy::keys`]).
 pub fn group(sites: &[SiteSummary], idx: &[usize], by: GroupBy) -> Vec<Group> {
     // A Vec and a linear search: groups are few (tens), and a hash map per call site costs
     // wasm size for no measurable speed at 1,000 sites.
     let mut groups: Vec<Group> = Vec::new();
     for &i in idx {
         let Some(s) = sites.get(i) else { continue };
-        let key = by.key(s);
-        let g = match groups.iter().position(|g| g.key == key) {
-            Some(n) => &mut groups[n],
-            None => {
-                groups.push(Group {
-                    key,
-                    sites: Vec::new(),
-                    failing: 0,
-                });
-                let last = groups.len() - 1;
-                &mut groups[last]
-            }
-        };
-        g.sites.push(i);
-        if is_failing(s) {
-            g.failing += 1;
+        let failing = is_failing(s);
+        for (key, how) in by.keys(s) {
+            let g = match groups.iter().position(|g| g.key == key) {
+                Some(n) => &mut groups[n],
+                None => {
+                    groups.push(Group {
+                        key,
+                        sites: Vec::new(),
+                        failing: 0,
+                        indirect: 0,
+                        third_party: 0,
+                    });
+                    let last = groups.len() - 1;
+                    &mut groups[last]
+                }
+            };
+            g.sites.push(i);
+            g.failing += usize::from(failing);
+            g.indirect += usize::from(how != Through::Main);
+            g.third_party += usize::from(how == Through::ThirdParty);
         }
     }
     sort_with(&mut groups, &|a: &Group, b: &Group| {
@@ -184,9 +247,11 @@ pub struct Headline {
     pub total: usize,
     /// True when they are the sites of the last 7 days (else all sites: none this week).
     pub this_week: bool,
-    /// The most common cloud and its sites.
+    /// The cloud the most sites depend on, and how many.
     pub cloud: Option<(String, usize)>,
-    /// That cloud's most common region and its sites.
+    /// How many of those depend on it only through other hosts (not their main one).
+    pub cloud_indirect: usize,
+    /// That cloud's region the most sites depend on, and how many.
     pub region: Option<(String, usize)>,
 }
 
@@ -195,7 +260,8 @@ pub fn percent(n: usize, total: usize) -> usize {
     (n * 100 + total / 2).checked_div(total).unwrap_or(0)
 }
 
-/// The headline: share of the week's sites on the biggest cloud, and in its biggest region.
+/// The headline: share of the week's sites on the biggest cloud, and in its biggest region,
+/// counting each site under every cloud and region it critically depends on.
 pub fn headline(sites: &[SiteSummary], now: u64) -> Option<Headline> {
     if sites.is_empty() {
         return None;
@@ -213,38 +279,35 @@ pub fn headline(sites: &[SiteSummary], now: u64) -> Option<Headline> {
     let top = clouds.first().and_then(|g| {
         g.key
             .as_ref()
-            .map(|k| (k.provider.clone(), g.sites.len(), &g.sites))
+            .map(|k| (k.provider.clone(), g.sites.len(), g.indirect))
     });
-    let region = top.as_ref().and_then(|(cloud, _, members)| {
+    let region = top.as_ref().and_then(|(cloud, _, _)| {
         // Regions of the top cloud's own hosting (a site on Vercel-on-AWS has Vercel's region
         // naming, if any, so it is not counted in an AWS region).
-        let hosted_there: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| sites[i].hosting.as_deref() == Some(cloud.as_str()))
-            .collect();
-        group(sites, &hosted_there, GroupBy::Region)
+        group(sites, &idx, GroupBy::Region)
             .into_iter()
             .find(|g| {
-                g.key
-                    .as_ref()
-                    .is_some_and(|k| k.region.as_deref() != Some(""))
+                g.key.as_ref().is_some_and(|k| {
+                    k.provider == *cloud && k.region.as_deref().is_some_and(|r| !r.is_empty())
+                })
             })
             .and_then(|g| {
-                let r = g.key?.region?;
-                Some((r, g.sites.len()))
+                let n = g.sites.len();
+                Some((g.key?.region?, n))
             })
     });
     Some(Headline {
         total: idx.len(),
         this_week,
+        cloud_indirect: top.as_ref().map_or(0, |t| t.2),
         cloud: top.map(|(c, n, _)| (c, n)),
         region,
     })
 }
 
 impl Headline {
-    /// "71 % of the sites you visited this week run on AWS; 40 % in us-east-1".
+    /// "71 % of the sites you visited this week run on AWS; 40 % in us-east-1", or "… run on
+    /// AWS or depend on it; …" when some depend on it only through other hosts.
     pub fn text(&self) -> String {
         let scope = if self.this_week {
             "the sites you visited this week"
@@ -263,6 +326,9 @@ impl Headline {
             percent(*n, self.total),
             providers::badge(cloud)
         );
+        if self.cloud_indirect > 0 {
+            t.push_str(" or depend on it");
+        }
         if let Some((region, rn)) = &self.region {
             t.push_str(&format!("; {} % in {region}", percent(*rn, self.total)));
         }
@@ -312,7 +378,8 @@ pub fn status_label(s: HealthState) -> &'static str {
     }
 }
 
-/// True when the filter text matches the site, its host, a provider (id or name) or region.
+/// True when the filter text matches the site, its host, a provider (id or name) or region,
+/// its own or that of a host it needs.
 /// `needle` must already be trimmed and lowercase.
 pub fn matches(s: &SiteSummary, needle: &str) -> bool {
     if needle.is_empty() {
@@ -321,13 +388,151 @@ pub fn matches(s: &SiteSummary, needle: &str) -> bool {
     // ASCII folding: hostnames are punycode and provider names ASCII, and Unicode case tables
     // would cost wasm for nothing.
     let has = |v: &str| v.to_ascii_lowercase().contains(needle);
+    let provider = |p: &str| has(p) || has(providers::name(p)) || has(providers::badge(p));
     has(&s.site)
         || has(&s.main_host)
         || s.region.as_deref().is_some_and(has)
         || [&s.cloud, &s.hosting, &s.edge, &s.dns]
             .into_iter()
             .flatten()
-            .any(|p| has(p) || has(providers::name(p)) || has(providers::badge(p)))
+            .any(|p| provider(p))
+        || s.exposure.critical.iter().any(|e| {
+            provider(&e.provider)
+                || e.region.as_deref().is_some_and(has)
+                || e.via.iter().any(|v| has(&v.host))
+        })
+}
+
+/// One host through which a site depends on `e`'s provider: the site's own by name with its
+/// region, "api.example.com (us-east-1)" (and its host when that is not `e`'s provider, "(VCL
+/// iad1)"); a third party as "<role> through <host> (<its host> <region>)", "login through
+/// auth.example-idp.com (AWS us-west-2)".
+pub fn via_text(e: &Exposed, v: &Via) -> String {
+    let mut out = String::new();
+    if v.third_party {
+        out.push_str(&v.role);
+        out.push_str(" through ");
+    }
+    out.push_str(&v.host);
+    let hosting = v.hosting.as_deref().unwrap_or(&e.provider);
+    let badge = (v.third_party || hosting != e.provider).then(|| providers::badge(hosting));
+    let mut sep = " (";
+    for part in [badge, v.region.as_deref()].into_iter().flatten() {
+        out.push_str(sep);
+        out.push_str(part);
+        sep = " ";
+    }
+    if sep == " " {
+        out.push(')');
+    }
+    out
+}
+
+/// "images from img.example-cdn.com": a host a site loads only what it can do without from.
+pub fn loads_text(v: &Via) -> String {
+    format!("{} from {}", v.role, v.host)
+}
+
+/// "and 3 more hosts": the hosts of an exposure entry past those named.
+pub fn more_text(more: u32) -> String {
+    format!("and {more} more host{}", plural(more as usize))
+}
+
+/// The cloud entries of an exposure that name a host.
+pub fn clouds(list: &[Exposed]) -> impl Iterator<Item = &Exposed> {
+    list.iter()
+        .filter(|e| e.layer == ExposureLayer::Cloud && !e.via.is_empty())
+}
+
+/// The hosts named in `e`, each as `text` gives it, separated by `sep`, then "<sep>and N more
+/// hosts" for those not named: "api.example.com (us-east-1); login through … (AWS us-west-2)".
+pub fn host_list(e: &Exposed, text: &dyn Fn(&Exposed, &Via) -> String, sep: &str) -> String {
+    let mut out = String::new();
+    for v in &e.via {
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        out.push_str(&text(e, v));
+    }
+    if e.more > 0 {
+        out.push_str(sep);
+        out.push_str(&more_text(e.more));
+    }
+    out
+}
+
+/// [`loads_text`] in the shape [`host_list`] takes.
+pub fn loads_via(_: &Exposed, v: &Via) -> String {
+    loads_text(v)
+}
+
+/// What a site needs beyond its main host, one part per cloud, joined by " · ": "partly on
+/// AWS: api.example.com (us-east-1); login through auth.example-idp.com (AWS us-west-2)" for a
+/// cloud its main host is not on; "also on AWS: …" for the main host's own cloud when other
+/// hosts there bring a third party or another hosting or region. `None` when there is nothing
+/// to say.
+pub fn partly_on(s: &SiteSummary) -> Option<String> {
+    let critical = &s.exposure.critical;
+    let mut out = String::new();
+    for e in clouds(critical)
+        .filter(|e| !e.own)
+        .chain(clouds(critical).filter(|e| e.own))
+    {
+        let same_place = e
+            .via
+            .iter()
+            .all(|v| v.hosting == s.hosting && v.region == s.region);
+        if e.own && !e.third_party && same_place {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(" · ");
+        }
+        out.push_str(if e.own { "also on " } else { "partly on " });
+        out.push_str(providers::badge(&e.provider));
+        out.push_str(": ");
+        out.push_str(&host_list(e, &via_text, "; "));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// "Also loads images from img.example-cdn.com (Google Cloud) — not needed for the site to
+/// work": the clouds a site loads only images, fonts, media or beacons from. `None` when there
+/// are none.
+pub fn also_loads(s: &SiteSummary) -> Option<String> {
+    let mut out = String::new();
+    for e in clouds(&s.exposure.non_critical) {
+        out.push_str(if out.is_empty() { "Also loads " } else { "; " });
+        out.push_str(&host_list(e, &loads_via, ", "));
+        out.push_str(" (");
+        out.push_str(providers::name(&e.provider));
+        out.push(')');
+    }
+    (!out.is_empty()).then(|| out + " — not needed for the site to work")
+}
+
+/// "fails because login through auth.example-idp.com (AWS us-west-2) does not answer:
+/// net::ERR_CONNECTION_REFUSED": a failing site whose own hosts answer.
+pub fn blame_text(b: &Blame) -> String {
+    let mut t = format!("fails because {} through {}", b.role, b.host);
+    if let Some(c) = &b.class {
+        let region = c.hosting.as_ref().and(c.region.as_deref());
+        if let Some(p) = c.hosting.as_ref().or(c.cloud.as_ref()).or(c.edge.as_ref()) {
+            t.push_str(" (");
+            t.push_str(providers::badge(p));
+            if let Some(r) = region {
+                t.push(' ');
+                t.push_str(r);
+            }
+            t.push(')');
+        }
+    }
+    t.push_str(" does not answer");
+    if let Some(e) = b.error.as_deref().filter(|e| !e.is_empty()) {
+        t.push_str(": ");
+        t.push_str(e);
+    }
+    t
 }
 
 /// The host of an `http(s)://` URL, lowercase, without port, brackets or trailing dot; `None`
@@ -380,14 +585,57 @@ pub enum Target {
 impl Target {
     /// True when the site goes down with the target.
     pub fn hits(&self, s: &SiteSummary) -> bool {
-        match self {
+        self.hit(s).is_some()
+    }
+
+    /// How the site depends on the target, if it does: through its main host, another of its
+    /// hosts or a third party (the closest), and which host when not the main one.
+    pub fn hit<'a>(&self, s: &'a SiteSummary) -> Option<Hit<'a>> {
+        let is = |v: &Option<String>, id: &str| v.as_deref() == Some(id);
+        let main = match self {
             Target::Provider(p) => [&s.cloud, &s.hosting, &s.edge, &s.dns]
                 .into_iter()
-                .any(|v| v.as_deref() == Some(p.as_str())),
-            Target::Region(h, r) => {
-                s.hosting.as_deref() == Some(h.as_str()) && s.region.as_deref() == Some(r.as_str())
+                .any(|v| is(v, p)),
+            Target::Region(h, r) => is(&s.hosting, h) && is(&s.region, r),
+        };
+        if main {
+            return Some(Hit {
+                through: Through::Main,
+                host: None,
+            });
+        }
+        let mut best: Option<Hit<'a>> = None;
+        let mut consider = |through: Through, host: Option<&'a str>| {
+            if best.is_none_or(|b| through < b.through) {
+                best = Some(Hit { through, host });
+            }
+        };
+        for e in &s.exposure.critical {
+            let on_target = match self {
+                Target::Provider(p) => e.provider == *p,
+                Target::Region(h, r) => {
+                    e.layer == ExposureLayer::Region && e.provider == *h && is(&e.region, r)
+                }
+            };
+            if on_target {
+                if let Some((how, host)) = exposed_through(e) {
+                    consider(how, host);
+                }
+            }
+            // A host's hosting provider is an exposure entry of its own only with a region:
+            // the hosts named are checked too.
+            if let Target::Provider(p) = self {
+                for v in e.via.iter().filter(|v| is(&v.hosting, p)) {
+                    let how = if v.third_party {
+                        Through::ThirdParty
+                    } else {
+                        Through::OwnHost
+                    };
+                    consider(how, Some(v.host.as_str()));
+                }
             }
         }
+        best
     }
 
     /// Display label.
@@ -430,28 +678,114 @@ pub struct WhatIfChoices {
     pub regions: Vec<(Target, usize)>,
 }
 
-/// Every provider and region the sites use, with the number of sites each would take down.
+/// How one site depends on a what-if target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// Through its main host, another of its hosts, or a third party.
+    pub through: Through,
+    /// The host, when not the main one.
+    pub host: Option<&'a str>,
+}
+
+/// What a what-if scenario takes down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatIf<'a> {
+    /// The sites hit (indices into the list, in its order) and how.
+    pub hits: Vec<(usize, Hit<'a>)>,
+    /// All the sites.
+    pub total: usize,
+}
+
+/// The sites that break if `target` fails, counting those that need it through another host.
+pub fn what_if<'a>(sites: &'a [SiteSummary], target: &Target) -> WhatIf<'a> {
+    WhatIf {
+        hits: sites
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((i, target.hit(s)?)))
+            .collect(),
+        total: sites.len(),
+    }
+}
+
+impl WhatIf<'_> {
+    /// Sites hit only through third parties.
+    pub fn third_party(&self) -> usize {
+        self.hits
+            .iter()
+            .filter(|(_, h)| h.through == Through::ThirdParty)
+            .count()
+    }
+
+    /// "400 of 1000 sites (40 %) would go down with AWS us-east-1." when no site needs the
+    /// target only through a third party; otherwise "If AWS us-east-1 fails, 23 of your 40
+    /// sites break: 9 hosted there, 14 through a third party." ("directly" for a provider,
+    /// which may be a site's DNS or CDN rather than its host).
+    pub fn text(&self, target: &Target) -> String {
+        let n = self.hits.len();
+        let third = self.third_party();
+        if third == 0 {
+            return format!(
+                "{n} of {} sites ({} %) would go down with {}.",
+                self.total,
+                percent(n, self.total),
+                target.label()
+            );
+        }
+        format!(
+            "If {} fails, {n} of your {} site{} break{}: {} {}, {third} through a third party.",
+            target.label(),
+            self.total,
+            plural(self.total),
+            if n == 1 { "s" } else { "" },
+            n - third,
+            match target {
+                Target::Provider(_) => "directly",
+                Target::Region(..) => "hosted there",
+            }
+        )
+    }
+}
+
+/// Every provider and region the sites use or critically depend on, with the number of sites
+/// each would take down.
 pub fn what_if_choices(sites: &[SiteSummary]) -> WhatIfChoices {
     let mut hosts: Vec<String> = Vec::new();
     let mut edges: Vec<String> = Vec::new();
     let mut dns: Vec<String> = Vec::new();
     let mut regions: Vec<(String, String)> = Vec::new();
-    let push = |v: &mut Vec<String>, id: &Option<String>| {
+    fn push(v: &mut Vec<String>, id: Option<&String>) {
         if let Some(id) = id {
             if !v.contains(id) {
                 v.push(id.clone());
             }
         }
-    };
+    }
+    fn push_region(v: &mut Vec<(String, String)>, h: Option<&String>, r: Option<&String>) {
+        if let (Some(h), Some(r)) = (h, r) {
+            if !v.iter().any(|(a, b)| a == h && b == r) {
+                v.push((h.clone(), r.clone()));
+            }
+        }
+    }
     for s in sites {
-        push(&mut hosts, &s.cloud);
-        push(&mut hosts, &s.hosting);
-        push(&mut edges, &s.edge);
-        push(&mut dns, &s.dns);
-        if let (Some(h), Some(r)) = (&s.hosting, &s.region) {
-            let pair = (h.clone(), r.clone());
-            if !regions.contains(&pair) {
-                regions.push(pair);
+        push(&mut hosts, s.cloud.as_ref());
+        push(&mut hosts, s.hosting.as_ref());
+        push(&mut edges, s.edge.as_ref());
+        push(&mut dns, s.dns.as_ref());
+        push_region(&mut regions, s.hosting.as_ref(), s.region.as_ref());
+        for e in &s.exposure.critical {
+            match e.layer {
+                ExposureLayer::Cloud => push(&mut hosts, Some(&e.provider)),
+                ExposureLayer::Region => {
+                    push(&mut hosts, Some(&e.provider));
+                    push_region(&mut regions, Some(&e.provider), e.region.as_ref());
+                }
+                ExposureLayer::Edge => push(&mut edges, Some(&e.provider)),
+                ExposureLayer::Dns => push(&mut dns, Some(&e.provider)),
+            }
+            for v in &e.via {
+                push(&mut hosts, v.hosting.as_ref());
             }
         }
     }
@@ -770,6 +1104,11 @@ pub fn data_age(feeds: &FeedStatus, provider: Option<&str>, now: u64) -> Option<
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use onebasket::deps::{DepOutcome, Exposure, HostClass};
+    use onebasket::profile::{
+        Confidence, DnsLayer, EdgeLayer, Hosting, Resolution, ResolvedBy, SiteProfile,
+    };
+    use onebasket::protocol::SiteRecord;
     use onebasket::table::FeedInfo;
 
     pub fn row(site: &str, cloud: Option<&str>, region: Option<&str>) -> SiteSummary {
@@ -786,7 +1125,7 @@ mod tests {
             visits: 1,
             failures: 0,
             status: HealthState::Up,
-            exposure: Default::default(),
+            exposure: Exposure::default(),
             blame: None,
         }
     }
@@ -852,6 +1191,421 @@ mod tests {
             assert_eq!(Target::decode(&t.encode()), Some(t));
         }
         assert_eq!(Target::decode("x"), None);
+    }
+
+    /// A host's brief: cloud, hosting, region.
+    fn class(cloud: &str, hosting: &str, region: Option<&str>) -> HostClass {
+        HostClass {
+            cloud: Some(cloud.to_owned()),
+            hosting: Some(hosting.to_owned()),
+            region: region.map(str::to_owned),
+            edge: None,
+            dns: None,
+            resolved: true,
+            at: 1,
+        }
+    }
+
+    /// A stored record of `site` whose main host `www.<site>` runs on `main` (cloud = hosting,
+    /// region) and whose pages load `deps`: (host, its site key, resource type, what it runs on).
+    fn record(
+        site: &str,
+        main: (&str, Option<&str>),
+        deps: &[(&str, &str, &str, Option<HostClass>)],
+    ) -> SiteRecord {
+        let now = 10 * DAY_MS;
+        let mut r = SiteRecord::new(site, &format!("www.{site}"), now);
+        r.profile = Some(SiteProfile {
+            name: r.main_host.clone(),
+            site: Some(site.to_owned()),
+            addresses: Vec::new(),
+            cname_chain: Vec::new(),
+            dns: DnsLayer::default(),
+            edge: EdgeLayer::default(),
+            hosting: Hosting {
+                provider: Some(main.0.to_owned()),
+                region: main.1.map(str::to_owned),
+                ..Hosting::default()
+            },
+            cloud: Some(main.0.to_owned()),
+            confidence: Confidence::High,
+            resolution: Resolution::Ok,
+            resolved_by: ResolvedBy::Doh,
+            evidence: Vec::new(),
+        });
+        for (host, dep_site, kind, class) in deps {
+            r.depend(
+                host,
+                dep_site,
+                *dep_site != site,
+                kind,
+                None,
+                DepOutcome::Status(200),
+                now,
+            );
+            r.deps.get_mut(*host).unwrap().class = class.clone();
+        }
+        r
+    }
+
+    /// A shop on Google Cloud whose own API runs on AWS us-east-1, with a login script on AWS
+    /// us-west-2 (a third party), its stylesheets beside it on Google Cloud, images from Fastly
+    /// and a beacon not looked up yet.
+    fn shop() -> SiteRecord {
+        record(
+            "shop.example",
+            ("gcp", Some("europe-west1")),
+            &[
+                (
+                    "api.shop.example",
+                    "shop.example",
+                    "xmlhttprequest",
+                    Some(class("aws", "aws", Some("us-east-1"))),
+                ),
+                (
+                    "auth.idp.example",
+                    "idp.example",
+                    "script",
+                    Some(class("aws", "aws", Some("us-west-2"))),
+                ),
+                (
+                    "static.shop.example",
+                    "shop.example",
+                    "stylesheet",
+                    Some(class("gcp", "gcp", Some("europe-west1"))),
+                ),
+                (
+                    "p.pics.example",
+                    "pics.example",
+                    "image",
+                    Some(class("fastly", "fastly", None)),
+                ),
+                ("beacon.tracker.example", "tracker.example", "ping", None),
+            ],
+        )
+    }
+
+    /// A blog on AWS us-east-1 with the same login script (AWS us-west-2).
+    fn blog() -> SiteRecord {
+        record(
+            "blog.example",
+            ("aws", Some("us-east-1")),
+            &[(
+                "auth.idp.example",
+                "idp.example",
+                "script",
+                Some(class("aws", "aws", Some("us-west-2"))),
+            )],
+        )
+    }
+
+    #[test]
+    fn partly_on_names_other_hosts_and_third_parties() {
+        let shop = SiteSummary::from(&shop());
+        assert_eq!(
+            partly_on(&shop).unwrap(),
+            "partly on AWS: api.shop.example (us-east-1); \
+             login through auth.idp.example (AWS us-west-2)"
+        );
+        assert_eq!(
+            also_loads(&shop).unwrap(),
+            "Also loads images from p.pics.example (Fastly) — not needed for the site to work"
+        );
+        // The main host's own cloud, through a third party in another region.
+        let blog = SiteSummary::from(&blog());
+        assert_eq!(
+            partly_on(&blog).unwrap(),
+            "also on AWS: login through auth.idp.example (AWS us-west-2)"
+        );
+        assert_eq!(also_loads(&blog), None);
+        // Own hosts beside the main one add nothing to say.
+        let same = record(
+            "same.example",
+            ("aws", Some("us-east-1")),
+            &[(
+                "api.same.example",
+                "same.example",
+                "fetch",
+                Some(class("aws", "aws", Some("us-east-1"))),
+            )],
+        );
+        assert_eq!(partly_on(&SiteSummary::from(&same)), None);
+        // Nothing known: nothing said.
+        assert_eq!(partly_on(&row("a.com", Some("aws"), None)), None);
+        assert_eq!(also_loads(&row("a.com", Some("aws"), None)), None);
+        // A platform on a cloud is named; hosts past the list are counted.
+        let news = record(
+            "news.example",
+            ("cloudflare", None),
+            &[
+                (
+                    "w.vendor.example",
+                    "vendor.example",
+                    "script",
+                    Some(class("aws", "vercel", Some("iad1"))),
+                ),
+                (
+                    "a.ads.example",
+                    "ads.example",
+                    "script",
+                    Some(class("aws", "aws", None)),
+                ),
+                (
+                    "b.ads.example",
+                    "ads.example",
+                    "script",
+                    Some(class("aws", "aws", None)),
+                ),
+                (
+                    "c.ads.example",
+                    "ads.example",
+                    "script",
+                    Some(class("aws", "aws", None)),
+                ),
+                (
+                    "d.ads.example",
+                    "ads.example",
+                    "script",
+                    Some(class("aws", "aws", None)),
+                ),
+                (
+                    "e.ads.example",
+                    "ads.example",
+                    "script",
+                    Some(class("aws", "aws", None)),
+                ),
+                (
+                    "i.photos.example",
+                    "photos.example",
+                    "image",
+                    Some(class("gcp", "gcp", None)),
+                ),
+                (
+                    "f.typeface.example",
+                    "typeface.example",
+                    "font",
+                    Some(class("gcp", "gcp", None)),
+                ),
+            ],
+        );
+        let news = SiteSummary::from(&news);
+        assert_eq!(
+            partly_on(&news).unwrap(),
+            "partly on AWS: scripts through a.ads.example (AWS); \
+             scripts through b.ads.example (AWS); scripts through c.ads.example (AWS); \
+             scripts through d.ads.example (AWS); and 2 more hosts"
+        );
+        assert_eq!(
+            also_loads(&news).unwrap(),
+            "Also loads fonts from f.typeface.example, images from i.photos.example \
+             (Google Cloud) — not needed for the site to work"
+        );
+        let vercel = record(
+            "v.example",
+            ("gcp", None),
+            &[(
+                "w.vendor.example",
+                "vendor.example",
+                "script",
+                Some(class("aws", "vercel", Some("iad1"))),
+            )],
+        );
+        assert_eq!(
+            partly_on(&SiteSummary::from(&vercel)).unwrap(),
+            "partly on AWS: scripts through w.vendor.example (VCL iad1)"
+        );
+    }
+
+    #[test]
+    fn groups_and_headline_count_sites_through_other_hosts() {
+        let mut news = row("news.example", Some("aws"), Some("us-west-2"));
+        news.last_seen = 10 * DAY_MS;
+        let sites = vec![
+            SiteSummary::from(&shop()),
+            SiteSummary::from(&blog()),
+            news,
+            row("plain.example", Some("gcp"), None),
+        ];
+        let idx: Vec<usize> = (0..sites.len()).collect();
+        let g = group(&sites, &idx, GroupBy::Cloud);
+        assert_eq!(g[0].label(), "Amazon Web Services");
+        assert_eq!(g[0].sites, vec![0, 1, 2]);
+        assert_eq!((g[0].indirect, g[0].third_party), (1, 0));
+        assert_eq!(g[1].label(), "Google Cloud");
+        assert_eq!(g[1].sites, vec![0, 3]);
+        let r = group(&sites, &idx, GroupBy::Region);
+        let labels: Vec<(String, usize, usize)> = r
+            .iter()
+            .map(|g| (g.label(), g.sites.len(), g.third_party))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                ("AWS us-west-2".to_owned(), 3, 2),
+                ("AWS us-east-1".to_owned(), 2, 0),
+                ("GCP (region unknown)".to_owned(), 1, 0),
+                ("GCP europe-west1".to_owned(), 1, 0),
+            ]
+        );
+        let h = headline(&sites, 11 * DAY_MS).unwrap();
+        assert_eq!(
+            h.text(),
+            "75 % of the sites you visited this week run on AWS or depend on it; 75 % in us-west-2"
+        );
+        // Without dependencies, the same words as before.
+        let plain: Vec<SiteSummary> = sites
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.exposure = Exposure::default();
+                s
+            })
+            .collect();
+        assert_eq!(
+            headline(&plain, 11 * DAY_MS).unwrap().text(),
+            "50 % of the sites you visited this week run on AWS; 25 % in us-east-1"
+        );
+        // The filter finds a site by a host it needs and by that host's provider.
+        assert!(matches(&sites[0], "auth.idp"));
+        assert!(matches(&sites[0], "us-west-2"));
+        assert!(!matches(&sites[3], "us-west-2"));
+    }
+
+    #[test]
+    fn what_if_splits_hosted_and_third_party() {
+        let mut news = row("news.example", Some("aws"), Some("us-west-2"));
+        news.last_seen = 10 * DAY_MS;
+        let sites = vec![
+            SiteSummary::from(&shop()),
+            SiteSummary::from(&blog()),
+            news,
+            row("plain.example", Some("gcp"), None),
+        ];
+        let west = Target::Region("aws".into(), "us-west-2".into());
+        let w = what_if(&sites, &west);
+        assert_eq!(
+            w.hits,
+            vec![
+                (
+                    0,
+                    Hit {
+                        through: Through::ThirdParty,
+                        host: Some("auth.idp.example")
+                    }
+                ),
+                (
+                    1,
+                    Hit {
+                        through: Through::ThirdParty,
+                        host: Some("auth.idp.example")
+                    }
+                ),
+                (
+                    2,
+                    Hit {
+                        through: Through::Main,
+                        host: None
+                    }
+                ),
+            ]
+        );
+        assert_eq!(
+            w.text(&west),
+            "If AWS us-west-2 fails, 3 of your 4 sites break: 1 hosted there, 2 through a third party."
+        );
+        // Through the site's own API host only: the old words.
+        let east = Target::Region("aws".into(), "us-east-1".into());
+        let e = what_if(&sites, &east);
+        assert_eq!(e.hits[0].1.through, Through::OwnHost);
+        assert_eq!(
+            e.text(&east),
+            "2 of 4 sites (50 %) would go down with AWS us-east-1."
+        );
+        let aws = Target::Provider("aws".into());
+        assert_eq!(
+            what_if(&sites, &aws).text(&aws),
+            "3 of 4 sites (75 %) would go down with Amazon Web Services."
+        );
+        let one = what_if(&sites[..1], &west);
+        assert_eq!(
+            one.text(&west),
+            "If AWS us-west-2 fails, 1 of your 1 site breaks: 0 hosted there, 1 through a third party."
+        );
+        let gcp = Target::Provider("gcp".into());
+        let only_idp = [
+            SiteSummary::from(&blog()),
+            row("x.example", Some("gcp"), None),
+        ];
+        assert_eq!(
+            what_if(&only_idp, &aws).text(&aws),
+            "1 of 2 sites (50 %) would go down with Amazon Web Services."
+        );
+        assert_eq!(what_if(&only_idp, &gcp).third_party(), 0);
+        // A provider only behind images takes nothing down and is not offered.
+        let fastly = Target::Provider("fastly".into());
+        assert!(what_if(&sites, &fastly).hits.is_empty());
+        let c = what_if_choices(&sites);
+        assert!(c.hosts.iter().all(|(t, _)| *t != fastly));
+        assert_eq!(c.hosts[0], (aws, 3));
+        assert!(c.regions.contains(&(west, 3)));
+        assert!(c.regions.contains(&(east, 2)));
+    }
+
+    #[test]
+    fn blame_and_the_depends_on_list() {
+        let now = 10 * DAY_MS;
+        let mut r = shop();
+        r.status = HealthState::Down;
+        r.depend(
+            "auth.idp.example",
+            "idp.example",
+            true,
+            "script",
+            None,
+            DepOutcome::Failed("net::ERR_CONNECTION_REFUSED"),
+            now + 1,
+        );
+        let s = SiteSummary::at(&r, now + 2, 60_000);
+        assert_eq!(
+            blame_text(s.blame.as_ref().unwrap()),
+            "fails because login through auth.idp.example (AWS us-west-2) does not answer: \
+             net::ERR_CONNECTION_REFUSED"
+        );
+        let bare = Blame {
+            host: "pay.psp.example".into(),
+            role: "payments".into(),
+            class: None,
+            error: None,
+        };
+        assert_eq!(
+            blame_text(&bare),
+            "fails because payments through pay.psp.example does not answer"
+        );
+        // The popup's "Depends on": the hosts of each cloud, needed or not.
+        let shown = |list: &[Exposed], text: &dyn Fn(&Exposed, &Via) -> String, sep: &str| {
+            clouds(list)
+                .map(|e| (e.provider.clone(), host_list(e, text, sep)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shown(&s.exposure.critical, &via_text, "; "),
+            vec![
+                (
+                    "aws".to_owned(),
+                    "api.shop.example (us-east-1); login through auth.idp.example (AWS us-west-2)"
+                        .to_owned()
+                ),
+                (
+                    "gcp".to_owned(),
+                    "static.shop.example (europe-west1)".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            shown(&s.exposure.non_critical, &loads_via, ", "),
+            vec![("fastly".to_owned(), "images from p.pics.example".to_owned())]
+        );
+        assert_eq!(more_text(1), "and 1 more host");
     }
 
     #[test]

@@ -3,13 +3,14 @@
 
 use std::rc::Rc;
 
+use onebasket::deps::{Exposed, Via};
 use onebasket::profile::{LayerKind, Resolution, SiteProfile};
-use onebasket::protocol::{Overview, Request, Response, SiteRecord, SiteSummary};
+use onebasket::protocol::{Overview, Request, Response, SiteSummary};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
 use crate::model::{self, Group, GroupBy, Headline};
-use crate::ui::{Banners, BannersProps, Chart, Chip, Status};
+use crate::ui::{self, Banners, BannersProps, Chart, Chip, Status};
 
 /// Something that arrives from the worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +38,8 @@ pub struct State {
     /// Bumped on every new overview, so memos key on a number, not on 1,000 rows.
     generation: u32,
     tab: Tab,
-    record: Load<Option<Rc<SiteRecord>>>,
+    /// This tab's site's profile: `None` without a record, `Some(None)` while looked up.
+    record: Load<Option<Option<Rc<SiteProfile>>>>,
     group_by: GroupBy,
     filter: String,
     /// Labels of the opened groups (a handful; a Vec is smaller than a set in wasm).
@@ -68,8 +70,8 @@ pub enum Action {
     Tab(Option<String>),
     /// The worker's overview.
     Overview(Result<Overview, String>),
-    /// The record of this tab's site (boxed: a record is large, the other actions small).
-    Record(Result<Option<Box<SiteRecord>>, String>),
+    /// The profile of this tab's site (boxed: a profile is large, the other actions small).
+    Record(Result<Option<Option<Box<SiteProfile>>>, String>),
     /// Group by another layer.
     GroupBy(GroupBy),
     /// The filter text.
@@ -102,7 +104,7 @@ impl Reducible for State {
             }
             Action::Record(r) => {
                 s.record = match r {
-                    Ok(r) => Load::Ready(r.map(|r| Rc::new(*r))),
+                    Ok(r) => Load::Ready(r.map(|r| r.map(|p| Rc::new(*p)))),
                     Err(e) => Load::Failed(e),
                 };
             }
@@ -152,7 +154,7 @@ pub fn Popup() -> Html {
     let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
     let state = use_reducer(State::default);
 
-    // Load once: the tab first (fast), then the overview, then this tab's full record.
+    // Load once: the tab first (fast), then the overview, then the profile of this tab's site.
     {
         let state = state.clone();
         use_effect_with((), move |_| {
@@ -173,11 +175,10 @@ pub fn Popup() -> Html {
                 };
                 state.dispatch(Action::Overview(overview));
                 let record = match site {
-                    Some(site) => match conn.ask(Request::GetSite { site }).await {
-                        Ok(Response::Site { site }) => Ok(site.map(Box::new)),
-                        Ok(_) => Err("unexpected answer from the worker".to_owned()),
-                        Err(e) => Err(e),
-                    },
+                    Some(site) => conn
+                        .site_profile(site)
+                        .await
+                        .map(|r| r.map(|p| p.map(Box::new))),
                     None => Ok(None),
                 };
                 state.dispatch(Action::Record(record));
@@ -310,17 +311,15 @@ fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary
         Load::Loading => html! { <p class="muted" role="status">{ "Loading its stack…" }</p> },
         Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         Load::Ready(None) => html! { <p class="muted">{ "Not looked up yet." }</p> },
-        Load::Ready(Some(r)) => match &r.profile {
-            None => html! { <p class="muted">{ "Looking it up…" }</p> },
-            Some(p) => html! {
-                <>
-                    { stack(state, p) }
-                    <p class="muted small" id="tab-age">
-                        { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
-                            .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
-                    </p>
-                </>
-            },
+        Load::Ready(Some(None)) => html! { <p class="muted">{ "Looking it up…" }</p> },
+        Load::Ready(Some(Some(p))) => html! {
+            <>
+                { stack(state, p) }
+                <p class="muted small" id="tab-age">
+                    { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
+                        .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
+                </p>
+            </>
         },
     };
     html! {
@@ -331,6 +330,7 @@ fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary
                 <Status status={summary.status} />
             </div>
             { stack }
+            { depends_on(summary) }
         </>
     }
 }
@@ -474,11 +474,71 @@ fn resolved_by_text(by: onebasket::profile::ResolvedBy) -> &'static str {
     }
 }
 
+/// "Depends on": the hosts the site's pages need, by the cloud they run on, and apart those
+/// they only load images and the like from.
+fn depends_on(s: &SiteSummary) -> Html {
+    let critical = &s.exposure.critical;
+    let other = &s.exposure.non_critical;
+    if model::clouds(critical)
+        .chain(model::clouds(other))
+        .next()
+        .is_none()
+        && s.blame.is_none()
+    {
+        return Html::default();
+    }
+    html! {
+        <div class="deps" id="deps">
+            <h3 class="sub">{ "Depends on" }</h3>
+            if let Some(b) = &s.blame {
+                <p class="blame small">{ model::blame_text(b) }</p>
+            }
+            if let Some(t) = model::partly_on(s) {
+                <p class="partly small">{ t }</p>
+            }
+            { dep_groups(critical, "plain deps-critical", &model::via_text, "; ") }
+            if model::clouds(other).next().is_some() {
+                <p class="muted small">{ "Not needed for the site to work:" }</p>
+                { dep_groups(other, "plain deps-other", &model::loads_via, ", ") }
+            }
+        </div>
+    }
+}
+
+/// The hosts of each cloud in `list`, after the cloud's name. A plain loop into one list: an
+/// iterator chain per `for` in `html!` is another copy of the collecting code in the wasm.
+fn dep_groups(
+    list: &[Exposed],
+    class: &'static str,
+    text: &dyn Fn(&Exposed, &Via) -> String,
+    sep: &str,
+) -> Html {
+    let mut groups: Vec<Html> = Vec::new();
+    for e in model::clouds(list) {
+        groups.push(html! {
+            <li class="deps-group">
+                <Chip id={Some(AttrValue::from(e.provider.clone()))} />
+                <span class="deps-name">{ crate::providers::name(&e.provider).to_owned() }</span>
+                <span class="dep">{ model::host_list(e, text, sep) }</span>
+            </li>
+        });
+    }
+    html! { <ul {class}>{ ui::list(groups) }</ul> }
+}
+
 fn site_row(s: &SiteSummary) -> Html {
+    // The extra lines come before the status in the document (the status stays the row's last
+    // word) and wrap below it on screen.
     html! {
         <li class="site-row">
             <Chip id={s.badge.clone().map(AttrValue::from)} />
             <span class="site-name" title={s.main_host.clone()}>{ s.site.clone() }</span>
+            if let Some(b) = &s.blame {
+                <span class="blame small">{ model::blame_text(b) }</span>
+            }
+            if let Some(t) = model::partly_on(s) {
+                <span class="partly small">{ t }</span>
+            }
             <Status status={s.status} />
         </li>
     }
@@ -531,6 +591,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
         };
         let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
+        let through = (g.third_party > 0).then(|| format!("{} through a third party", g.third_party));
         html! {
             <li class="group">
                 <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>
@@ -538,6 +599,9 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
                     <span class="group-name">{ label }</span>
                     if g.failing > 0 {
                         <span class="status status-down">{ format!("{} failing", g.failing) }</span>
+                    }
+                    if let Some(through) = through {
+                        <span class="group-through small" title={through.clone()}>{ through }</span>
                     }
                     <span class="group-count">{ g.sites.len() }</span>
                 </button>

@@ -9,6 +9,11 @@ use yew::prelude::*;
 use crate::model::{self, Group};
 use crate::providers;
 
+/// Nodes built in a loop as one fragment (one non-generic conversion for every list).
+pub fn list(items: Vec<Html>) -> Html {
+    yew::virtual_dom::VList::with_children(items, None).into()
+}
+
 /// Props of [`Chip`].
 #[derive(Properties, PartialEq)]
 pub struct ChipProps {
