@@ -119,6 +119,28 @@ test('a third-party script is a critical dependency on AWS, an image a non-criti
   const aws = summary.exposure.critical.find((e) => e.layer === 'cloud' && e.provider === 'aws');
   assert.deepEqual(aws.via.map((v) => [v.host, v.thirdParty, v.role]), [['auth.idp-aws.test', true, 'login']]);
   assert.ok(summary.exposure.nonCritical.some((e) => e.layer === 'cloud' && e.provider === 'gcp'));
+
+  // The popup says so, as text, for this tab (the shop's page is the last page opened).
+  const partly = 'partly on AWS: login through auth.idp-aws.test (AWS us-west-2)';
+  const popup = await browser.ctx.newPage();
+  await popup.goto(`chrome-extension://${browser.id}/popup.html`);
+  await popup.waitForSelector('#this-tab .deps .partly');
+  assert.equal(await popup.textContent('#this-tab .deps .partly'), partly);
+  assert.deepEqual(await popup.$$eval('#this-tab .deps-critical .deps-name', (els) => els.map((e) => e.textContent)), ['Amazon Web Services']);
+  assert.match(await popup.textContent('#this-tab .deps-other'), /^GCPGoogle Cloud\w+ from img\.pics-gcp\.test$/);
+  await popup.close();
+  // What-if AWS lists the site, through that host.
+  const dash = await browser.ctx.newPage();
+  await dash.goto(`chrome-extension://${browser.id}/dashboard.html`);
+  await dash.waitForSelector('#sites-table tbody tr');
+  const cell = await dash.$eval('#sites-table tbody tr:has(th:text-is("shop-cf.test")) .deps-cell .partly', (e) => e.textContent);
+  assert.equal(cell, partly);
+  await dash.selectOption('#wi-target', 'p:aws');
+  const pill = dash.locator('#what-if-result li.site-pill', { hasText: 'shop-cf.test' });
+  assert.equal(await pill.count(), 1);
+  assert.match(await pill.locator('.through').textContent(), /through auth\.idp-aws\.test/);
+  assert.match(await dash.textContent('#what-if-result .headline'), /through a third party/);
+  await dash.close();
   await page.close();
 });
 
