@@ -924,9 +924,28 @@ pub fn csv_field(v: &str) -> String {
 }
 
 /// Every row as CSV with a header line (CRLF line ends, RFC 4180).
+/// The critical exposures a site has beyond its main host, as `key via host host…` strings
+/// (`aws us-west-2 via auth.idp.example`), for the exports.
+fn depends_on(s: &SiteSummary) -> Vec<(String, Vec<&str>)> {
+    s.exposure
+        .critical
+        .iter()
+        .filter(|e| !e.via.is_empty())
+        .map(|e| {
+            let key = match (&e.layer, &e.region) {
+                (ExposureLayer::Dns, _) => format!("{} dns", e.provider),
+                (ExposureLayer::Edge, _) => format!("{} edge", e.provider),
+                (_, Some(r)) => format!("{} {r}", e.provider),
+                (_, None) => e.provider.clone(),
+            };
+            (key, e.via.iter().map(|v| v.host.as_str()).collect())
+        })
+        .collect()
+}
+
 pub fn to_csv(sites: &[SiteSummary]) -> String {
     let mut out = String::from(
-        "site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures\r\n",
+        "site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures,depends_on\r\n",
     );
     for s in sites {
         let text = [
@@ -946,6 +965,14 @@ pub fn to_csv(sites: &[SiteSummary]) -> String {
                 csv_field(&iso_time(s.last_seen)),
                 s.visits.to_string(),
                 s.failures.to_string(),
+                // "aws us-west-2 via auth.idp.example; gcp via a.example b.example"
+                csv_field(
+                    &depends_on(s)
+                        .iter()
+                        .map(|(k, hosts)| format!("{k} via {}", hosts.join(" ")))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ])
             .collect();
         out.push_str(&fields.join(","));
@@ -998,9 +1025,24 @@ pub fn to_json(sites: &[SiteSummary]) -> String {
             out.push(',');
         }
         out.push_str(&format!(
-            "\"lastSeen\":{},\"visits\":{},\"failures\":{}}}",
+            "\"lastSeen\":{},\"visits\":{},\"failures\":{},\"dependsOn\":[",
             s.last_seen, s.visits, s.failures
         ));
+        for (i, (key, hosts)) in depends_on(s).iter().enumerate() {
+            out.push_str(if i == 0 { "{" } else { ",{" });
+            json_str(&mut out, "on");
+            out.push(':');
+            json_str(&mut out, key);
+            out.push_str(",\"via\":[");
+            for (j, h) in hosts.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                json_str(&mut out, h);
+            }
+            out.push_str("]}");
+        }
+        out.push_str("]}");
     }
     out.push_str(if sites.is_empty() { "]\n" } else { "\n]\n" });
     out
@@ -1628,13 +1670,35 @@ mod tests {
     }
 
     #[test]
+    fn exports_carry_what_a_site_depends_on_beyond_its_main_host() {
+        let s = SiteSummary::from(&shop());
+        let csv = to_csv(std::slice::from_ref(&s));
+        let mut lines = csv.split("\r\n");
+        assert!(lines.next().unwrap().ends_with(",failures,depends_on"));
+        let line = lines.next().unwrap();
+        assert!(
+            line.ends_with(",\"aws via api.shop.example auth.idp.example; gcp via static.shop.example; aws us-east-1 via api.shop.example; aws us-west-2 via auth.idp.example; gcp europe-west1 via static.shop.example\""),
+            "{line}"
+        );
+        let json = to_json(&[s]);
+        assert!(
+            json.contains(
+                r#""dependsOn":[{"on":"aws","via":["api.shop.example","auth.idp.example"]},"#
+            ),
+            "{json}"
+        );
+    }
+
+    #[test]
     fn json_export_escapes() {
         let mut r = row("a\"b\\c\u{1}.com", Some("aws"), None);
         r.edge = None;
         let json = to_json(&[r]);
         assert!(json.contains(r#""site":"a\"b\\c\u0001.com""#), "{json}");
         assert!(json.contains(r#""edge":null"#));
-        assert!(json.contains(r#""status":"up","lastSeen":864000000,"visits":1,"failures":0}"#));
+        assert!(json.contains(
+            r#""status":"up","lastSeen":864000000,"visits":1,"failures":0,"dependsOn":[]}"#
+        ));
         assert_eq!(to_json(&[]), "[]\n");
     }
 
