@@ -923,9 +923,8 @@ pub fn csv_field(v: &str) -> String {
     out
 }
 
-/// Every row as CSV with a header line (CRLF line ends, RFC 4180).
-/// The critical exposures a site has beyond its main host, as `key via host host…` strings
-/// (`aws us-west-2 via auth.idp.example`), for the exports.
+/// The critical exposures a site has beyond its main host: (`aws us-west-2`, the hosts
+/// through which), for the exports.
 fn depends_on(s: &SiteSummary) -> Vec<(String, Vec<&str>)> {
     s.exposure
         .critical
@@ -943,6 +942,7 @@ fn depends_on(s: &SiteSummary) -> Vec<(String, Vec<&str>)> {
         .collect()
 }
 
+/// Every row as CSV with a header line (CRLF line ends, RFC 4180).
 pub fn to_csv(sites: &[SiteSummary]) -> String {
     let mut out = String::from(
         "site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures,depends_on\r\n",
