@@ -211,6 +211,9 @@ pub enum ExposureLayer {
     Edge,
     /// An authoritative DNS provider.
     Dns,
+    /// A hosting provider other than the cloud under it (a platform such as Vercel on AWS);
+    /// listed last so the order of the other layers stays the stack's.
+    Hosting,
 }
 
 /// A host through which a site is exposed to a provider.
@@ -273,9 +276,12 @@ pub struct Exposure {
 
 /// The (layer, provider, region) entries of one host's brief.
 fn entries(c: &HostClass) -> Vec<(ExposureLayer, String, Option<String>)> {
-    let mut out = Vec::with_capacity(4);
+    let mut out = Vec::with_capacity(5);
     if let Some(cloud) = &c.cloud {
         out.push((ExposureLayer::Cloud, cloud.clone(), None));
+    }
+    if let Some(h) = c.hosting.as_ref().filter(|h| c.cloud.as_ref() != Some(*h)) {
+        out.push((ExposureLayer::Hosting, h.clone(), None));
     }
     if let (Some(h), Some(r)) = (&c.hosting, &c.region) {
         out.push((ExposureLayer::Region, h.clone(), Some(r.clone())));

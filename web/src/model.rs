@@ -622,8 +622,8 @@ impl Target {
                     consider(how, host);
                 }
             }
-            // A host's hosting provider is an exposure entry of its own only with a region:
-            // the hosts named are checked too.
+            // A host's hosting provider is an entry of its own when it differs from the cloud
+            // (a platform) or has a region; the hosts named are checked too, for the rest.
             if let Target::Provider(p) = self {
                 for v in e.via.iter().filter(|v| is(&v.hosting, p)) {
                     let how = if v.third_party {
@@ -776,7 +776,9 @@ pub fn what_if_choices(sites: &[SiteSummary]) -> WhatIfChoices {
         push_region(&mut regions, s.hosting.as_ref(), s.region.as_ref());
         for e in &s.exposure.critical {
             match e.layer {
-                ExposureLayer::Cloud => push(&mut hosts, Some(&e.provider)),
+                ExposureLayer::Cloud | ExposureLayer::Hosting => {
+                    push(&mut hosts, Some(&e.provider))
+                }
                 ExposureLayer::Region => {
                     push(&mut hosts, Some(&e.provider));
                     push_region(&mut regions, Some(&e.provider), e.region.as_ref());

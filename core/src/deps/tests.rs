@@ -238,6 +238,18 @@ fn exposure_keeps_critical_and_non_critical_apart() {
     assert!(aws.third_party);
     let non: Vec<String> = e.non_critical.iter().map(Exposed::key).collect();
     assert_eq!(non, ["gcp", "gcp europe-west1"]);
+    // A platform on a cloud is an entry of its own, so "what if Vercel fails" finds the host.
+    let mut r = shop();
+    r.deps.get_mut("auth.idp.example").unwrap().class = Some(class("aws", "vercel", None, None));
+    let e = exposure(&r);
+    assert!(e
+        .critical
+        .iter()
+        .any(|x| x.layer == ExposureLayer::Hosting && x.provider == "vercel"));
+    assert!(!e
+        .critical
+        .iter()
+        .any(|x| x.layer == ExposureLayer::Hosting && x.provider == "aws"));
     // A provider both critical and not is listed as critical only.
     let mut r = shop();
     r.depend(
