@@ -56,7 +56,7 @@ pub const MAX_HOST_LEN: usize = 253;
 pub const MAX_LABEL_LEN: usize = 63;
 
 /// Errors normalizing a hostname or loading a list.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SiteError {
     /// The input is empty (or only a dot).
