@@ -130,6 +130,37 @@ fn invalid_query_names() {
 }
 
 #[test]
+fn every_normalized_host_can_be_asked() {
+    // Found by the `site_key` fuzz target: the URL rules (and so `normalize_host`) allow a
+    // label starting with '-', which hickory's `Name::from_ascii` refused, so such a site
+    // could never be resolved.
+    for host in [
+        "xn127.0.0-.-mn1chen-3ya.de",
+        "-a.example.com",
+        "a.-.example.com",
+    ] {
+        let Ok(crate::site::HostKind::Name(h)) = crate::site::normalize_host(host) else {
+            panic!("{host} is not a name")
+        };
+        let q = build_query(h.as_str(), QueryType::A).unwrap();
+        let msg = Message::from_vec(&q).unwrap();
+        assert_eq!(name_string(msg.queries[0].name()), host);
+        // And the answer is recognized as the answer to that question, records on the name.
+        let owner = msg.queries[0].name().clone();
+        let mut answer = Message::new(0, MessageType::Response, OpCode::Query);
+        answer.add_query(msg.queries[0].clone());
+        answer.add_answer(Record::from_rdata(
+            owner,
+            60,
+            HRData::A(A::new(3, 5, 140, 2)),
+        ));
+        let resp = parse_response(&answer.to_vec().unwrap(), host, QueryType::A).unwrap();
+        let res = follow_chain(&resp, host, QueryType::A).unwrap();
+        assert_eq!(res.records.len(), 1, "{host}");
+    }
+}
+
+#[test]
 fn get_url_is_base64url_without_padding() {
     let q = build_query("example.com", QueryType::A).unwrap();
     let url = get_url("https://dns.example/dns-query", &q);
