@@ -1,8 +1,8 @@
 //! `cargo xtask <command>`: the project's build and test tooling, in Rust rather than shell.
 //!
-//! - `test`: installs what the tests need when missing (wasm target, unbound, cargo-fuzz…), then runs fmt,
-//!   clippy, every test (unit, real-data, integration), a short run of every fuzz target and the
-//!   wasm import/size check.
+//! - `test`: installs what the tests need when missing (wasm target, unbound, cargo-fuzz…),
+//!   then runs fmt, clippy, every test (unit, real-data, integration), a short run of every fuzz
+//!   target and the wasm import/size check.
 //! - `demo`: builds the CLI, classifies a few names and addresses, and builds the extension
 //!   (the README's first command).
 //! - `dist`: builds the extension into `dist/chrome/` and `dist/firefox/` and zips them.
