@@ -26,10 +26,40 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+/// A hostname in the form queries are asked in: LDH and `_` labels of 1..=63 octets, ≤ 253.
+fn plain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 fn check(resp: &dns::Response, qtype: QueryType) {
     for r in resp.answers.iter().chain(&resp.authority) {
-        assert!(!r.name.ends_with('.'), "trailing dot in {:?}", r.name);
+        // No root dot; a name may end in an escaped dot byte (`a\.`), which is part of a label
+        // and, like every escaped name, can never equal a queried one.
+        assert!(
+            !r.name.ends_with('.') || r.name.ends_with("\\."),
+            "trailing dot in {:?}",
+            r.name
+        );
+        // A name read back unescaped is one that can be asked in turn (a CNAME target).
+        if plain(&r.name) {
+            assert!(
+                dns::build_query(&r.name, QueryType::A).is_ok(),
+                "{:?}",
+                r.name
+            );
+        }
         assert_eq!(r.name, r.name.to_ascii_lowercase());
+        if let RData::Cname(target) | RData::Ns(target) = &r.data {
+            if plain(target) {
+                assert!(dns::build_query(target, QueryType::A).is_ok(), "{target:?}");
+            }
+        }
         if let RData::Txt(t) = &r.data {
             assert!(t.len() <= dns::MAX_TXT_LEN);
         }

@@ -161,6 +161,22 @@ fn every_normalized_host_can_be_asked() {
 }
 
 #[test]
+fn labels_with_odd_bytes_stay_escaped() {
+    // From the dns_wire fuzz target: an owner name whose label "Yo." holds a dot byte. It
+    // comes out escaped, ending in `\.` (part of the label, not the root), lowercased, and can
+    // never be taken for the two labels "yo" and "" of a real name.
+    let bytes = b"\x00\x00\x81\x3e\x00\x00\x00\x01\x00\x00\x00\x00\x07exe\x03Yo.\x00\x00\x30\x05\xff\xc0\x27\x00\x3e\x00\x01\x00\x00\x00lpec\x00";
+    let r = parse_response(bytes, "example.com", QueryType::A).unwrap();
+    assert_eq!(r.rcode, Rcode::Other(14));
+    assert_eq!(r.answers.len(), 1);
+    assert_eq!(r.answers[0].name, "exe\\003yo\\.");
+    assert!(build_query(&r.answers[0].name, QueryType::A).is_err());
+    // A dot inside a label is escaped wherever it sits.
+    let odd = Name::from_labels([&b"a.b"[..], b"example"]).unwrap();
+    assert_eq!(name_string(&odd), "a\\.b.example");
+}
+
+#[test]
 fn get_url_is_base64url_without_padding() {
     let q = build_query("example.com", QueryType::A).unwrap();
     let url = get_url("https://dns.example/dns-query", &q);
