@@ -267,9 +267,7 @@ fn fuzz(args: &[String]) -> Result<()> {
         if let Some(max) = fuzz_max_len(target) {
             cmd.arg(format!("-max_len={max}"));
         }
-        run(&mut cmd).with_context(|| {
-            format!("fuzz target {target} failed: the input is in fuzz/artifacts/{target}/")
-        })?;
+        run_fuzzer(&mut cmd, target)?;
     }
     eprintln!(
         "
@@ -277,6 +275,40 @@ xtask fuzz: no crash in {} s per target",
         secs
     );
     Ok(())
+}
+
+/// Runs one fuzz target with its output (a line per new coverage find: thousands) in
+/// `fuzz/target/logs/<target>.log`; prints libFuzzer's final statistics, or the end of the log
+/// when it failed.
+fn run_fuzzer(cmd: &mut Command, target: &str) -> Result<()> {
+    let dir = Path::new("fuzz/target/logs");
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{target}.log"));
+    let log = std::fs::File::create(&path)?;
+    eprintln!("\n$ {} > {}", render(cmd), path.display());
+    let status = cmd
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .with_context(|| format!("starting {}", render(cmd)))?;
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    if status.success() {
+        for line in lines
+            .iter()
+            .filter(|l| l.starts_with("stat::") || l.starts_with("Done "))
+        {
+            eprintln!("{target}: {line}");
+        }
+        return Ok(());
+    }
+    for line in &lines[lines.len().saturating_sub(80)..] {
+        eprintln!("{line}");
+    }
+    bail!(
+        "fuzz target {target} failed ({status}): the input is in fuzz/artifacts/{target}/, the whole log in {}",
+        path.display()
+    )
 }
 
 /// Largest input libFuzzer makes for a target, where its default (the largest seed) is not
