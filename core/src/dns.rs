@@ -21,7 +21,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use base64::Engine as _;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::rdata::opt::EdnsOption;
-use hickory_proto::rr::{Name, RData as HRData, Record, RecordType};
+use hickory_proto::rr::{Label, Name, RData as HRData, Record, RecordType};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
@@ -236,10 +236,31 @@ fn canonical(name: &str) -> String {
     name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
-/// hickory `Name` → lowercase, no trailing dot. Odd bytes come out escaped (`\000`), which can
-/// never equal a valid queried name, so they cannot be mistaken for part of a chain.
+/// hickory `Name` → lowercase, no trailing dot. Labels of letters, digits, `-` and `_` (what
+/// [`check_name`] allows in a query) come out as they are, even where hickory would escape them
+/// (a leading `-`); any other label comes out escaped (`\000`, `\.`), which can never equal a
+/// valid queried name, so it cannot be mistaken for part of a chain.
 fn name_string(name: &Name) -> String {
-    canonical(&name.to_ascii())
+    let mut out = String::new();
+    for label in name.iter() {
+        if !out.is_empty() {
+            out.push('.');
+        }
+        if label
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            out.extend(label.iter().map(|&b| char::from(b.to_ascii_lowercase())));
+        } else {
+            match Label::from_raw_bytes(label) {
+                Ok(l) => out.push_str(&l.to_ascii().to_ascii_lowercase()),
+                // A label hickory decoded is 1..=63 bytes, so this cannot happen; never let
+                // it match anything if it does.
+                Err(_) => out.push_str("\\invalid"),
+            }
+        }
+    }
+    out
 }
 
 /// Checks an ASCII hostname (LDH plus underscore, labels 1..=63, total ≤ 253) and returns it
@@ -274,8 +295,11 @@ fn check_name(name: &str) -> Result<String, DnsError> {
 /// lowercased so identical questions give identical bytes (and HTTP cache hits).
 pub fn build_query(name: &str, qtype: QueryType) -> Result<Vec<u8>, DnsError> {
     let ascii = check_name(name)?;
-    let qname =
-        Name::from_ascii(format!("{ascii}.")).map_err(|_| DnsError::InvalidName(name.into()))?;
+    // Raw labels, not `Name::from_ascii`: hickory's hostname rules refuse a label starting with
+    // `-`, which URLs and browsers accept (`-a.example.com`) and DNS carries fine. `check_name`
+    // has already limited the labels to LDH and `_`.
+    let qname = Name::from_labels(ascii.split('.').map(str::as_bytes))
+        .map_err(|_| DnsError::InvalidName(name.into()))?;
 
     let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
     msg.metadata.recursion_desired = true;

@@ -247,8 +247,14 @@ impl Engine {
             ),
             Ok(resp) => self.outcome_of(&resp, &key),
         };
+        // A TTL of 0 means "use once, don't cache" (RFC 1035 §3.2.1): such an answer is
+        // delivered to the look-ups waiting for it but never stored, so it costs no memory and a
+        // later look-up asks again.
+        let ttl = ttl
+            .map(|t| t.min(self.config.max_ttl_secs))
+            .filter(|&t| t > 0);
         if let Some(ttl) = ttl {
-            let expires = now.saturating_add(u64::from(ttl.min(self.config.max_ttl_secs)) * 1000);
+            let expires = now.saturating_add(u64::from(ttl) * 1000);
             self.cache.insert(
                 key.clone(),
                 CacheEntry {
@@ -800,6 +806,33 @@ mod tests {
         assert_eq!(p.resolved_by, ResolvedBy::Doh);
         assert!(e.poll_profile().is_none());
         assert_eq!(e.pending(), 0);
+    }
+
+    #[test]
+    fn zero_ttl_answers_are_used_but_never_cached() {
+        let mut e = engine(false);
+        let id = e.start("zero.example.com", Hints::default(), 0).unwrap();
+        let sent = serve(&mut e, 0, &|q: &Query| match q.qtype {
+            QueryType::A => (
+                ResponseCode::NoError,
+                vec![a("zero.example.com.", 0, [3, 5, 140, 2])],
+            ),
+            // A negative answer whose SOA says 0 as well.
+            _ => (ResponseCode::NoError, vec![soa("example.com.", 0)]),
+        });
+        assert_eq!(sent, 3);
+        let (done, p) = e.poll_profile().unwrap();
+        assert_eq!(done, id);
+        // The 0-TTL address was used…
+        assert_eq!(p.hosting.provider.as_deref(), Some("aws"));
+        // …but nothing was stored, and the same look-up at the same instant asks again.
+        assert!(
+            e.cache.is_empty(),
+            "{:?}",
+            e.cache.keys().collect::<Vec<_>>()
+        );
+        e.start("zero.example.com", Hints::default(), 0).unwrap();
+        assert_eq!(drain(&mut e).len(), 3);
     }
 
     #[test]

@@ -25,6 +25,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use publicsuffix::Psl as _;
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub const MAX_HOST_LEN: usize = 253;
 pub const MAX_LABEL_LEN: usize = 63;
 
 /// Errors normalizing a hostname or loading a list.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SiteError {
     /// The input is empty (or only a dot).
@@ -299,10 +300,11 @@ fn unicode_to_ascii(input: &str) -> Result<Cow<'_, str>, SiteError> {
     )))
 }
 
-/// Site keys from a Public Suffix List. Parse once and keep it: building takes milliseconds.
+/// Site keys from a Public Suffix List. Parse once and keep it: building takes milliseconds;
+/// cloning is cheap (the parsed list is shared).
 #[derive(Debug, Clone)]
 pub struct SiteKeys {
-    list: publicsuffix::List,
+    list: Arc<publicsuffix::List>,
 }
 
 impl SiteKeys {
@@ -313,7 +315,9 @@ impl SiteKeys {
         let list: publicsuffix::List = BUILTIN_LIST
             .parse()
             .expect("the shipped public suffix list parses");
-        Self { list }
+        Self {
+            list: Arc::new(list),
+        }
     }
 
     /// Site keys from a Public Suffix List in its published format (`public_suffix_list.dat`,
@@ -342,7 +346,9 @@ impl SiteKeys {
         let list: publicsuffix::List = ascii
             .parse()
             .map_err(|e: publicsuffix::Error| SiteError::List(e.to_string()))?;
-        Ok(Self { list })
+        Ok(Self {
+            list: Arc::new(list),
+        })
     }
 
     /// The site key of a host (see the module documentation for the policy).

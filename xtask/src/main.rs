@@ -1,12 +1,15 @@
 //! `cargo xtask <command>`: the project's build and test tooling, in Rust rather than shell.
 //!
-//! - `test`: installs what the tests need when missing (wasm target, unbound), then runs fmt,
-//!   clippy, every test (unit, real-data, integration) and the wasm import/size check.
+//! - `test`: installs what the tests need when missing (wasm target, unbound, cargo-fuzz…),
+//!   then runs fmt, clippy, every test (unit, real-data, integration), a short run of every fuzz
+//!   target and the wasm import/size check.
 //! - `demo`: builds the CLI, classifies a few names and addresses, and builds the extension
 //!   (the README's first command).
 //! - `dist`: builds the extension into `dist/chrome/` and `dist/firefox/` and zips them.
 //! - `wasm-check`: builds the core for wasm32 and fails if it imports `env`; prints sizes.
 //! - `psl`: refreshes `core/data/public_suffix_list.dat` from Debian's `publicsuffix` package.
+//! - `fuzz [--time SECS] [--no-install] [TARGET...]`: builds the libFuzzer targets in `fuzz/`
+//!   and runs each briefly; fails on any crash.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,8 +29,9 @@ fn main() -> Result<()> {
         Some("dist") => dist(),
         Some("wasm-check") => wasm_check().map(|_| ()),
         Some("psl") => psl(),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [--no-install] | demo | dist | wasm-check | psl>");
+            eprintln!("usage: cargo xtask <test [--no-install] | demo | dist | wasm-check | psl | fuzz [--time SECS] [--no-install] [TARGET...]>");
             std::process::exit(2);
         }
     }
@@ -146,11 +150,176 @@ fn test(args: &[String]) -> Result<()> {
         "warnings",
     ]))?;
     run(Command::new(cargo()).args(["test", "--workspace", "--all-features"]))?;
+    let mut fuzz_args = vec!["--time".to_owned(), TEST_FUZZ_SECS.to_string()];
+    if !install {
+        fuzz_args.push("--no-install".to_owned());
+    }
+    fuzz(&fuzz_args)?;
     wasm_check()?;
     dist()?;
     browser_tests()?;
     eprintln!("\nxtask test: all checks passed");
     Ok(())
+}
+
+/// Seconds each fuzz target runs in `cargo xtask test`: a smoke test that every target builds,
+/// loads its seeds and survives some mutation; the long runs are recorded in FUZZING.md.
+const TEST_FUZZ_SECS: u64 = 10;
+
+/// Seconds each fuzz target runs in `cargo xtask fuzz` without `--time`.
+const DEFAULT_FUZZ_SECS: u64 = 20;
+
+/// The cargo-fuzz version installed when missing (from crates.io, built here).
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// The fuzz targets (`fuzz/fuzz_targets/*.rs`), in the order they run.
+const FUZZ_TARGETS: [&str; 8] = [
+    "feeds", "dns_wire", "dns_json", "cymru", "status", "site_key", "snapshot", "engine",
+];
+
+fn cargo_fuzz_installed() -> bool {
+    Command::new(cargo())
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn ensure_cargo_fuzz() -> Result<()> {
+    if cargo_fuzz_installed() {
+        return Ok(());
+    }
+    let install = |locked: bool| {
+        let mut cmd = Command::new(cargo());
+        cmd.args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION]);
+        if locked {
+            cmd.arg("--locked");
+        }
+        run(&mut cmd)
+    };
+    // --locked builds what cargo-fuzz was released with; if that lock no longer builds with
+    // this toolchain, the newest compatible dependencies are the next best thing.
+    install(true).or_else(|_| install(false))
+}
+
+/// `cargo fuzz` on the stable toolchain: cargo-fuzz passes nightly-only flags
+/// (`-Zsanitizer=address`, SanitizerCoverage options), which `RUSTC_BOOTSTRAP=1` lets stable
+/// accept. It only affects this build, in its own workspace and target directory under `fuzz/`.
+fn cargo_fuzz() -> Command {
+    let mut cmd = Command::new(cargo());
+    cmd.arg("fuzz")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .current_dir("fuzz");
+    cmd
+}
+
+/// `cargo xtask fuzz [--time SECS] [--no-install] [TARGET...]`: builds every fuzz target (or the
+/// ones named) and runs each for SECS seconds on one core, starting from its seeds
+/// (`fuzz/seeds/<target>`, the real feed files for `feeds`) and the corpus earlier runs left in
+/// `fuzz/corpus/<target>`. Any crash, panic, timeout or out-of-memory fails the command; the
+/// input is left in `fuzz/artifacts/<target>/`.
+fn fuzz(args: &[String]) -> Result<()> {
+    let mut secs = DEFAULT_FUZZ_SECS;
+    let mut install = true;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--time" => {
+                secs = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .context("--time needs a number of seconds")?;
+            }
+            "--no-install" => install = false,
+            t if FUZZ_TARGETS.contains(&t) => targets.push(t),
+            other => bail!(
+                "unknown fuzz argument {other:?} (targets: {})",
+                FUZZ_TARGETS.join(", ")
+            ),
+        }
+    }
+    if targets.is_empty() {
+        targets = FUZZ_TARGETS.to_vec();
+    }
+    if install {
+        ensure_cargo_fuzz()?;
+    } else if !cargo_fuzz_installed() {
+        bail!("cargo-fuzz is missing: install it with `cargo install cargo-fuzz --locked --version {CARGO_FUZZ_VERSION}`");
+    }
+    run(cargo_fuzz().args(["build", "-O", "--debug-assertions"]))?;
+    let feeds = onebasket_tests::fixture_feeds();
+    for target in targets {
+        let corpus = Path::new("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        let seeds = if target == "feeds" {
+            feeds.clone()
+        } else {
+            project_root().join("fuzz/seeds").join(target)
+        };
+        let mut cmd = cargo_fuzz();
+        cmd.args(["run", "-O", "--debug-assertions", target])
+            .arg(Path::new("corpus").join(target))
+            .arg(&seeds)
+            .arg("--")
+            .arg(format!("-max_total_time={secs}"))
+            // One input taking seconds is a hang; a few hundred MB is a leak or a bomb.
+            .args(["-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1"]);
+        if let Some(max) = fuzz_max_len(target) {
+            cmd.arg(format!("-max_len={max}"));
+        }
+        run_fuzzer(&mut cmd, target)?;
+    }
+    eprintln!(
+        "
+xtask fuzz: no crash in {} s per target",
+        secs
+    );
+    Ok(())
+}
+
+/// Runs one fuzz target with its output (a line per new coverage find: thousands) in
+/// `fuzz/target/logs/<target>.log`; prints libFuzzer's final statistics, or the end of the log
+/// when it failed.
+fn run_fuzzer(cmd: &mut Command, target: &str) -> Result<()> {
+    let dir = Path::new("fuzz/target/logs");
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{target}.log"));
+    let log = std::fs::File::create(&path)?;
+    eprintln!("\n$ {} > {}", render(cmd), path.display());
+    let status = cmd
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .with_context(|| format!("starting {}", render(cmd)))?;
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    if status.success() {
+        for line in lines
+            .iter()
+            .filter(|l| l.starts_with("stat::") || l.starts_with("Done "))
+        {
+            eprintln!("{target}: {line}");
+        }
+        return Ok(());
+    }
+    for line in &lines[lines.len().saturating_sub(80)..] {
+        eprintln!("{line}");
+    }
+    bail!(
+        "fuzz target {target} failed ({status}): the input is in fuzz/artifacts/{target}/, the whole log in {}",
+        path.display()
+    )
+}
+
+/// Largest input libFuzzer makes for a target, where its default (the largest seed) is not
+/// right: the real feed files are megabytes, and mutating those is slow without reaching more
+/// code than their first 16 KB do.
+fn fuzz_max_len(target: &str) -> Option<usize> {
+    match target {
+        "feeds" => Some(16 * 1024),
+        "status" => Some(16 * 1024),
+        _ => None,
+    }
 }
 
 /// The geckodriver version the Firefox tests drive firefox-esr with (built from crates.io: no

@@ -130,6 +130,53 @@ fn invalid_query_names() {
 }
 
 #[test]
+fn every_normalized_host_can_be_asked() {
+    // Found by the `site_key` fuzz target: the URL rules (and so `normalize_host`) allow a
+    // label starting with '-', which hickory's `Name::from_ascii` refused, so such a site
+    // could never be resolved.
+    for host in [
+        "xn127.0.0-.-mn1chen-3ya.de",
+        "-a.example.com",
+        "a.-.example.com",
+    ] {
+        let Ok(crate::site::HostKind::Name(h)) = crate::site::normalize_host(host) else {
+            panic!("{host} is not a name")
+        };
+        let q = build_query(h.as_str(), QueryType::A).unwrap();
+        let msg = Message::from_vec(&q).unwrap();
+        assert_eq!(name_string(msg.queries[0].name()), host);
+        // And the answer is recognized as the answer to that question, records on the name.
+        let owner = msg.queries[0].name().clone();
+        let mut answer = Message::new(0, MessageType::Response, OpCode::Query);
+        answer.add_query(msg.queries[0].clone());
+        answer.add_answer(Record::from_rdata(
+            owner,
+            60,
+            HRData::A(A::new(3, 5, 140, 2)),
+        ));
+        let resp = parse_response(&answer.to_vec().unwrap(), host, QueryType::A).unwrap();
+        let res = follow_chain(&resp, host, QueryType::A).unwrap();
+        assert_eq!(res.records.len(), 1, "{host}");
+    }
+}
+
+#[test]
+fn labels_with_odd_bytes_stay_escaped() {
+    // From the dns_wire fuzz target: an owner name whose label "Yo." holds a dot byte. It
+    // comes out escaped, ending in `\.` (part of the label, not the root), lowercased, and can
+    // never be taken for the two labels "yo" and "" of a real name.
+    let bytes = b"\x00\x00\x81\x3e\x00\x00\x00\x01\x00\x00\x00\x00\x07exe\x03Yo.\x00\x00\x30\x05\xff\xc0\x27\x00\x3e\x00\x01\x00\x00\x00lpec\x00";
+    let r = parse_response(bytes, "example.com", QueryType::A).unwrap();
+    assert_eq!(r.rcode, Rcode::Other(14));
+    assert_eq!(r.answers.len(), 1);
+    assert_eq!(r.answers[0].name, "exe\\003yo\\.");
+    assert!(build_query(&r.answers[0].name, QueryType::A).is_err());
+    // A dot inside a label is escaped wherever it sits.
+    let odd = Name::from_labels([&b"a.b"[..], b"example"]).unwrap();
+    assert_eq!(name_string(&odd), "a\\.b.example");
+}
+
+#[test]
 fn get_url_is_base64url_without_padding() {
     let q = build_query("example.com", QueryType::A).unwrap();
     let url = get_url("https://dns.example/dns-query", &q);

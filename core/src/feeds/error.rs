@@ -2,7 +2,8 @@
 
 use thiserror::Error;
 
-/// Why a feed file was rejected; every variant names the file, and all but `Empty` the entry.
+/// Why a feed file was rejected; every variant names the file, and all but `Empty` and
+/// `TooLarge` the entry.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum FeedError {
@@ -56,6 +57,16 @@ pub enum FeedError {
         /// Feed file name.
         file: String,
     },
+    /// The file is larger than [`super::MAX_FEED_BYTES`]; rejected before any parsing.
+    #[error("{file}: {size} bytes, over the {limit}-byte limit for a feed")]
+    TooLarge {
+        /// Feed file name.
+        file: String,
+        /// The file's size in bytes.
+        size: usize,
+        /// The limit, [`super::MAX_FEED_BYTES`].
+        limit: usize,
+    },
     /// The API answered with `success: false`.
     #[error("{file}: {entry}: the API reported failure: {message}")]
     ApiFailure {
@@ -77,6 +88,7 @@ impl FeedError {
             | Self::Shape { file, .. }
             | Self::InvalidPrefix { file, .. }
             | Self::Empty { file }
+            | Self::TooLarge { file, .. }
             | Self::ApiFailure { file, .. } => file,
         }
     }

@@ -158,8 +158,21 @@ struct Parsed {
     records: Vec<PrefixRecord>,
 }
 
-/// Parses one feed file according to its spec; an empty feed is an error.
+/// Largest feed file accepted, in bytes. The largest official feed (Azure's ServiceTags) is a
+/// few MB; a body far past that is a broken or hostile download, refused before parsing so it
+/// costs no time or memory.
+pub const MAX_FEED_BYTES: usize = 32 * 1024 * 1024;
+
+/// Parses one feed file according to its spec; an empty feed, or one over [`MAX_FEED_BYTES`],
+/// is an error.
 pub fn parse(spec: &FeedSpec, bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
+    if bytes.len() > MAX_FEED_BYTES {
+        return Err(FeedError::TooLarge {
+            file: spec.file.clone(),
+            size: bytes.len(),
+            limit: MAX_FEED_BYTES,
+        });
+    }
     let cx = ctx::Ctx::new(&spec.file);
     let parsed = match spec.format {
         FeedFormat::AwsIpRanges => aws::parse(&cx, spec, bytes),

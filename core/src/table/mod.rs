@@ -57,7 +57,7 @@
 //! ```
 //!
 //! Varints are unsigned LEB128 and must be minimally encoded; every string must be used by
-//! some record. These canonical-form rules make `to_snapshot(from_snapshot(x)) == x` hold byte
+//! some record, and region and service names are never empty (an empty one is none). These canonical-form rules make `to_snapshot(from_snapshot(x)) == x` hold byte
 //! for byte for every accepted `x`.
 
 mod snapshot;
@@ -617,17 +617,25 @@ impl PrefixTable {
     ///
     /// Tables are limited to `u32::MAX` records, far beyond any real feed set.
     pub fn build(records: &[PrefixRecord], feeds: Vec<FeedInfo>) -> Self {
+        // An empty region or service is none, as in `PrefixRecord::new` (the fields are public,
+        // so a record may carry `Some("")`); the snapshot loader refuses empty names.
+        fn region(r: &PrefixRecord) -> Option<&str> {
+            r.region.as_deref().filter(|s| !s.is_empty())
+        }
+        fn service(r: &PrefixRecord) -> Option<&str> {
+            r.service.as_deref().filter(|s| !s.is_empty())
+        }
         let providers = intern_table(records.iter().map(|r| r.provider.as_str()));
-        let regions = intern_table(records.iter().filter_map(|r| r.region.as_deref()));
-        let services = intern_table(records.iter().filter_map(|r| r.service.as_deref()));
+        let regions = intern_table(records.iter().filter_map(region));
+        let services = intern_table(records.iter().filter_map(service));
         let mut recs: Vec<Rec> = records
             .iter()
             .map(|r| {
                 Rec::new(
                     r.prefix.trunc(),
                     id_of(&providers, &r.provider),
-                    r.region.as_deref().map_or(0, |s| id_of(&regions, s) + 1),
-                    r.service.as_deref().map_or(0, |s| id_of(&services, s) + 1),
+                    region(r).map_or(0, |s| id_of(&regions, s) + 1),
+                    service(r).map_or(0, |s| id_of(&services, s) + 1),
                 )
             })
             .collect();

@@ -303,6 +303,13 @@ pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
     let providers = r.table("provider")?;
     let regions = r.table("region")?;
     let services = r.table("service")?;
+    // `build` makes an empty region or service "none" (as `PrefixRecord::new` does), so an
+    // empty name here would load a table no build produces (found by the snapshot fuzz target).
+    for (table, what) in [(&regions, "region"), (&services, "service")] {
+        if table.first().is_some_and(|s| s.is_empty()) {
+            return Err(corrupt(format!("empty {what} name")));
+        }
+    }
 
     // A feed is at least 5 bytes (four empty strings and a count).
     let n_feeds = r.count(5, "feed")?;

@@ -453,6 +453,27 @@ fn with_header(body: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+fn empty_region_and_service_names() {
+    // From the snapshot fuzz target: a body whose service table holds "" loaded, giving a
+    // table that no build produces (build makes an empty service none).
+    let body = b"\x03\x03aws\ncloudflape\x03gcp\x02\tus-east-0\tus-west-2\x01\x00\x01\x0eip-ranges.json\x03aw\r\x00\x0b\tus-west-2\x05\x07\x08\x03\x00\x00\x01\x16\x03\x05\x8c\x00\x02\x00\x18\x03\x05\x8c\x00\x00\x00\rh\x10\x01\x00\x00\x10h\x10\x02\x00\x00!\x02\x00\x00A&p\x1f\x18\x00\x01\x00";
+    match PrefixTable::from_snapshot(&with_header(body)) {
+        Err(SnapshotError::Corrupt(m)) => assert_eq!(m, "empty service name"),
+        other => panic!("{:?}", other.map(|t| t.len())),
+    }
+    // Records carrying Some("") build as none, and round-trip.
+    let mut r = rec("10.0.0.0/8", "p", None, None);
+    r.region = Some(String::new());
+    r.service = Some(String::new());
+    let t = PrefixTable::build(&[r], vec![]);
+    let back = PrefixTable::from_snapshot(&t.to_snapshot()).unwrap();
+    assert_eq!(
+        back.records().map(|r| r.to_record()).collect::<Vec<_>>(),
+        [rec("10.0.0.0/8", "p", None, None)]
+    );
+}
+
+#[test]
 fn hostile_bodies_error_without_panicking() {
     let mut rng = Rng(7);
     let good = sample_table().to_snapshot();
