@@ -45,6 +45,7 @@ pub async fn refresh() {
 
 async fn refresh_once() {
     let Some((specs, base, previous)) = with(|w| {
+        w.refreshing_from = Some(w.settings.feed_base.clone());
         (
             w.specs.clone(),
             w.settings.feed_base.clone(),
@@ -99,6 +100,7 @@ async fn refresh_once() {
         if !keep_old {
             w.engine.classifier_mut().set_table(table);
         }
+        w.feeds_from = Some(base.clone());
         let t = w.engine.classifier().table();
         w.feed_status = FeedStatus {
             feeds: t.feeds().to_vec(),
@@ -111,6 +113,9 @@ async fn refresh_once() {
     if let Some(status) = status {
         let _ = store::set("feedStatus", &status).await;
     }
+    // Written before `refreshing` is cleared: a kill in between refreshes once more, which is
+    // harmless, while the other order could leave a finished flag with the old source.
+    let _ = store::set(SOURCE_KEY, &serde_json::json!({ "feedBase": base })).await;
     let _ = store::set("refreshing", &false).await;
 }
 
@@ -161,6 +166,9 @@ async fn get(url: &str) -> Result<Vec<u8>, String> {
     }
     resp.binary().await.map_err(|e| format!("GET {url}: {e}"))
 }
+
+/// Storage key of the feed source the last completed refresh used (`{"feedBase": …}`).
+pub const SOURCE_KEY: &str = "feedSource";
 
 /// The combined table from every stored per-feed snapshot (a broken one is skipped and logged).
 pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {

@@ -4,7 +4,8 @@
 //! rewrites one small value), `table` (the combined prefix-table snapshot, base64),
 //! `feed:<file>` (each feed's own last good snapshot, so one failed download never loses that
 //! feed), `feedStatus`, `pending` (hosts whose look-up was under way, restarted after a kill),
-//! `refreshing` (a feed refresh was under way), `schema` (the layout version).
+//! `refreshing` (a feed refresh was under way), `feedSource` (`{"feedBase": …}`, the feed source
+//! the last completed refresh used), `schema` (the layout version).
 
 use base64::Engine as _;
 use onebasket::protocol::SiteRecord;

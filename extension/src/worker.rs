@@ -48,6 +48,10 @@ pub struct Worker {
     pub(crate) refreshing: bool,
     /// A refresh was asked for while one ran.
     pub(crate) refresh_again: bool,
+    /// The feed source (`feedBase`) the last completed refresh used; `None` when unknown.
+    pub(crate) feeds_from: Option<Option<String>>,
+    /// The feed source of the refresh under way.
+    pub(crate) refreshing_from: Option<Option<String>>,
     /// The last check round reached nothing, the resolver included.
     pub(crate) offline: bool,
     /// Open incidents per provider, from the status pages.
@@ -83,6 +87,10 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> Option<R> {
     WORKER.with(|w| w.borrow_mut().as_mut().map(f))
 }
 
+/// At most this many sites recorded but never profiled are looked up again at start (the rest
+/// on their next visit), so a damaged store never sends a burst of queries.
+const RESUME_UNPROFILED: usize = 32;
+
 /// Loads settings, the prefix table and every site, then resumes interrupted work.
 pub async fn start() -> Result<(), String> {
     let rules = Rules::builtin().map_err(|e| e.to_string())?;
@@ -96,12 +104,18 @@ pub async fn start() -> Result<(), String> {
         .filter(|v| !v.is_undefined())
         .and_then(|v| store::from_js(v).ok())
         .unwrap_or_default();
+    let feeds_from = load_feed_source().await;
     let classifier = Classifier::new(table, rules, SiteKeys::builtin());
     let config = EngineConfig {
         asn_lookups: settings.asn_lookups,
         ..EngineConfig::default()
     };
     let empty_table = classifier.table().is_empty();
+    // The feed source was changed while no worker ran (a storage event woke this one with the
+    // new settings already stored, so no change is seen): the table must come from it.
+    let source_moved = feeds_from
+        .as_ref()
+        .is_some_and(|from| *from != settings.feed_base);
     let classes = known_classes(&sites);
     WORKER.with(|w| {
         *w.borrow_mut() = Some(Worker {
@@ -114,6 +128,8 @@ pub async fn start() -> Result<(), String> {
             feed_status,
             refreshing: false,
             refresh_again: false,
+            feeds_from,
+            refreshing_from: None,
             offline: false,
             incidents: std::collections::BTreeMap::new(),
             status_polled: HashMap::new(),
@@ -139,19 +155,120 @@ pub async fn start() -> Result<(), String> {
     for host in pending {
         start_lookup(&host, Hints::default());
     }
-    // So is a feed refresh, and a table that was never filled.
+    // A visit whose event reached a worker that was stopped before it stored the site: the tab
+    // still shows it.
+    record_open_tabs().await;
+    // So is one whose site was stored before its host made it into `pending` (a kill between
+    // the two writes), and one whose stored profile was unreadable: a site recorded but never
+    // profiled is looked up again, the most recently seen first.
+    let unprofiled = with(|w| {
+        let mut never: Vec<&SiteRecord> = w
+            .sites
+            .values()
+            .filter(|r| r.profile.is_none() && r.profiled_at.is_none())
+            .collect();
+        never.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+        never
+            .into_iter()
+            .take(RESUME_UNPROFILED)
+            .map(|r| r.main_host.clone())
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    for host in unprofiled {
+        start_lookup(&host, Hints::default());
+    }
+    // So is a feed refresh, a table that was never filled, and one from a feed source that is
+    // no longer the one set.
     let interrupted = store::get_one("refreshing")
         .await
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    if interrupted || empty_table {
+    if interrupted || empty_table || source_moved {
         spawn_local(async {
             feeds::refresh().await;
         });
     }
     ensure_alarms().await;
     Ok(())
+}
+
+/// Records the site of every open tab that is not recorded yet. A main-frame response is the
+/// event that records a visit, and one delivered to a worker that is stopped before storing the
+/// site (Chrome stops idle workers at any moment) is gone; the tab still showing the page is
+/// how it is found again at the next start. No visit is counted, since the event may still be
+/// on its way (it then counts it); incognito tabs are skipped unless `recordIncognito`.
+async fn record_open_tabs() {
+    let Ok(list) = bindings::tabs_query(&js_sys::Object::new().into()).await else {
+        return;
+    };
+    let now = now();
+    for tab in js_sys::Array::from(&list).iter() {
+        let field = |name: &str| js_sys::Reflect::get(&tab, &name.into()).ok();
+        let Some(url) = field("url").and_then(|v| v.as_string()) else {
+            continue;
+        };
+        let Some(tab_id) = field("id").and_then(|v| v.as_f64()) else {
+            continue;
+        };
+        let incognito = field("incognito")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let Some(host) = host_of_url(&url) else {
+            continue;
+        };
+        let record = with(|w| {
+            if incognito && !w.settings.record_incognito {
+                return None;
+            }
+            let site = site_for(w, &host)?;
+            if w.sites.contains_key(&site) {
+                return None;
+            }
+            let mut record = SiteRecord::new(&site, &host, now);
+            record.observe(&host, None, None, false, now);
+            record.origin = origin_of_url(&url);
+            w.sites.insert(site, record.clone());
+            Some(record)
+        })
+        .flatten();
+        if let Some(record) = record {
+            bindings::info(&format!(
+                "OneBasket: {} recorded from an open tab (its visit was cut off)",
+                record.site
+            ));
+            if let Err(e) = store::put_site(&record).await {
+                bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
+            }
+            badge::show_for_tab(tab_id as i32, &record, true).await;
+            start_lookup(&record.main_host, Hints::default());
+        }
+    }
+}
+
+/// The feed source the last completed refresh used; `None` when unknown (stored by an older
+/// version, or never).
+async fn load_feed_source() -> Option<Option<String>> {
+    let value = store::get_one(feeds::SOURCE_KEY)
+        .await
+        .unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() {
+        return None;
+    }
+    let base = value
+        .is_object()
+        .then(|| js_sys::Reflect::get(&value, &"feedBase".into()).ok())
+        .flatten();
+    match base {
+        Some(b) if b.is_null() => Some(None),
+        Some(b) if b.is_string() => Some(b.as_string()),
+        _ => {
+            bindings::warn("OneBasket: stored feedSource unreadable; discarded");
+            let _ = store::remove(&[feeds::SOURCE_KEY.to_owned()]).await;
+            None
+        }
+    }
 }
 
 async fn load_settings() -> Settings {
@@ -965,7 +1082,18 @@ pub async fn on_settings_changed(new_value: JsValue) {
         return;
     }
     let feeds_moved = with(|w| {
-        let moved = w.settings.feed_base != settings.feed_base;
+        // Compared with the source the table comes from (or is being fetched from), not with
+        // the settings in memory: a worker woken by this very change has loaded the new
+        // settings at start already.
+        let source = if w.refreshing {
+            w.refreshing_from.clone()
+        } else {
+            w.feeds_from.clone()
+        };
+        let moved = match source {
+            Some(from) => from != settings.feed_base,
+            None => w.settings.feed_base != settings.feed_base,
+        };
         w.engine.set_config(EngineConfig {
             asn_lookups: settings.asn_lookups,
             ..EngineConfig::default()
