@@ -85,7 +85,7 @@ async fn refresh_once() {
             Err(e) => errors.push(format!("{}: {e}", spec.file)),
         }
     }
-    let table = rebuild_from_feed_snapshots(&specs).await;
+    let (table, _) = rebuild_from_feed_snapshots(&specs).await;
     let keep_old =
         table.is_empty() && with(|w| !w.engine.classifier().table().is_empty()).unwrap_or(false);
     if !keep_old {
@@ -170,9 +170,11 @@ async fn get(url: &str) -> Result<Vec<u8>, String> {
 /// Storage key of the feed source the last completed refresh used (`{"feedBase": …}`).
 pub const SOURCE_KEY: &str = "feedSource";
 
-/// The combined table from every stored per-feed snapshot (a broken one is skipped and logged).
-pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {
+/// The combined table from every stored per-feed snapshot, and how many snapshots were broken
+/// (each skipped and logged; the next refresh replaces them).
+pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> (PrefixTable, usize) {
     let mut set = FeedSet::new();
+    let mut discarded = 0;
     let entries = store::entries(store::FEED_PREFIX).await.unwrap_or_default();
     for (key, value) in entries {
         let table = value
@@ -183,6 +185,8 @@ pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {
         match table {
             Ok(t) => {
                 let Some(info) = t.feeds().first().cloned() else {
+                    bindings::warn(&format!("OneBasket: {key} discarded: it names no feed"));
+                    discarded += 1;
                     continue;
                 };
                 let records = t
@@ -197,8 +201,11 @@ pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {
                     records,
                 });
             }
-            Err(e) => bindings::warn(&format!("OneBasket: {key} discarded: {e}")),
+            Err(e) => {
+                bindings::warn(&format!("OneBasket: {key} discarded: {e}"));
+                discarded += 1;
+            }
         }
     }
-    onebasket::knowledge::build_table(&set, specs)
+    (onebasket::knowledge::build_table(&set, specs), discarded)
 }

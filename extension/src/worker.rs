@@ -29,7 +29,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::bindings::{self, now};
-use crate::{badge, doh, feeds, store};
+use crate::{badge, doh, feeds, migrate, store};
 
 /// How long a profile is trusted before the site is looked up again on the next visit.
 const PROFILE_MAX_AGE_MS: u64 = 6 * 3_600_000;
@@ -91,19 +91,47 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> Option<R> {
 /// on their next visit), so a damaged store never sends a burst of queries.
 const RESUME_UNPROFILED: usize = 32;
 
-/// Loads settings, the prefix table and every site, then resumes interrupted work.
+/// Loads settings, the prefix table and every site (migrating an older layout, discarding what
+/// is unreadable with a warning each), then resumes interrupted work.
 pub async fn start() -> Result<(), String> {
     let rules = Rules::builtin().map_err(|e| e.to_string())?;
     let specs = onebasket::knowledge::feed_specs(&rules).map_err(|e| e.to_string())?;
+    let schema = migrate::Schema::of(&store::get_one("schema").await.unwrap_or(JsValue::UNDEFINED));
+    match schema {
+        migrate::Schema::Newer(n) => bindings::warn(&format!(
+            "OneBasket: storage was written by a newer version (schema {n}, this one reads {}); \
+             what cannot be read is left as it is",
+            store::SCHEMA
+        )),
+        migrate::Schema::Unreadable => {
+            bindings::warn("OneBasket: stored schema unreadable; migrating as an older layout");
+        }
+        _ => {}
+    }
     let settings = load_settings().await;
-    let table = load_table(&specs).await;
-    let sites = load_sites().await;
-    let feed_status: FeedStatus = store::get_one("feedStatus")
+    let (table, table_complete) = load_table(&specs).await;
+    let (sites, migrated) = load_sites(schema).await;
+    let stored_status = store::get_one("feedStatus")
         .await
         .ok()
-        .filter(|v| !v.is_undefined())
-        .and_then(|v| store::from_js(v).ok())
-        .unwrap_or_default();
+        .filter(|v| !v.is_undefined());
+    let (stored_status, status_unreadable) = match stored_status.map(store::from_js::<FeedStatus>) {
+        Some(Ok(s)) => (s, false),
+        Some(Err(e)) => {
+            bindings::warn(&format!(
+                "OneBasket: stored feedStatus unreadable ({e}); discarded"
+            ));
+            (FeedStatus::default(), true)
+        }
+        None => (FeedStatus::default(), false),
+    };
+    // What the overview reports is the table actually in use (the stored status may be from
+    // before a kill, or describe a table that was discarded).
+    let feed_status = FeedStatus {
+        feeds: table.feeds().to_vec(),
+        records: u32::try_from(table.len()).unwrap_or(u32::MAX),
+        ..stored_status
+    };
     let feeds_from = load_feed_source().await;
     let classifier = Classifier::new(table, rules, SiteKeys::builtin());
     let config = EngineConfig {
@@ -143,15 +171,31 @@ pub async fn start() -> Result<(), String> {
             flush_scheduled: false,
         });
     });
-    let _ = store::set("schema", &store::SCHEMA).await;
+    if status_unreadable && !schema.is_newer() {
+        if let Some(status) = with(|w| w.feed_status.clone()) {
+            let _ = store::set("feedStatus", &status).await;
+        }
+    }
+    // The schema is written only once the data is in its layout: after a migration that
+    // succeeded, and never over a newer one.
+    if schema.needs_migration() && migrated {
+        if let Err(e) = store::set("schema", &store::SCHEMA).await {
+            bindings::warn(&format!("OneBasket: writing the schema failed: {e}"));
+        }
+    }
 
     // Look-ups cut off by a kill start again.
-    let pending: Vec<String> = store::get_one("pending")
-        .await
-        .ok()
-        .filter(|v| !v.is_undefined())
-        .and_then(|v| store::from_js(v).ok())
-        .unwrap_or_default();
+    let (pending, warnings) = migrate::pending(
+        &store::get_one("pending")
+            .await
+            .unwrap_or(JsValue::UNDEFINED),
+    );
+    for w in &warnings {
+        bindings::warn(&format!("OneBasket: {w}"));
+    }
+    if !warnings.is_empty() && !schema.is_newer() {
+        let _ = store::set("pending", &pending).await;
+    }
     for host in pending {
         start_lookup(&host, Hints::default());
     }
@@ -178,14 +222,14 @@ pub async fn start() -> Result<(), String> {
     for host in unprofiled {
         start_lookup(&host, Hints::default());
     }
-    // So is a feed refresh, a table that was never filled, and one from a feed source that is
-    // no longer the one set.
+    // So is a feed refresh, a table that was never filled or was rebuilt without some feed, and
+    // one from a feed source that is no longer the one set.
     let interrupted = store::get_one("refreshing")
         .await
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    if interrupted || empty_table || source_moved {
+    if interrupted || empty_table || !table_complete || source_moved {
         spawn_local(async {
             feeds::refresh().await;
         });
@@ -276,66 +320,122 @@ async fn load_settings() -> Settings {
         .await
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null());
-    match stored.map(store::from_js::<Settings>) {
-        Some(Ok(s)) if s.validate().is_ok() => s,
-        Some(Ok(s)) => {
-            bindings::warn(&format!(
-                "OneBasket: stored settings invalid ({:?}); using defaults",
-                s.validate()
-            ));
-            Settings::default()
-        }
-        Some(Err(e)) => {
-            bindings::warn(&format!(
-                "OneBasket: stored settings unreadable ({e}); using defaults"
-            ));
-            Settings::default()
-        }
-        // Nothing is written back: a settings write racing this start (the options page, a
-        // test, a policy) must never be overwritten by defaults.
-        None => Settings::default(),
-    }
-}
-
-/// The combined snapshot, else a rebuild from the per-feed snapshots, else an empty table.
-async fn load_table(specs: &[FeedSpec]) -> PrefixTable {
-    let stored = store::get_one("table")
-        .await
-        .ok()
-        .and_then(|v| v.as_string());
-    if let Some(text) = stored {
-        match store::decode_bytes(&text).map(|b| PrefixTable::from_snapshot(&b)) {
-            Some(Ok(t)) => return t,
-            Some(Err(e)) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
-            None => bindings::warn("OneBasket: stored table is not base64; discarded"),
+    // Nothing is written back: a settings write racing this start (the options page, a test, a
+    // policy) must never be overwritten by defaults.
+    let Some(stored) = stored else {
+        return Settings::default();
+    };
+    if let Ok(s) = store::from_js::<Settings>(stored.clone()) {
+        if s.validate().is_ok() {
+            return s;
         }
     }
-    feeds::rebuild_from_feed_snapshots(specs).await
+    // One damaged field must not reset the others: the user's resolver in particular, or their
+    // look-ups would go to the default one.
+    let (settings, warnings) = migrate::settings(&stored);
+    for w in warnings {
+        bindings::warn(&format!("OneBasket: {w}"));
+    }
+    settings
 }
 
-async fn load_sites() -> HashMap<String, SiteRecord> {
+/// The combined snapshot, else a rebuild from the per-feed snapshots (written back as the
+/// combined snapshot), else an empty table. The flag is false when the table is not known to
+/// hold every feed that was stored (a per-feed snapshot was discarded): a refresh restores it.
+async fn load_table(specs: &[FeedSpec]) -> (PrefixTable, bool) {
+    let stored = store::get_one("table").await.unwrap_or(JsValue::UNDEFINED);
+    if !stored.is_undefined() {
+        match stored.as_string().map(|text| store::decode_bytes(&text)) {
+            Some(Some(bytes)) => match PrefixTable::from_snapshot(&bytes) {
+                Ok(t) => return (t, true),
+                // A newer version's snapshot, too: the table is derived from public feeds, and
+                // the rebuild or the refresh replaces it.
+                Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
+            },
+            Some(None) => bindings::warn("OneBasket: stored table is not base64; discarded"),
+            None => bindings::warn("OneBasket: stored table is not a string; discarded"),
+        }
+    }
+    let (table, discarded) = feeds::rebuild_from_feed_snapshots(specs).await;
+    if !table.is_empty() {
+        bindings::info(&format!(
+            "OneBasket: table rebuilt from the per-feed snapshots ({} records)",
+            table.len()
+        ));
+        if let Err(e) = store::set("table", &store::encode_bytes(&table.to_snapshot())).await {
+            bindings::warn(&format!("OneBasket: storing the rebuilt table failed: {e}"));
+        }
+    }
+    (table, discarded == 0)
+}
+
+/// Every stored site, and whether the stored layout is now the current one. Records are read
+/// leniently ([`migrate::site`]); one that needed it is rewritten, and so is every record when
+/// the layout is older. What is no record at all is removed, unless a newer version wrote it.
+async fn load_sites(schema: migrate::Schema) -> (HashMap<String, SiteRecord>, bool) {
+    let now = now();
+    let newer = schema.is_newer();
     let mut sites = HashMap::new();
     let mut broken = Vec::new();
-    match store::entries(store::SITE_PREFIX).await {
-        Ok(entries) => {
-            for (key, value) in entries {
-                match store::from_js::<SiteRecord>(value) {
-                    Ok(r) => {
-                        sites.insert(r.site.clone(), r);
-                    }
-                    Err(e) => {
-                        bindings::warn(&format!("OneBasket: {key} unreadable ({e}); dropped"));
-                        broken.push(key);
-                    }
-                }
-            }
+    let mut rewrite = Vec::new();
+    let entries = match store::entries(store::SITE_PREFIX).await {
+        Ok(entries) => entries,
+        Err(e) => {
+            bindings::warn(&format!("OneBasket: reading sites failed: {e}"));
+            return (sites, false);
         }
-        Err(e) => bindings::warn(&format!("OneBasket: reading sites failed: {e}")),
+    };
+    for (key, value) in entries {
+        let fast = store::from_js::<SiteRecord>(value.clone())
+            .ok()
+            .filter(|r| key.strip_prefix(store::SITE_PREFIX) == Some(r.site.as_str()));
+        let record = match fast {
+            Some(r) => {
+                if schema.needs_migration() {
+                    rewrite.push(r.clone());
+                }
+                r
+            }
+            None => match migrate::site(&key, &value, now) {
+                Ok((r, warnings)) => {
+                    for w in warnings {
+                        bindings::warn(&format!("OneBasket: {w}"));
+                    }
+                    bindings::warn(&format!("OneBasket: {key} migrated to the current layout"));
+                    rewrite.push(r.clone());
+                    r
+                }
+                Err(e) if newer => {
+                    bindings::warn(&format!(
+                        "OneBasket: {e}; left in storage (a newer version wrote it)"
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    bindings::warn(&format!("OneBasket: {e}; discarded"));
+                    broken.push(key);
+                    continue;
+                }
+            },
+        };
+        sites.insert(record.site.clone(), record);
     }
+    if newer {
+        // Rewriting would drop the fields this version does not know.
+        return (sites, false);
+    }
+    let mut ok = true;
     if !broken.is_empty() {
-        let _ = store::remove(&broken).await;
+        if let Err(e) = store::remove(&broken).await {
+            bindings::warn(&format!("OneBasket: removing unreadable sites failed: {e}"));
+            ok = false;
+        }
     }
-    sites
+    if let Err(e) = store::put_sites(&rewrite).await {
+        bindings::warn(&format!("OneBasket: rewriting migrated sites failed: {e}"));
+        ok = false;
+    }
+    (sites, ok)
 }
 
 /// The newest class of every dependency in the stored records.
