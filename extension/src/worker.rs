@@ -76,6 +76,8 @@ pub struct Worker {
     dirty: BTreeSet<String>,
     /// A write of the dirty sites is scheduled.
     flush_scheduled: bool,
+    /// Hosts of the main-frame responses this worker has handled (see [`recover_cut_visits`]).
+    main_frames_seen: BTreeSet<String>,
 }
 
 thread_local! {
@@ -169,6 +171,7 @@ pub async fn start() -> Result<(), String> {
             classes,
             dirty: BTreeSet::new(),
             flush_scheduled: false,
+            main_frames_seen: BTreeSet::new(),
         });
     });
     if status_unreadable && !schema.is_newer() {
@@ -199,29 +202,13 @@ pub async fn start() -> Result<(), String> {
     for host in pending {
         start_lookup(&host, Hints::default());
     }
-    // A visit whose event reached a worker that was stopped before it stored the site: the tab
-    // still shows it.
-    record_open_tabs().await;
-    // So is one whose site was stored before its host made it into `pending` (a kill between
-    // the two writes), and one whose stored profile was unreadable: a site recorded but never
-    // profiled is looked up again, the most recently seen first.
-    let unprofiled = with(|w| {
-        let mut never: Vec<&SiteRecord> = w
-            .sites
-            .values()
-            .filter(|r| r.profile.is_none() && r.profiled_at.is_none())
-            .collect();
-        never.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
-        never
-            .into_iter()
-            .take(RESUME_UNPROFILED)
-            .map(|r| r.main_host.clone())
-            .collect::<Vec<_>>()
-    })
-    .unwrap_or_default();
-    for host in unprofiled {
-        start_lookup(&host, Hints::default());
-    }
+    // Visits cut off by a kill, once the events that woke this worker have had their turn
+    // (they are queued behind this start): those carry what a look-up should start with (the
+    // connected address, the headers), so their own handling wins.
+    spawn_local(async {
+        bindings::sleep(RECOVER_AFTER_MS).await;
+        recover_cut_visits().await;
+    });
     // So is a feed refresh, a table that was never filled or was rebuilt without some feed, and
     // one from a feed source that is no longer the one set.
     let interrupted = store::get_one("refreshing")
@@ -238,11 +225,44 @@ pub async fn start() -> Result<(), String> {
     Ok(())
 }
 
-/// Records the site of every open tab that is not recorded yet. A main-frame response is the
-/// event that records a visit, and one delivered to a worker that is stopped before storing the
-/// site (Chrome stops idle workers at any moment) is gone; the tab still showing the page is
-/// how it is found again at the next start. No visit is counted, since the event may still be
-/// on its way (it then counts it); incognito tabs are skipped unless `recordIncognito`.
+/// How long after start the cut-off visits are recovered ([`recover_cut_visits`]).
+const RECOVER_AFTER_MS: i32 = 50;
+
+/// Recovers the visits a kill cut off: the site of every open tab that is not recorded (its
+/// main-frame event reached a worker stopped before it stored the site), and the look-up of
+/// every site recorded but never profiled (a kill between storing the site and storing
+/// `pending`, or a stored profile that was unreadable), the most recently seen first.
+async fn recover_cut_visits() {
+    record_open_tabs().await;
+    let unprofiled = with(|w| {
+        let mut never: Vec<&SiteRecord> = w
+            .sites
+            .values()
+            .filter(|r| r.profile.is_none() && r.profiled_at.is_none())
+            // A page of it loading now looks it up with its hints.
+            .filter(|r| !w.main_frames_seen.contains(&r.main_host))
+            .collect();
+        never.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+        never
+            .into_iter()
+            .take(RESUME_UNPROFILED)
+            .map(|r| r.main_host.clone())
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    for host in unprofiled {
+        start_lookup(&host, Hints::default());
+    }
+}
+
+/// Brings every open tab up to date after a kill. A main-frame response is the event that
+/// records a visit, and one delivered to a worker stopped before it stored the site (Chrome
+/// stops idle workers at any moment) is gone: the site of a tab still showing the page is
+/// recorded (no visit counted, since an event still on its way would count it twice) and looked
+/// up. A navigation clears the tab's badge and the worker sets it again when the tab completes;
+/// that event can be cut off too, so every tab of a recorded site gets its badge again. Only
+/// tabs done loading whose page this worker has not seen count: the others' events are being,
+/// or will be, handled. Incognito tabs are skipped unless `recordIncognito`.
 async fn record_open_tabs() {
     let Ok(list) = bindings::tabs_query(&js_sys::Object::new().into()).await else {
         return;
@@ -259,25 +279,33 @@ async fn record_open_tabs() {
         let incognito = field("incognito")
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
+        let complete = field("status").and_then(|v| v.as_string()).as_deref() == Some("complete");
         let Some(host) = host_of_url(&url) else {
             continue;
         };
-        let record = with(|w| {
-            if incognito && !w.settings.record_incognito {
+        let found = with(|w| {
+            if (incognito && !w.settings.record_incognito)
+                || !complete
+                || w.main_frames_seen.contains(&host)
+            {
                 return None;
             }
             let site = site_for(w, &host)?;
-            if w.sites.contains_key(&site) {
-                return None;
+            if let Some(known) = w.sites.get(&site) {
+                let looking = w.pending.contains(&known.main_host);
+                return Some((known.clone(), looking, false));
             }
             let mut record = SiteRecord::new(&site, &host, now);
             record.observe(&host, None, None, false, now);
             record.origin = origin_of_url(&url);
             w.sites.insert(site, record.clone());
-            Some(record)
+            Some((record, true, true))
         })
         .flatten();
-        if let Some(record) = record {
+        let Some((record, looking, new)) = found else {
+            continue;
+        };
+        if new {
             bindings::info(&format!(
                 "OneBasket: {} recorded from an open tab (its visit was cut off)",
                 record.site
@@ -285,7 +313,9 @@ async fn record_open_tabs() {
             if let Err(e) = store::put_site(&record).await {
                 bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
             }
-            badge::show_for_tab(tab_id as i32, &record, true).await;
+        }
+        badge::show_for_tab(tab_id as i32, &record, looking).await;
+        if new {
             start_lookup(&record.main_host, Hints::default());
         }
     }
@@ -634,6 +664,10 @@ pub async fn on_response(details: JsValue) {
     let Some(host) = host_of_url(&d.url) else {
         return;
     };
+    if d.kind == "main_frame" {
+        // Before the first await: the recovery after a start must know this page is handled.
+        with(|w| w.main_frames_seen.insert(host.clone()));
+    }
     let incognito = is_incognito(d.tab_id, d.incognito).await;
     let now = now();
     let ip =
