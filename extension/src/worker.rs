@@ -1003,6 +1003,15 @@ pub(crate) fn start_lookup(host: &str, hints: Hints) {
         if w.pending.contains(host) {
             return Ok(false);
         }
+        // Checked here, where every look-up starts, and not only where a visit is recorded: a
+        // host resumed from `pending` or a stored site may have been recorded under another
+        // resolver, and a private name (`nas.home.arpa`) or private address must never reach
+        // one that is not on this machine.
+        if site_for(w, host).is_none() {
+            return Err(
+                "a private name or address, and the resolver is not on this machine".to_owned(),
+            );
+        }
         let id = w
             .engine
             .start(host, hints, now())

@@ -42,6 +42,24 @@ export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
   return { ctx, sw, id: new URL(sw.url()).host };
 }
 
+/**
+ * Lets the unpacked extension run in incognito windows of the profile in `userDataDir` (as the
+ * user would in chrome://extensions → Details → "Allow in Incognito"): Chromium reloads the
+ * extension when this changes and disables a command-line extension it reloads, so the setting is
+ * made in a launch of its own and takes effect in the next. `setup(browser)` runs first in that
+ * launch (to store settings, say).
+ */
+export async function allowIncognito(userDataDir, setup = async () => {}) {
+  const b = await launch(userDataDir);
+  await setup(b);
+  const page = await b.ctx.newPage();
+  await page.goto('chrome://extensions');
+  const error = await page.evaluate((id) => new Promise((ok) => chrome.developerPrivate.updateExtensionConfiguration(
+    { extensionId: id, incognitoAccess: true }, () => ok(chrome.runtime.lastError?.message ?? null))), b.id);
+  if (error) throw new Error(`allowing incognito: ${error}`);
+  await b.ctx.close();
+}
+
 /** The current service worker (a stopped one is woken by the caller first). */
 export async function worker(ctx) {
   const live = ctx.serviceWorkers();

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'no
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,6 +243,21 @@ function selfSigned(dir, cn) {
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
+/** A duplex stream over `sock` that first yields `first` (already read from it). */
+function replay(sock, first) {
+  const stream = new Duplex({
+    read() {},
+    write(chunk, _enc, done) { sock.write(chunk, done); },
+    final(done) { sock.end(); done(); },
+    destroy(err, done) { sock.destroy(); done(err); },
+  });
+  stream.push(first);
+  sock.on('data', (chunk) => stream.push(chunk));
+  sock.on('end', () => stream.push(null));
+  sock.on('close', () => stream.destroy());
+  return stream;
+}
+
 /**
  * The catch-all: `launch({ catchAll: port })` maps every name the tests do not serve here, so
  * whatever the browser would have sent to the internet arrives here instead, plain HTTP and TLS
@@ -255,7 +271,11 @@ export async function startCatchAll() {
   const requests = [];
   const connections = [];
   const handler = (tls) => (req, res) => {
-    requests.push({ host: req.headers.host, method: req.method, url: req.url, origin: req.headers.origin, tls, at: Date.now() });
+    // Sec-Fetch-Dest tells a page load (`document`) or its resources from a fetch (`empty`).
+    requests.push({
+      host: req.headers.host, method: req.method, url: req.url, origin: req.headers.origin,
+      dest: req.headers['sec-fetch-dest'] ?? null, tls, at: Date.now(),
+    });
     res.writeHead(404, { 'content-type': 'text/plain' }).end('caught');
   };
   const plain = createServer(handler(false));
@@ -267,18 +287,19 @@ export async function startCatchAll() {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
-    // The first byte tells TLS (a handshake record, 0x16) from plain HTTP; the bytes are put back
-    // and the connection handed to the matching server.
+    // The first byte tells TLS (a handshake record, 0x16) from plain HTTP; the connection is
+    // handed to the matching server with that first chunk put back. TLS reads its socket's
+    // handle directly, past anything unshifted, so it gets a stream that replays the chunk.
     sock.once('data', (buf) => {
-      sock.pause();
-      sock.unshift(buf);
       if (buf[0] === 0x16) {
-        secure.emit('connection', sock);
+        secure.emit('connection', replay(sock, buf));
       } else {
+        sock.pause();
+        sock.unshift(buf);
         connections.push({ tls: false, sni: null, at: Date.now() });
         plain.emit('connection', sock);
+        sock.resume();
       }
-      sock.resume();
     });
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
