@@ -112,7 +112,7 @@ pub async fn start() -> Result<(), String> {
     }
     let settings = load_settings().await;
     let (table, table_complete) = load_table(&specs).await;
-    let (sites, migrated) = load_sites(schema).await;
+    let (sites, migrated) = load_sites(schema).await?;
     let stored_status = store::get_one("feedStatus")
         .await
         .ok()
@@ -402,19 +402,21 @@ async fn load_table(specs: &[FeedSpec]) -> (PrefixTable, bool) {
 /// Every stored site, and whether the stored layout is now the current one. Records are read
 /// leniently ([`migrate::site`]); one that needed it is rewritten, and so is every record when
 /// the layout is older. What is no record at all is removed, unless a newer version wrote it.
-async fn load_sites(schema: migrate::Schema) -> (HashMap<String, SiteRecord>, bool) {
+/// `Err` when the sites cannot be read at all.
+async fn load_sites(
+    schema: migrate::Schema,
+) -> Result<(HashMap<String, SiteRecord>, bool), String> {
     let now = now();
     let newer = schema.is_newer();
     let mut sites = HashMap::new();
     let mut broken = Vec::new();
     let mut rewrite = Vec::new();
-    let entries = match store::entries(store::SITE_PREFIX).await {
-        Ok(entries) => entries,
-        Err(e) => {
-            bindings::warn(&format!("OneBasket: reading sites failed: {e}"));
-            return (sites, false);
-        }
-    };
+    // A worker that could not read the sites must not run: the first visit to a site would
+    // store a new record over the one it could not read. The next event starts a new worker,
+    // which tries again.
+    let entries = store::entries(store::SITE_PREFIX)
+        .await
+        .map_err(|e| format!("reading the sites failed ({e}); not starting"))?;
     for (key, value) in entries {
         let fast = store::from_js::<SiteRecord>(value.clone())
             .ok()
@@ -452,7 +454,7 @@ async fn load_sites(schema: migrate::Schema) -> (HashMap<String, SiteRecord>, bo
     }
     if newer {
         // Rewriting would drop the fields this version does not know.
-        return (sites, false);
+        return Ok((sites, false));
     }
     let mut ok = true;
     if !broken.is_empty() {
@@ -465,7 +467,7 @@ async fn load_sites(schema: migrate::Schema) -> (HashMap<String, SiteRecord>, bo
         bindings::warn(&format!("OneBasket: rewriting migrated sites failed: {e}"));
         ok = false;
     }
-    (sites, ok)
+    Ok((sites, ok))
 }
 
 /// The newest class of every dependency in the stored records.
