@@ -45,6 +45,7 @@ pub async fn refresh() {
 
 async fn refresh_once() {
     let Some((specs, base, previous)) = with(|w| {
+        w.refreshing_from = Some(w.settings.feed_base.clone());
         (
             w.specs.clone(),
             w.settings.feed_base.clone(),
@@ -84,7 +85,7 @@ async fn refresh_once() {
             Err(e) => errors.push(format!("{}: {e}", spec.file)),
         }
     }
-    let table = rebuild_from_feed_snapshots(&specs).await;
+    let (table, _) = rebuild_from_feed_snapshots(&specs).await;
     let keep_old =
         table.is_empty() && with(|w| !w.engine.classifier().table().is_empty()).unwrap_or(false);
     if !keep_old {
@@ -99,6 +100,7 @@ async fn refresh_once() {
         if !keep_old {
             w.engine.classifier_mut().set_table(table);
         }
+        w.feeds_from = Some(base.clone());
         let t = w.engine.classifier().table();
         w.feed_status = FeedStatus {
             feeds: t.feeds().to_vec(),
@@ -111,6 +113,9 @@ async fn refresh_once() {
     if let Some(status) = status {
         let _ = store::set("feedStatus", &status).await;
     }
+    // Written before `refreshing` is cleared: a kill in between refreshes once more, which is
+    // harmless, while the other order could leave a finished flag with the old source.
+    let _ = store::set(SOURCE_KEY, &serde_json::json!({ "feedBase": base })).await;
     let _ = store::set("refreshing", &false).await;
 }
 
@@ -162,9 +167,14 @@ async fn get(url: &str) -> Result<Vec<u8>, String> {
     resp.binary().await.map_err(|e| format!("GET {url}: {e}"))
 }
 
-/// The combined table from every stored per-feed snapshot (a broken one is skipped and logged).
-pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {
+/// Storage key of the feed source the last completed refresh used (`{"feedBase": …}`).
+pub const SOURCE_KEY: &str = "feedSource";
+
+/// The combined table from every stored per-feed snapshot, and how many snapshots were broken
+/// (each skipped and logged; the next refresh replaces them).
+pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> (PrefixTable, usize) {
     let mut set = FeedSet::new();
+    let mut discarded = 0;
     let entries = store::entries(store::FEED_PREFIX).await.unwrap_or_default();
     for (key, value) in entries {
         let table = value
@@ -175,6 +185,8 @@ pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {
         match table {
             Ok(t) => {
                 let Some(info) = t.feeds().first().cloned() else {
+                    bindings::warn(&format!("OneBasket: {key} discarded: it names no feed"));
+                    discarded += 1;
                     continue;
                 };
                 let records = t
@@ -189,8 +201,11 @@ pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> PrefixTable {
                     records,
                 });
             }
-            Err(e) => bindings::warn(&format!("OneBasket: {key} discarded: {e}")),
+            Err(e) => {
+                bindings::warn(&format!("OneBasket: {key} discarded: {e}"));
+                discarded += 1;
+            }
         }
     }
-    onebasket::knowledge::build_table(&set, specs)
+    (onebasket::knowledge::build_table(&set, specs), discarded)
 }

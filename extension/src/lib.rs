@@ -9,6 +9,7 @@ mod bindings;
 mod checks;
 mod doh;
 mod feeds;
+mod migrate;
 mod store;
 mod worker;
 

@@ -4,7 +4,8 @@
 //! rewrites one small value), `table` (the combined prefix-table snapshot, base64),
 //! `feed:<file>` (each feed's own last good snapshot, so one failed download never loses that
 //! feed), `feedStatus`, `pending` (hosts whose look-up was under way, restarted after a kill),
-//! `refreshing` (a feed refresh was under way), `schema` (the layout version).
+//! `refreshing` (a feed refresh was under way), `feedSource` (`{"feedBase": …}`, the feed source
+//! the last completed refresh used), `schema` (the layout version).
 
 use base64::Engine as _;
 use onebasket::protocol::SiteRecord;
@@ -14,7 +15,9 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::bindings;
 
-/// Version of this storage layout; a different stored value is migrated or discarded.
+/// Version of this storage layout. An older (or absent) stored value is migrated and then
+/// replaced by this one; a newer one is left as it is, and so is everything this build cannot
+/// read (see [`crate::migrate::Schema`]).
 pub const SCHEMA: u32 = 1;
 
 /// Prefix of per-site keys.
@@ -76,6 +79,20 @@ pub async fn remove(keys: &[String]) -> Result<(), StoreError> {
 /// Persists one site.
 pub async fn put_site(record: &SiteRecord) -> Result<(), StoreError> {
     set(&format!("{SITE_PREFIX}{}", record.site), record).await
+}
+
+/// Persists many sites in one write (a migration rewrites them all at once).
+pub async fn put_sites(records: &[SiteRecord]) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let obj = js_sys::Object::new();
+    for record in records {
+        let key = JsValue::from_str(&format!("{SITE_PREFIX}{}", record.site));
+        js_sys::Reflect::set(&obj, &key, &to_js(record)?).map_err(js_err)?;
+    }
+    bindings::storage_set(&obj).await.map_err(js_err)?;
+    Ok(())
 }
 
 /// Encodes snapshot bytes for storage.

@@ -29,7 +29,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::bindings::{self, now};
-use crate::{badge, doh, feeds, store};
+use crate::{badge, doh, feeds, migrate, store};
 
 /// How long a profile is trusted before the site is looked up again on the next visit.
 const PROFILE_MAX_AGE_MS: u64 = 6 * 3_600_000;
@@ -48,6 +48,10 @@ pub struct Worker {
     pub(crate) refreshing: bool,
     /// A refresh was asked for while one ran.
     pub(crate) refresh_again: bool,
+    /// The feed source (`feedBase`) the last completed refresh used; `None` when unknown.
+    pub(crate) feeds_from: Option<Option<String>>,
+    /// The feed source of the refresh under way.
+    pub(crate) refreshing_from: Option<Option<String>>,
     /// The last check round reached nothing, the resolver included.
     pub(crate) offline: bool,
     /// Open incidents per provider, from the status pages.
@@ -72,6 +76,8 @@ pub struct Worker {
     dirty: BTreeSet<String>,
     /// A write of the dirty sites is scheduled.
     flush_scheduled: bool,
+    /// Hosts of the main-frame responses this worker has handled (see [`recover_cut_visits`]).
+    main_frames_seen: BTreeSet<String>,
 }
 
 thread_local! {
@@ -83,25 +89,63 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> Option<R> {
     WORKER.with(|w| w.borrow_mut().as_mut().map(f))
 }
 
-/// Loads settings, the prefix table and every site, then resumes interrupted work.
+/// At most this many sites recorded but never profiled are looked up again at start (the rest
+/// on their next visit), so a damaged store never sends a burst of queries.
+const RESUME_UNPROFILED: usize = 32;
+
+/// Loads settings, the prefix table and every site (migrating an older layout, discarding what
+/// is unreadable with a warning each), then resumes interrupted work.
 pub async fn start() -> Result<(), String> {
     let rules = Rules::builtin().map_err(|e| e.to_string())?;
     let specs = onebasket::knowledge::feed_specs(&rules).map_err(|e| e.to_string())?;
+    let schema = migrate::Schema::of(&store::get_one("schema").await.unwrap_or(JsValue::UNDEFINED));
+    match schema {
+        migrate::Schema::Newer(n) => bindings::warn(&format!(
+            "OneBasket: storage was written by a newer version (schema {n}, this one reads {}); \
+             what cannot be read is left as it is",
+            store::SCHEMA
+        )),
+        migrate::Schema::Unreadable => {
+            bindings::warn("OneBasket: stored schema unreadable; migrating as an older layout");
+        }
+        _ => {}
+    }
     let settings = load_settings().await;
-    let table = load_table(&specs).await;
-    let sites = load_sites().await;
-    let feed_status: FeedStatus = store::get_one("feedStatus")
+    let (table, table_complete) = load_table(&specs).await;
+    let (sites, migrated) = load_sites(schema).await?;
+    let stored_status = store::get_one("feedStatus")
         .await
         .ok()
-        .filter(|v| !v.is_undefined())
-        .and_then(|v| store::from_js(v).ok())
-        .unwrap_or_default();
+        .filter(|v| !v.is_undefined());
+    let (stored_status, status_unreadable) = match stored_status.map(store::from_js::<FeedStatus>) {
+        Some(Ok(s)) => (s, false),
+        Some(Err(e)) => {
+            bindings::warn(&format!(
+                "OneBasket: stored feedStatus unreadable ({e}); discarded"
+            ));
+            (FeedStatus::default(), true)
+        }
+        None => (FeedStatus::default(), false),
+    };
+    // What the overview reports is the table actually in use (the stored status may be from
+    // before a kill, or describe a table that was discarded).
+    let feed_status = FeedStatus {
+        feeds: table.feeds().to_vec(),
+        records: u32::try_from(table.len()).unwrap_or(u32::MAX),
+        ..stored_status
+    };
+    let feeds_from = load_feed_source().await;
     let classifier = Classifier::new(table, rules, SiteKeys::builtin());
     let config = EngineConfig {
         asn_lookups: settings.asn_lookups,
         ..EngineConfig::default()
     };
     let empty_table = classifier.table().is_empty();
+    // The feed source was changed while no worker ran (a storage event woke this one with the
+    // new settings already stored, so no change is seen): the table must come from it.
+    let source_moved = feeds_from
+        .as_ref()
+        .is_some_and(|from| *from != settings.feed_base);
     let classes = known_classes(&sites);
     WORKER.with(|w| {
         *w.borrow_mut() = Some(Worker {
@@ -114,6 +158,8 @@ pub async fn start() -> Result<(), String> {
             feed_status,
             refreshing: false,
             refresh_again: false,
+            feeds_from,
+            refreshing_from: None,
             offline: false,
             incidents: std::collections::BTreeMap::new(),
             status_polled: HashMap::new(),
@@ -125,27 +171,52 @@ pub async fn start() -> Result<(), String> {
             classes,
             dirty: BTreeSet::new(),
             flush_scheduled: false,
+            main_frames_seen: BTreeSet::new(),
         });
     });
-    let _ = store::set("schema", &store::SCHEMA).await;
+    if status_unreadable && !schema.is_newer() {
+        if let Some(status) = with(|w| w.feed_status.clone()) {
+            let _ = store::set("feedStatus", &status).await;
+        }
+    }
+    // The schema is written only once the data is in its layout: after a migration that
+    // succeeded, and never over a newer one.
+    if schema.needs_migration() && migrated {
+        if let Err(e) = store::set("schema", &store::SCHEMA).await {
+            bindings::warn(&format!("OneBasket: writing the schema failed: {e}"));
+        }
+    }
 
     // Look-ups cut off by a kill start again.
-    let pending: Vec<String> = store::get_one("pending")
-        .await
-        .ok()
-        .filter(|v| !v.is_undefined())
-        .and_then(|v| store::from_js(v).ok())
-        .unwrap_or_default();
+    let (pending, warnings) = migrate::pending(
+        &store::get_one("pending")
+            .await
+            .unwrap_or(JsValue::UNDEFINED),
+    );
+    for w in &warnings {
+        bindings::warn(&format!("OneBasket: {w}"));
+    }
+    if !warnings.is_empty() && !schema.is_newer() {
+        let _ = store::set("pending", &pending).await;
+    }
     for host in pending {
         start_lookup(&host, Hints::default());
     }
-    // So is a feed refresh, and a table that was never filled.
+    // Visits cut off by a kill, once the events that woke this worker have had their turn
+    // (they are queued behind this start): those carry what a look-up should start with (the
+    // connected address, the headers), so their own handling wins.
+    spawn_local(async {
+        bindings::sleep(RECOVER_AFTER_MS).await;
+        recover_cut_visits().await;
+    });
+    // So is a feed refresh, a table that was never filled or was rebuilt without some feed, and
+    // one from a feed source that is no longer the one set.
     let interrupted = store::get_one("refreshing")
         .await
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    if interrupted || empty_table {
+    if interrupted || empty_table || !table_complete || source_moved {
         spawn_local(async {
             feeds::refresh().await;
         });
@@ -154,71 +225,249 @@ pub async fn start() -> Result<(), String> {
     Ok(())
 }
 
+/// How long after start the cut-off visits are recovered ([`recover_cut_visits`]).
+const RECOVER_AFTER_MS: i32 = 50;
+
+/// Recovers the visits a kill cut off: the site of every open tab that is not recorded (its
+/// main-frame event reached a worker stopped before it stored the site), and the look-up of
+/// every site recorded but never profiled (a kill between storing the site and storing
+/// `pending`, or a stored profile that was unreadable), the most recently seen first.
+async fn recover_cut_visits() {
+    record_open_tabs().await;
+    let unprofiled = with(|w| {
+        let mut never: Vec<&SiteRecord> = w
+            .sites
+            .values()
+            .filter(|r| r.profile.is_none() && r.profiled_at.is_none())
+            // A page of it loading now looks it up with its hints.
+            .filter(|r| !w.main_frames_seen.contains(&r.main_host))
+            .collect();
+        never.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+        never
+            .into_iter()
+            .take(RESUME_UNPROFILED)
+            .map(|r| r.main_host.clone())
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    for host in unprofiled {
+        start_lookup(&host, Hints::default());
+    }
+}
+
+/// Brings every open tab up to date after a kill. A main-frame response is the event that
+/// records a visit, and one delivered to a worker stopped before it stored the site (Chrome
+/// stops idle workers at any moment) is gone: the site of a tab still showing the page is
+/// recorded (no visit counted, since an event still on its way would count it twice) and looked
+/// up. A navigation clears the tab's badge and the worker sets it again when the tab completes;
+/// that event can be cut off too, so every tab of a recorded site gets its badge again. Only
+/// tabs done loading whose page this worker has not seen count: the others' events are being,
+/// or will be, handled. Incognito tabs are skipped unless `recordIncognito`.
+async fn record_open_tabs() {
+    let Ok(list) = bindings::tabs_query(&js_sys::Object::new().into()).await else {
+        return;
+    };
+    let now = now();
+    for tab in js_sys::Array::from(&list).iter() {
+        let field = |name: &str| js_sys::Reflect::get(&tab, &name.into()).ok();
+        let Some(url) = field("url").and_then(|v| v.as_string()) else {
+            continue;
+        };
+        let Some(tab_id) = field("id").and_then(|v| v.as_f64()) else {
+            continue;
+        };
+        let incognito = field("incognito")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let complete = field("status").and_then(|v| v.as_string()).as_deref() == Some("complete");
+        let Some(host) = host_of_url(&url) else {
+            continue;
+        };
+        let found = with(|w| {
+            if (incognito && !w.settings.record_incognito)
+                || !complete
+                || w.main_frames_seen.contains(&host)
+            {
+                return None;
+            }
+            let site = site_for(w, &host)?;
+            if let Some(known) = w.sites.get(&site) {
+                let looking = w.pending.contains(&known.main_host);
+                return Some((known.clone(), looking, false));
+            }
+            let mut record = SiteRecord::new(&site, &host, now);
+            record.observe(&host, None, None, false, now);
+            record.origin = origin_of_url(&url);
+            w.sites.insert(site, record.clone());
+            Some((record, true, true))
+        })
+        .flatten();
+        let Some((record, looking, new)) = found else {
+            continue;
+        };
+        if new {
+            bindings::info(&format!(
+                "OneBasket: {} recorded from an open tab (its visit was cut off)",
+                record.site
+            ));
+            if let Err(e) = store::put_site(&record).await {
+                bindings::warn(&format!("OneBasket: saving {} failed: {e}", record.site));
+            }
+        }
+        badge::show_for_tab(tab_id as i32, &record, looking).await;
+        if new {
+            start_lookup(&record.main_host, Hints::default());
+        }
+    }
+}
+
+/// The feed source the last completed refresh used; `None` when unknown (stored by an older
+/// version, or never).
+async fn load_feed_source() -> Option<Option<String>> {
+    let value = store::get_one(feeds::SOURCE_KEY)
+        .await
+        .unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() {
+        return None;
+    }
+    let base = value
+        .is_object()
+        .then(|| js_sys::Reflect::get(&value, &"feedBase".into()).ok())
+        .flatten();
+    match base {
+        Some(b) if b.is_null() => Some(None),
+        Some(b) if b.is_string() => Some(b.as_string()),
+        _ => {
+            bindings::warn("OneBasket: stored feedSource unreadable; discarded");
+            let _ = store::remove(&[feeds::SOURCE_KEY.to_owned()]).await;
+            None
+        }
+    }
+}
+
 async fn load_settings() -> Settings {
     let stored = store::get_one("settings")
         .await
         .ok()
         .filter(|v| !v.is_undefined() && !v.is_null());
-    match stored.map(store::from_js::<Settings>) {
-        Some(Ok(s)) if s.validate().is_ok() => s,
-        Some(Ok(s)) => {
-            bindings::warn(&format!(
-                "OneBasket: stored settings invalid ({:?}); using defaults",
-                s.validate()
-            ));
-            Settings::default()
-        }
-        Some(Err(e)) => {
-            bindings::warn(&format!(
-                "OneBasket: stored settings unreadable ({e}); using defaults"
-            ));
-            Settings::default()
-        }
-        // Nothing is written back: a settings write racing this start (the options page, a
-        // test, a policy) must never be overwritten by defaults.
-        None => Settings::default(),
-    }
-}
-
-/// The combined snapshot, else a rebuild from the per-feed snapshots, else an empty table.
-async fn load_table(specs: &[FeedSpec]) -> PrefixTable {
-    let stored = store::get_one("table")
-        .await
-        .ok()
-        .and_then(|v| v.as_string());
-    if let Some(text) = stored {
-        match store::decode_bytes(&text).map(|b| PrefixTable::from_snapshot(&b)) {
-            Some(Ok(t)) => return t,
-            Some(Err(e)) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
-            None => bindings::warn("OneBasket: stored table is not base64; discarded"),
+    // Nothing is written back: a settings write racing this start (the options page, a test, a
+    // policy) must never be overwritten by defaults.
+    let Some(stored) = stored else {
+        return Settings::default();
+    };
+    if let Ok(s) = store::from_js::<Settings>(stored.clone()) {
+        if s.validate().is_ok() {
+            return s;
         }
     }
-    feeds::rebuild_from_feed_snapshots(specs).await
+    // One damaged field must not reset the others: the user's resolver in particular, or their
+    // look-ups would go to the default one.
+    let (settings, warnings) = migrate::settings(&stored);
+    for w in warnings {
+        bindings::warn(&format!("OneBasket: {w}"));
+    }
+    settings
 }
 
-async fn load_sites() -> HashMap<String, SiteRecord> {
+/// The combined snapshot, else a rebuild from the per-feed snapshots (written back as the
+/// combined snapshot), else an empty table. The flag is false when the table is not known to
+/// hold every feed that was stored (a per-feed snapshot was discarded): a refresh restores it.
+async fn load_table(specs: &[FeedSpec]) -> (PrefixTable, bool) {
+    let stored = store::get_one("table").await.unwrap_or(JsValue::UNDEFINED);
+    if !stored.is_undefined() {
+        match stored.as_string().map(|text| store::decode_bytes(&text)) {
+            Some(Some(bytes)) => match PrefixTable::from_snapshot(&bytes) {
+                Ok(t) => return (t, true),
+                // A newer version's snapshot, too: the table is derived from public feeds, and
+                // the rebuild or the refresh replaces it.
+                Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
+            },
+            Some(None) => bindings::warn("OneBasket: stored table is not base64; discarded"),
+            None => bindings::warn("OneBasket: stored table is not a string; discarded"),
+        }
+    }
+    let (table, discarded) = feeds::rebuild_from_feed_snapshots(specs).await;
+    if !table.is_empty() {
+        bindings::info(&format!(
+            "OneBasket: table rebuilt from the per-feed snapshots ({} records)",
+            table.len()
+        ));
+        if let Err(e) = store::set("table", &store::encode_bytes(&table.to_snapshot())).await {
+            bindings::warn(&format!("OneBasket: storing the rebuilt table failed: {e}"));
+        }
+    }
+    (table, discarded == 0)
+}
+
+/// Every stored site, and whether the stored layout is now the current one. Records are read
+/// leniently ([`migrate::site`]); one that needed it is rewritten, and so is every record when
+/// the layout is older. What is no record at all is removed, unless a newer version wrote it.
+/// `Err` when the sites cannot be read at all.
+async fn load_sites(
+    schema: migrate::Schema,
+) -> Result<(HashMap<String, SiteRecord>, bool), String> {
+    let now = now();
+    let newer = schema.is_newer();
     let mut sites = HashMap::new();
     let mut broken = Vec::new();
-    match store::entries(store::SITE_PREFIX).await {
-        Ok(entries) => {
-            for (key, value) in entries {
-                match store::from_js::<SiteRecord>(value) {
-                    Ok(r) => {
-                        sites.insert(r.site.clone(), r);
-                    }
-                    Err(e) => {
-                        bindings::warn(&format!("OneBasket: {key} unreadable ({e}); dropped"));
-                        broken.push(key);
-                    }
+    let mut rewrite = Vec::new();
+    // A worker that could not read the sites must not run: the first visit to a site would
+    // store a new record over the one it could not read. The next event starts a new worker,
+    // which tries again.
+    let entries = store::entries(store::SITE_PREFIX)
+        .await
+        .map_err(|e| format!("reading the sites failed ({e}); not starting"))?;
+    for (key, value) in entries {
+        let fast = store::from_js::<SiteRecord>(value.clone())
+            .ok()
+            .filter(|r| key.strip_prefix(store::SITE_PREFIX) == Some(r.site.as_str()));
+        let record = match fast {
+            Some(r) => {
+                if schema.needs_migration() {
+                    rewrite.push(r.clone());
                 }
+                r
             }
-        }
-        Err(e) => bindings::warn(&format!("OneBasket: reading sites failed: {e}")),
+            None => match migrate::site(&key, &value, now) {
+                Ok((r, warnings)) => {
+                    for w in warnings {
+                        bindings::warn(&format!("OneBasket: {w}"));
+                    }
+                    bindings::warn(&format!("OneBasket: {key} migrated to the current layout"));
+                    rewrite.push(r.clone());
+                    r
+                }
+                Err(e) if newer => {
+                    bindings::warn(&format!(
+                        "OneBasket: {e}; left in storage (a newer version wrote it)"
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    bindings::warn(&format!("OneBasket: {e}; discarded"));
+                    broken.push(key);
+                    continue;
+                }
+            },
+        };
+        sites.insert(record.site.clone(), record);
     }
+    if newer {
+        // Rewriting would drop the fields this version does not know.
+        return Ok((sites, false));
+    }
+    let mut ok = true;
     if !broken.is_empty() {
-        let _ = store::remove(&broken).await;
+        if let Err(e) = store::remove(&broken).await {
+            bindings::warn(&format!("OneBasket: removing unreadable sites failed: {e}"));
+            ok = false;
+        }
     }
-    sites
+    if let Err(e) = store::put_sites(&rewrite).await {
+        bindings::warn(&format!("OneBasket: rewriting migrated sites failed: {e}"));
+        ok = false;
+    }
+    Ok((sites, ok))
 }
 
 /// The newest class of every dependency in the stored records.
@@ -417,6 +666,10 @@ pub async fn on_response(details: JsValue) {
     let Some(host) = host_of_url(&d.url) else {
         return;
     };
+    if d.kind == "main_frame" {
+        // Before the first await: the recovery after a start must know this page is handled.
+        with(|w| w.main_frames_seen.insert(host.clone()));
+    }
     let incognito = is_incognito(d.tab_id, d.incognito).await;
     let now = now();
     let ip =
@@ -752,6 +1005,15 @@ pub(crate) fn start_lookup(host: &str, hints: Hints) {
         if w.pending.contains(host) {
             return Ok(false);
         }
+        // Checked here, where every look-up starts, and not only where a visit is recorded: a
+        // host resumed from `pending` or a stored site may have been recorded under another
+        // resolver, and a private name (`nas.home.arpa`) or private address must never reach
+        // one that is not on this machine.
+        if site_for(w, host).is_none() {
+            return Err(
+                "a private name or address, and the resolver is not on this machine".to_owned(),
+            );
+        }
         let id = w
             .engine
             .start(host, hints, now())
@@ -969,7 +1231,18 @@ pub async fn on_settings_changed(new_value: JsValue) {
         return;
     }
     let feeds_moved = with(|w| {
-        let moved = w.settings.feed_base != settings.feed_base;
+        // Compared with the source the table comes from (or is being fetched from), not with
+        // the settings in memory: a worker woken by this very change has loaded the new
+        // settings at start already.
+        let source = if w.refreshing {
+            w.refreshing_from.clone()
+        } else {
+            w.feeds_from.clone()
+        };
+        let moved = match source {
+            Some(from) => from != settings.feed_base,
+            None => w.settings.feed_base != settings.feed_base,
+        };
         w.engine.set_config(EngineConfig {
             asn_lookups: settings.asn_lookups,
             ..EngineConfig::default()

@@ -13,7 +13,12 @@ export function newProfileDir() {
   return mkdtempSync(join(tmpdir(), 'onebasket-profile-'));
 }
 
-export async function launch(userDataDir, { logs = [] } = {}) {
+/**
+ * Launches Chromium with the extension. With `catchAll` (a port of `startCatchAll`), every name
+ * other than the test sites and 127.0.0.1 goes to that server instead of failing, so a request
+ * to any other host is seen and logged rather than merely refused.
+ */
+export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
   requireFile(CHROMIUM, 'apt-get install -y chromium (cargo xtask test installs it)');
   if (!existsSync(join(extensionDir, 'manifest.json'))) {
     throw new Error(`${extensionDir} is missing: run cargo xtask dist first`);
@@ -27,7 +32,7 @@ export async function launch(userDataDir, { logs = [] } = {}) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
       // Test sites on 127.0.0.1; every other name fails at once, so nothing leaves the machine.
-      '--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ~NOTFOUND',
+      `--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ${catchAll ? `127.0.0.1:${catchAll}` : '~NOTFOUND'}`,
       // The test resolver's certificate is self-signed for 127.0.0.1.
       '--ignore-certificate-errors',
     ],
@@ -35,6 +40,24 @@ export async function launch(userDataDir, { logs = [] } = {}) {
   const sw = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));
   ctx.on('console', (m) => logs.push(m.text()));
   return { ctx, sw, id: new URL(sw.url()).host };
+}
+
+/**
+ * Lets the unpacked extension run in incognito windows of the profile in `userDataDir` (as the
+ * user would in chrome://extensions → Details → "Allow in Incognito"): Chromium reloads the
+ * extension when this changes and disables a command-line extension it reloads, so the setting is
+ * made in a launch of its own and takes effect in the next. `setup(browser)` runs first in that
+ * launch (to store settings, say).
+ */
+export async function allowIncognito(userDataDir, setup = async () => {}) {
+  const b = await launch(userDataDir);
+  await setup(b);
+  const page = await b.ctx.newPage();
+  await page.goto('chrome://extensions');
+  const error = await page.evaluate((id) => new Promise((ok) => chrome.developerPrivate.updateExtensionConfiguration(
+    { extensionId: id, incognitoAccess: true }, () => ok(chrome.runtime.lastError?.message ?? null))), b.id);
+  if (error) throw new Error(`allowing incognito: ${error}`);
+  await b.ctx.close();
 }
 
 /** The current service worker (a stopped one is woken by the caller first). */

@@ -4,7 +4,9 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +117,7 @@ export async function startResolver(records) {
 async function httpServer(handler) {
   const requests = [];
   const server = createServer((req, res) => {
-    requests.push({ host: req.headers.host, url: req.url, method: req.method });
+    requests.push({ host: req.headers.host, url: req.url, method: req.method, origin: req.headers.origin, at: Date.now() });
     handler(req, res);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -126,19 +128,33 @@ async function httpServer(handler) {
   };
 }
 
-/** The real fixture feeds under their official file names. */
-export async function startMirror(dir = fixtures) {
+/**
+ * The real fixture feeds under their official file names.
+ *
+ * `options.delayMs` (a number, or a function returning one per request; changeable later through
+ * the returned `options`) holds each answer back, which widens the window in which a refresh is
+ * under way. With `options.anyPrefix`, `/<anything>/<file>` serves `<file>` too, so one mirror
+ * can stand for several `feedBase`s (`base + '/a'`, `base + '/b'`).
+ */
+export async function startMirror(dir = fixtures, options = {}) {
   requireFile(join(dir, 'ip-ranges.json'), 'the shared/ folder beside the project holds the feed fixtures');
+  const opts = { delayMs: 0, anyPrefix: false, ...options };
   const s = await httpServer((req, res) => {
-    const name = decodeURIComponent(req.url.split('?')[0].slice(1));
+    const path0 = decodeURIComponent(req.url.split('?')[0]);
+    const name = opts.anyPrefix ? path0.slice(path0.lastIndexOf('/') + 1) : path0.slice(1);
     const path = join(dir, name);
-    if (!name || name.includes('/') || name.startsWith('.') || !existsSync(path)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(path));
+    const answer = () => {
+      if (!name || name.includes('/') || name.startsWith('.') || !existsSync(path)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(path));
+    };
+    const delay = typeof opts.delayMs === 'function' ? opts.delayMs() : opts.delayMs;
+    if (delay > 0) setTimeout(answer, delay);
+    else answer();
   });
-  return { ...s, base: `http://127.0.0.1:${s.port}` };
+  return { ...s, options: opts, base: `http://127.0.0.1:${s.port}` };
 }
 
 /** The test sites: every *.test name maps here (--host-resolver-rules); `down` hosts get 503. */
@@ -186,7 +202,10 @@ export async function startDnsServer(records) {
  * over UDP: browsers whose fetch cannot speak h2c, or trust a test certificate, reach unbound
  * through it.
  */
-export async function startDohProxy(dnsPort) {
+export async function startDohProxy(dnsPort, options = {}) {
+  // `options.delayMs` (a number or a function returning one) holds each answer back, so
+  // look-ups stay in flight long enough to be interrupted.
+  const opts = { delayMs: 0, ...options };
   const dgram = await import('node:dgram');
   const relay = (query) => new Promise((ok, fail) => {
     const sock = dgram.createSocket('udp4');
@@ -207,10 +226,90 @@ export async function startDohProxy(dnsPort) {
         query = Buffer.concat(chunks);
       }
       const answer = await relay(query);
+      const delay = typeof opts.delayMs === 'function' ? opts.delayMs() : opts.delayMs;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       res.writeHead(200, { 'content-type': 'application/dns-message' }).end(answer);
     } catch (e) {
       res.writeHead(502).end(String(e));
     }
   });
-  return { ...s, url: `http://127.0.0.1:${s.port}/dns-query` };
+  return { ...s, options: opts, url: `http://127.0.0.1:${s.port}/dns-query` };
+}
+
+/** A self-signed certificate with common name `cn` (the test browsers run with --ignore-certificate-errors). */
+function selfSigned(dir, cn) {
+  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', `/CN=${cn}`], { stdio: 'ignore' });
+  return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+}
+
+/** A duplex stream over `sock` that first yields `first` (already read from it). */
+function replay(sock, first) {
+  const stream = new Duplex({
+    read() {},
+    write(chunk, _enc, done) { sock.write(chunk, done); },
+    final(done) { sock.end(); done(); },
+    destroy(err, done) { sock.destroy(); done(err); },
+  });
+  stream.push(first);
+  sock.on('data', (chunk) => stream.push(chunk));
+  sock.on('end', () => stream.push(null));
+  sock.on('close', () => stream.destroy());
+  return stream;
+}
+
+/**
+ * The catch-all: `launch({ catchAll: port })` maps every name the tests do not serve here, so
+ * whatever the browser would have sent to the internet arrives here instead, plain HTTP and TLS
+ * on the one port. Every connection is logged (`connections`: TLS with its SNI name, even when
+ * no request follows), and every request (`requests`: host, method, URL, Origin, TLS or not);
+ * each gets a 404.
+ */
+export async function startCatchAll() {
+  requireFile('/usr/bin/openssl', 'apt-get install -y openssl');
+  const dir = mkdtempSync(join(tmpdir(), 'onebasket-catchall-'));
+  const requests = [];
+  const connections = [];
+  const handler = (tls) => (req, res) => {
+    // Sec-Fetch-Dest tells a page load (`document`) or its resources from a fetch (`empty`).
+    requests.push({
+      host: req.headers.host, method: req.method, url: req.url, origin: req.headers.origin,
+      dest: req.headers['sec-fetch-dest'] ?? null, tls, at: Date.now(),
+    });
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('caught');
+  };
+  const plain = createServer(handler(false));
+  const secure = createHttpsServer(selfSigned(dir, 'catch-all'), handler(true));
+  secure.on('secureConnection', (sock) => connections.push({ tls: true, sni: sock.servername ?? null, at: Date.now() }));
+  secure.on('tlsClientError', () => {});
+  const sockets = new Set();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    // The first byte tells TLS (a handshake record, 0x16) from plain HTTP; the connection is
+    // handed to the matching server with that first chunk put back. TLS reads its socket's
+    // handle directly, past anything unshifted, so it gets a stream that replays the chunk.
+    sock.once('data', (buf) => {
+      if (buf[0] === 0x16) {
+        secure.emit('connection', replay(sock, buf));
+      } else {
+        sock.pause();
+        sock.unshift(buf);
+        connections.push({ tls: false, sni: null, at: Date.now() });
+        plain.emit('connection', sock);
+        sock.resume();
+      }
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    port: server.address().port,
+    requests,
+    connections,
+    stop: () => new Promise((ok) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => { rmSync(dir, { recursive: true, force: true }); ok(); });
+    }),
+  };
 }

@@ -1,0 +1,305 @@
+// Damaged and old stored state: a table snapshot or per-feed snapshot that is corrupt, of
+// another version, truncated or not base64; site records of the wrong shape or an older one;
+// settings with wrong types or invalid values; `pending` that is no list; a `schema` older or
+// newer than this build's. Each is written into chrome.storage.local through an extension page,
+// the worker is restarted, and then: it starts, warns once per discarded item, keeps every
+// readable record (an older one migrated, never dropped), rebuilds the table from what is valid
+// (or refreshes it from the mirror), leaves alone what a newer version wrote, and still badges a
+// newly visited site and answers the overview.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startResolver, startMirror, startSites } from './lib/servers.mjs';
+import { launch, newProfileDir, until, badgeOf, stopWorkers } from './lib/browser.mjs';
+
+const NEW = Array.from({ length: 8 }, (_, i) => ({
+  host: `www.new${i}-site.test`,
+  badge: ['AWS', 'GCP', 'AZ'][i % 3],
+  ip: [`216.244.7.${60 + i}`, `8.34.208.${60 + i}`, `4.156.0.${60 + i}`][i % 3],
+}));
+const RECORDS = [
+  'www.base-site.test. 60 IN A 216.244.7.10',
+  'base-site.test. 300 IN NS ns-1234.awsdns-12.org.',
+  'www.mig-site.test. 60 IN A 8.34.208.20',
+  'www.unprof-site.test. 60 IN A 4.156.0.20',
+  'www.pend-site.test. 60 IN A 216.244.7.21',
+  ...NEW.map((n) => `${n.host}. 60 IN A ${n.ip}`),
+];
+
+let resolver, mirror, sites, browser, ext, settings, baseline, genuine;
+const logs = [];
+let nextNew = 0;
+
+async function extPage() {
+  if (!ext || ext.isClosed()) {
+    ext = await browser.ctx.newPage();
+    await ext.goto(`chrome-extension://${browser.id}/popup.html`);
+  }
+  return ext;
+}
+
+/** A message to the worker (which wakes it), failing after 20 s rather than hanging. */
+async function ask(request) {
+  const page = await extPage();
+  const answer = await page.evaluate((r) => Promise.race([
+    chrome.runtime.sendMessage(r),
+    new Promise((_, fail) => setTimeout(() => fail(new Error(`no answer to ${r.type}`)), 20000)),
+  ]), request);
+  assert.notEqual(answer?.type, 'error', JSON.stringify(answer));
+  return answer;
+}
+
+async function stored(keys = null) {
+  const page = await extPage();
+  return page.evaluate((k) => chrome.storage.local.get(k), keys);
+}
+
+/**
+ * Stops the worker, writes `values` (and removes `remove`) in storage as an older or damaged
+ * version might have left them, and wakes the worker; returns the warnings its start logged.
+ */
+async function restartWith(values, remove = [], expectWarnings = 0) {
+  // Each storage write wakes the worker (its storage listener), and a worker woken halfway
+  // would read half the change: so one write per start. The values go first, read by a start
+  // that still sees the keys to remove; that worker is stopped, and the removal wakes the one
+  // whose start is checked.
+  await stopWorkers(browser.ctx);
+  let mark = logs.length;
+  const page = await extPage();
+  await page.evaluate((v) => chrome.storage.local.set(v), values);
+  if (remove.length) {
+    await stopWorkers(browser.ctx);
+    mark = logs.length;
+    await page.evaluate((r) => chrome.storage.local.remove(r), remove);
+  }
+  const { overview } = await ask({ type: 'getOverview' });
+  // Console messages of the worker arrive through the DevTools protocol, a little after.
+  await until(() => logs.slice(mark).filter((l) => l.startsWith('warn:')).length >= expectWarnings, `${expectWarnings} warnings`, 5000).catch(() => {});
+  const warnings = logs.slice(mark).filter((l) => l.startsWith('warn:')).map((l) => l.slice(5));
+  assert.ok(!logs.slice(mark).some((l) => /failed to start|panicked|RuntimeError/.test(l)), logs.slice(mark).join('\n'));
+  return { overview, warnings };
+}
+
+/** A site not seen before gets its provider badge: look-ups, the table and badges all work. */
+async function newSiteIsBadged() {
+  const n = NEW[nextNew++ % NEW.length];
+  const page = await browser.ctx.newPage();
+  await page.goto(sites.url(n.host));
+  await until(async () => (await badgeOf(browser.ctx, page))?.text === n.badge, `the ${n.badge} badge of ${n.host}`);
+  await page.close();
+}
+
+/** The stored table snapshot's bytes, changed by `f`, as base64. */
+async function tableVariant(f) {
+  const { table } = await stored('table');
+  return Buffer.from(f(Buffer.from(table, 'base64'))).toString('base64');
+}
+
+const count = (warnings, re) => warnings.filter((w) => re.test(w)).length;
+
+before(async () => {
+  resolver = await startResolver(RECORDS);
+  mirror = await startMirror();
+  sites = await startSites();
+  browser = await launch(newProfileDir());
+  browser.ctx.on('console', (m) => logs.push(`${m.type() === 'warning' ? 'warn' : m.type()}:${m.text()}`));
+  settings = {
+    resolver: resolver.url, feedBase: mirror.base, asnLookups: false, recordIncognito: false, retentionDays: 30,
+    resolveWithBrowser: false, activeChecks: false, checkIntervalMinutes: 5, statusFeeds: false, notifyFailures: false,
+  };
+  const page = await extPage();
+  await page.evaluate((s) => chrome.storage.local.set({ settings: s }), settings);
+  await until(async () => (await stored('feedStatus')).feedStatus?.records > 50000, 'the feed refresh', 90000);
+  baseline = (await stored('feedStatus')).feedStatus.records;
+  const tab = await browser.ctx.newPage();
+  await tab.goto(sites.url('www.base-site.test'));
+  await until(async () => (await badgeOf(browser.ctx, tab))?.text === 'AWS', 'the first badge');
+  await tab.close();
+  genuine = (await stored('site:base-site.test'))['site:base-site.test'];
+  assert.ok(genuine.profile && genuine.status && genuine.deps && genuine.health, JSON.stringify(genuine));
+});
+
+after(async () => {
+  await browser?.ctx.close();
+  await resolver?.stop();
+  resolver?.cleanup();
+  await mirror?.stop();
+  await sites?.stop();
+});
+
+test('a damaged table snapshot is discarded and rebuilt from the per-feed snapshots', async () => {
+  const good = (await stored('table')).table;
+  const variants = {
+    'bad CRC': await tableVariant((b) => { b[b.length - 3] ^= 0xff; return b; }),
+    'older version': await tableVariant((b) => { b[4] = 0; b[5] = 0; return b; }),
+    'newer version': await tableVariant((b) => { b[4] = 2; b[5] = 0; return b; }),
+    truncated: await tableVariant((b) => b.subarray(0, b.length >> 1)),
+    'not base64': '%%% this is not base64 %%%',
+    'not a string': 42,
+  };
+  for (const [what, table] of Object.entries(variants)) {
+    const t0 = Date.now();
+    const { overview, warnings } = await restartWith({ table }, [], 1);
+    assert.equal(count(warnings, /stored table (discarded|is not)/), 1, `${what}: ${warnings.join(' | ')}`);
+    assert.equal(overview.feeds.records, baseline, `${what}: the rebuilt table is whole`);
+    // The rebuilt table is stored again, so the next start reads it directly.
+    const again = (await stored('table')).table;
+    assert.equal(again, good, `${what}: the table written back is the one that was damaged`);
+    console.log(`# table ${what}: discarded and rebuilt, worker answering in ${Date.now() - t0} ms`);
+  }
+  await newSiteIsBadged();
+});
+
+test('damaged per-feed snapshots are discarded, the table rebuilt from the rest, then refreshed from the mirror', async () => {
+  const page = await extPage();
+  const feeds = await page.evaluate(async () => {
+    const all = await chrome.storage.local.get(null);
+    return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('feed:')));
+  });
+  assert.ok(Object.keys(feeds).length >= 10);
+  const damaged = {
+    'feed:ip-ranges.json': feeds['feed:ip-ranges.json'].slice(0, 1000),
+    'feed:cloud.json': 'not base64 at all!',
+    'feed:goog.json': 7,
+    // A valid snapshot with one body byte changed fails its CRC.
+    'feed:meta.json': (() => {
+      const b = Buffer.from(feeds['feed:meta.json'], 'base64');
+      b[b.length - 1] ^= 0xff;
+      return b.toString('base64');
+    })(),
+  };
+  const requestsBefore = mirror.requests.length;
+  const at = Date.now();
+  const { overview, warnings } = await restartWith(damaged, ['table'], 4);
+  for (const key of Object.keys(damaged)) assert.equal(count(warnings, new RegExp(`${key.replace('.', '\\.')} discarded`)), 1, `${key}: ${warnings.join(' | ')}`);
+  // Rebuilt from the seven good snapshots: a smaller table, never an empty one…
+  assert.ok(overview.feeds.records > 0 && overview.feeds.records < baseline, `${overview.feeds.records} records`);
+  // …and a refresh brings the four back.
+  await until(async () => {
+    const s = await stored(['feedStatus', 'refreshing']);
+    return s.refreshing === false && s.feedStatus.refreshedAt > at && s.feedStatus.records === baseline;
+  }, 'the refresh after discarding feed snapshots', 30000);
+  const fetched = mirror.requests.slice(requestsBefore).map((r) => r.url);
+  for (const f of ['/ip-ranges.json', '/cloud.json', '/goog.json', '/meta.json']) assert.ok(fetched.includes(f), `${f} fetched again`);
+  const after = await stored(Object.keys(damaged));
+  for (const [key, value] of Object.entries(after)) assert.equal(value, feeds[key], `${key} restored`);
+  await newSiteIsBadged();
+});
+
+test('site records: wrong shapes are discarded, older and damaged ones kept and migrated', async () => {
+  const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test' };
+  for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
+  const values = {
+    'site:old-site.test': old,
+    // Readable but for three fields: the record stays, those fields take their defaults, and
+    // the unreadable profile is looked up again.
+    'site:mig-site.test': {
+      site: 'mig-site.test', mainHost: 'www.mig-site.test', firstSeen: 1, lastSeen: Date.now() - 1000, visits: 7, hosts: {},
+      profile: { name: 'www.mig-site.test', layers: 'of a format long gone' }, profiledAt: Date.now(), failures: 'none', status: 'on fire',
+    },
+    // Stored, but its look-up never finished (a kill before `pending` was written).
+    'site:unprof-site.test': { ...old, site: 'unprof-site.test', mainHost: 'www.unprof-site.test', profile: null, profiledAt: null },
+    'site:junk1.test': 'a string',
+    'site:junk2.test': [1, 2, 3],
+    'site:junk3.test': { visits: 3, note: 'no main host, no site' },
+  };
+  const { overview, warnings } = await restartWith(values, [], 3 + 3 + 1);
+  for (const junk of ['junk1', 'junk2', 'junk3']) assert.equal(count(warnings, new RegExp(`site:${junk}\\.test .*discarded`)), 1, `${junk}: ${warnings.join(' | ')}`);
+  for (const field of ['profile', 'failures', 'status']) assert.equal(count(warnings, new RegExp(`site:mig-site\\.test\\.${field} = .* discarded`)), 1, `${field}: ${warnings.join(' | ')}`);
+  const s = await stored(null);
+  for (const junk of ['junk1', 'junk2', 'junk3']) assert.equal(s[`site:${junk}.test`], undefined, `${junk} removed`);
+  const listed = new Set(overview.sites.map((x) => x.site));
+  for (const site of ['base-site.test', 'old-site.test', 'mig-site.test', 'unprof-site.test']) assert.ok(listed.has(site), `${site} in the overview`);
+  // The older record keeps everything it had; the newer fields take their defaults.
+  const o = (await ask({ type: 'getSite', site: 'old-site.test' })).site;
+  assert.deepEqual(o.profile, genuine.profile);
+  assert.equal(o.visits, genuine.visits);
+  assert.equal(o.status, 'unknown');
+  // The damaged one is rewritten in the current shape, keeps its visits, and is profiled again.
+  assert.equal(s['site:mig-site.test'].visits, 7);
+  assert.deepEqual(s['site:mig-site.test'].failures, []);
+  assert.equal(s['site:mig-site.test'].status, 'unknown');
+  const mig = await until(async () => (await stored('site:mig-site.test'))['site:mig-site.test']?.profile?.hosting?.provider === 'gcp', 'the migrated site looked up again');
+  assert.ok(mig);
+  await until(async () => (await stored('site:unprof-site.test'))['site:unprof-site.test']?.profile?.hosting?.provider === 'azure', 'the never-profiled site looked up at start');
+  await newSiteIsBadged();
+});
+
+test('settings of the wrong type or out of range fall back field by field; the rest is kept', async () => {
+  const damaged = { ...settings, asnLookups: 'yes', retentionDays: -5, checkIntervalMinutes: '5', statusFeeds: null, feedBase: 'ftp://nowhere' };
+  const { overview, warnings } = await restartWith({ settings: damaged }, [], 5);
+  for (const f of ['asnLookups', 'retentionDays', 'checkIntervalMinutes', 'statusFeeds', 'feedBase']) {
+    assert.equal(count(warnings, new RegExp(`settings\\.${f} = .* discarded`)), 1, `${f}: ${warnings.join(' | ')}`);
+  }
+  // The resolver was readable and is kept: look-ups still go to the test resolver (the default
+  // one would fail here), so a new site is badged.
+  assert.equal(overview.settings.resolver, settings.resolver);
+  assert.equal(overview.settings.retentionDays, 30);
+  assert.equal(overview.settings.asnLookups, true);
+  assert.equal(overview.settings.feedBase, null);
+  // Nothing is written back over what the user (or another window) stored.
+  assert.deepEqual((await stored('settings')).settings, damaged);
+  await newSiteIsBadged();
+  // Not an object at all: every default, with one warning.
+  const { overview: o2, warnings: w2 } = await restartWith({ settings: 'garbage' }, [], 1);
+  assert.equal(count(w2, /settings = "garbage" is not an object/), 1, w2.join(' | '));
+  assert.equal(o2.settings.resolver, 'https://cloudflare-dns.com/dns-query');
+  const page = await extPage();
+  await page.evaluate((s) => chrome.storage.local.set({ settings: s }), settings);
+  await until(async () => (await ask({ type: 'getSettings' })).settings.resolver === settings.resolver, 'the settings applied');
+});
+
+test('`pending` that is no list is discarded; a list with junk keeps its hostnames', async () => {
+  const { warnings } = await restartWith({ pending: { 'www.pend-site.test': true } }, [], 1);
+  assert.equal(count(warnings, /pending = .* is not a list; discarded/), 1, warnings.join(' | '));
+  assert.ok(Array.isArray((await stored('pending')).pending), 'pending is a list again');
+  // The junk entry is dropped and the look-up of the real hostname resumes (the host is not
+  // a recorded site, so the profile only shows in the look-up finishing: nothing stays pending).
+  const { warnings: w2 } = await restartWith({ pending: ['www.pend-site.test', 42, null] }, [], 1);
+  assert.equal(count(w2, /pending: 2 entries that are not hostnames discarded/), 1, w2.join(' | '));
+  await until(async () => (await stored('pending')).pending?.length === 0, 'the resumed look-up to finish');
+  await newSiteIsBadged();
+});
+
+test('feedStatus and feedSource that are unreadable are discarded; the overview describes the table in use', async () => {
+  const { overview, warnings } = await restartWith({ feedStatus: 'garbage', feedSource: [1] }, [], 2);
+  assert.equal(count(warnings, /feedStatus unreadable/), 1, warnings.join(' | '));
+  assert.equal(count(warnings, /feedSource unreadable/), 1, warnings.join(' | '));
+  assert.equal(overview.feeds.records, baseline);
+  assert.ok(overview.feeds.feeds.length >= 10);
+});
+
+test('an older or missing schema is migrated (records rewritten in the current shape), then written', async () => {
+  for (const schema of [0, undefined, 'one']) {
+    const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test' };
+    for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
+    const values = { 'site:old-site.test': old };
+    if (schema !== undefined) values.schema = schema;
+    const { overview } = await restartWith(values, schema === undefined ? ['schema'] : [], schema === 'one' ? 1 : 0);
+    const s = await stored(['schema', 'site:old-site.test', 'site:base-site.test']);
+    assert.equal(s.schema, 1, `schema ${schema} → 1`);
+    const r = s['site:old-site.test'];
+    for (const k of ['status', 'health', 'origin', 'deps']) assert.ok(k in r, `schema ${schema}: old-site.test rewritten with ${k}`);
+    assert.deepEqual(r.profile, genuine.profile, `schema ${schema}: the profile is kept`);
+    assert.ok(s['site:base-site.test'].profile, 'current records are kept');
+    assert.ok(overview.sites.some((x) => x.site === 'old-site.test'));
+  }
+  await newSiteIsBadged();
+});
+
+test('a newer schema: what cannot be read is left alone, nothing is downgraded, and the extension keeps working', async () => {
+  const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test' };
+  for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
+  const future = { siteV2: { key: 'future-site.test' }, hostsV2: [] };
+  const { overview, warnings } = await restartWith({ schema: 99, 'site:future-site.test': future, 'site:old-site.test': old }, [], 2);
+  assert.equal(count(warnings, /written by a newer version \(schema 99/), 1, warnings.join(' | '));
+  assert.equal(count(warnings, /site:future-site\.test .*left in storage/), 1, warnings.join(' | '));
+  const s = await stored(['schema', 'site:future-site.test', 'site:old-site.test']);
+  assert.equal(s.schema, 99, 'the newer schema stays');
+  assert.deepEqual(s['site:future-site.test'], future, 'the unreadable record is untouched');
+  assert.deepEqual(s['site:old-site.test'], old, 'nothing is rewritten in the older layout');
+  assert.ok(overview.sites.some((x) => x.site === 'old-site.test'), 'what can be read is used');
+  await newSiteIsBadged();
+  // Back to this version's layout for whatever runs next.
+  const page = await extPage();
+  await page.evaluate(() => chrome.storage.local.remove(['schema', 'site:future-site.test']));
+});
