@@ -296,13 +296,14 @@ test('50 sites: the dashboard exports CSV (neutralized) and JSON', async () => {
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
   assert.equal(csv.suggestedFilename(), 'onebasket-sites.csv');
   const text = readFileSync(await csv.path(), 'utf8');
-  assert.ok(text.startsWith('site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures\r\n'));
+  assert.ok(text.startsWith('site,main_host,cloud,hosting,region,edge,dns,status,last_seen,visits,failures,depends_on\r\n'));
   assert.ok(text.includes('"\'=cmd|calc.example","www.=cmd|calc.example","gcp"'), 'formula neutralized and quoted');
   assert.equal(text.trim().split('\r\n').length, 51);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('text=Export JSON')]);
   const rows = JSON.parse(readFileSync(await json.path(), 'utf8'));
   assert.equal(rows.length, 50);
   assert.ok(rows.some((r) => r.site === `${EVIL}.evil` && r.status === 'down'));
+  assert.ok(rows.every((r) => Array.isArray(r.dependsOn)));
   await page.close();
 });
 
