@@ -582,3 +582,47 @@ fn path_compressed_ipv6_cluster() {
         assert_eq!(got, naive(&records, a), "address {a}");
     }
 }
+
+#[test]
+fn first_answer_without_the_packed_shortcut_is_the_same() {
+    // 70 providers and 1,100 regions do not fit the packed `heads` entries: those records are
+    // answered from the full record, the others from `heads`; both must agree with a scan.
+    let mut records = Vec::new();
+    for i in 0..1100u32 {
+        let provider = format!("p{:02}", i % 70);
+        let region = format!("r{i:04}");
+        let (hi, lo) = (i / 256, i % 256);
+        records.push(rec(
+            &format!("10.{hi}.{lo}.0/24"),
+            &provider,
+            Some(&region),
+            None,
+        ));
+        records.push(rec(
+            &format!("2001:db8:{i:x}::/48"),
+            &provider,
+            Some(&region),
+            Some("svc"),
+        ));
+    }
+    records.push(rec("10.0.0.0/8", "p00", None, None));
+    let t = PrefixTable::build(&records, vec![]);
+    assert!(t.heads.contains(&NO_HEAD) && t.heads.iter().any(|&h| h != NO_HEAD));
+    let mapped: Vec<PrefixRecord> = t
+        .lookup(ip("::ffff:10.3.1.7"))
+        .map(|r| r.to_record())
+        .collect();
+    assert_eq!(mapped, naive(&records, ip("10.3.1.7")));
+    for a in probes(&mut Rng(11), &records) {
+        let want = naive(&records, a);
+        let got: Vec<PrefixRecord> = t.lookup(a).map(|r| r.to_record()).collect();
+        assert_eq!(got, want, "address {a}");
+        // The exact length is right before and after the first answer.
+        let mut m = t.lookup(a);
+        assert_eq!(m.len(), want.len(), "address {a}");
+        if m.next().is_some() {
+            assert_eq!(m.len(), want.len() - 1, "address {a}");
+            assert_eq!(m.count(), want.len() - 1, "address {a}");
+        }
+    }
+}
