@@ -626,3 +626,78 @@ fn first_answer_without_the_packed_shortcut_is_the_same() {
         }
     }
 }
+
+#[test]
+fn deep_ipv6_shortcut_answers_like_the_full_walk() {
+    // Azure-like: /40 regions, /48s and /64s inside, and /120–/128s inside those /64s (some
+    // /64s hold one long prefix, some dozens), plus random records all over the space.
+    let mut rng = Rng(0xA2);
+    let mut records = Vec::new();
+    for region in 0..6u128 {
+        let r40 = (0x2603_1000u128 << 96) | (region << 88);
+        records.push(PrefixRecord::new(
+            IpNet::V6(Ipv6Net::new(Ipv6Addr::from(r40), 40).unwrap()),
+            "azure",
+            Some(&format!("region{region}")),
+            None,
+        ));
+        for k in 0..40u128 {
+            let n64 = r40 | (rng.below(1 << 24) as u128) << 64;
+            // Most such /64s are not published themselves, only their /40.
+            if k % 3 == 0 {
+                records.push(PrefixRecord::new(
+                    IpNet::V6(Ipv6Net::new(Ipv6Addr::from(n64), 64).unwrap()),
+                    "azure",
+                    None,
+                    Some("AzureCloud"),
+                ));
+            }
+            for _ in 0..(1 + (k % 5) * 7) {
+                let len = 120 + rng.below(9) as u8;
+                // Azure's long prefixes mostly sit low in their /64 (`…::1:a00/120`), so
+                // the starts share many leading zero bits below bit 64: the walk must not
+                // skip those bits unchecked for addresses higher up in the /64.
+                let low = if k % 2 == 0 {
+                    rng.next() >> 40
+                } else {
+                    rng.next()
+                };
+                let a = n64 | u128::from(low);
+                records.push(PrefixRecord::new(
+                    IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), len).unwrap().trunc()),
+                    "azure",
+                    None,
+                    Some(["Storage", "Sql", "AzureFrontDoor"][rng.below(3) as usize]),
+                ));
+            }
+        }
+    }
+    records.extend(random_records(&mut rng, 300));
+    let t = PrefixTable::build(&records, vec![]);
+    assert!(
+        t.v6.deep.iter().filter(|e| e.off != 0).count() >= 200,
+        "deep /64s indexed"
+    );
+    assert!(t.v4.deep.is_empty(), "IPv4 has no bits below 64");
+    let mut probes = probes(&mut rng, &records);
+    // Addresses in an indexed /64 but before, between and after its long prefixes.
+    for e in t.v6.deep.iter().filter(|e| e.off != 0) {
+        let base = u128::from(e.key) << 64;
+        for low in [0, 1, u128::from(rng.next()), u128::from(u64::MAX)] {
+            probes.push(IpAddr::V6(Ipv6Addr::from(base | low)));
+        }
+    }
+    for a in probes {
+        if let IpAddr::V6(v6) = a {
+            let x = u128::from(v6);
+            assert_eq!(t.v6.find(x), t.v6.walk(x, 0, 0, ROOT_BITS), "address {a}");
+        }
+        let got: Vec<PrefixRecord> = t.lookup(a).map(|r| r.to_record()).collect();
+        assert_eq!(got, naive(&records, a), "address {a}");
+    }
+    let u = PrefixTable::from_snapshot(&t.to_snapshot()).unwrap();
+    assert!(
+        u.v6.deep == t.v6.deep,
+        "the table is rebuilt the same on load"
+    );
+}
