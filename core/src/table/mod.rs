@@ -23,11 +23,15 @@
 //! path-compressed multibit trie whose dense slots get child nodes, see `Intervals` in the source) either
 //! answers at once (the slot lies inside one interval) or narrows the search to at most a few
 //! interval starts, which a branchless binary search resolves. The result is an iterator that
-//! holds one record id; no allocation. IPv6 uses the same code on `u128` addresses: its feed
-//! space is concentrated (Azure alone has ~15k prefixes in `2603::/16`), which is what the
-//! adaptive depth and path compression are for. A plain binary search over all intervals would
-//! be ~17 dependent, mostly cache-missing probes; a fixed 16-bit index alone left buckets of
-//! thousands of IPv6 intervals.
+//! holds one record id and the address; no allocation. Its first item is built from a packed
+//! 4-byte summary of the record (prefix length and string ids) and the address, so the usual
+//! "most specific record" look-up never reads the 40-byte record. IPv6 uses the same code on
+//! `u128` addresses: its feed space is concentrated (Azure alone has ~15k prefixes in
+//! `2603::/16`), which is what the adaptive depth and path compression are for. Its longest
+//! prefixes (/120–/128, inside 1.6k /64s) are reached through a small hash table keyed by the
+//! address's /64, which leads straight to that /64's own node. A plain binary search over all
+//! intervals would be ~17 dependent, mostly cache-missing probes; a fixed 16-bit index alone
+//! left buckets of thousands of IPv6 intervals.
 //!
 //! IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are looked up as the IPv4 address `a.b.c.d`,
 //! because that is what a dual-stack socket or a DNS answer rendered as IPv6 means; feeds never
@@ -186,8 +190,6 @@ trait Addr: Copy + Ord + fmt::Debug {
     fn trailing_zeros(self) -> u32;
     /// `self + 1`, or `None` at the top of the address space.
     fn checked_inc(self) -> Option<Self>;
-    /// The address whose top 64 bits are `v` and the rest zero (families wider than 64 bits).
-    fn from_high64(v: u64) -> Self;
 }
 
 macro_rules! impl_addr {
@@ -209,9 +211,6 @@ macro_rules! impl_addr {
             }
             fn checked_inc(self) -> Option<Self> {
                 self.checked_add(1)
-            }
-            fn from_high64(v: u64) -> Self {
-                (u128::from(v) << 64).checked_shr(128 - Self::BITS).unwrap_or(0) as Self
             }
         }
     };
@@ -280,17 +279,22 @@ struct Intervals<A> {
 ///
 /// In IPv6 feeds the longest prefixes sit inside /64s (Azure publishes /120s–/128s, 11 k of
 /// its 19 k IPv6 prefixes, in 1.6 k /64s) below /40–/64 hierarchies: the walk to them took
-/// four to six dependent, mostly cache-missing levels. Every decision the walk makes down
-/// to the first node that reads a bit below 64 depends only on the top 64 bits, so those
-/// levels can be looked up once per /64 instead: one probe of a 64 KB table that stays in
-/// cache, then the walk goes on from the stored node exactly as it would have.
+/// four to six dependent, mostly cache-missing levels. Each such /64 gets an entry: its few
+/// interval starts are searched at once (a leaf), or it gets a node of its own. A look-up
+/// is then one probe of a table that stays in cache, and one node.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 struct Deep {
     /// The /64 (top 64 bits of the address).
     key: u64,
-    /// Offset of the node the walk resumes at; `0` (the root) marks an empty entry.
+    /// The bits from 64 to `shift` every start in the /64 shares (node entries).
+    skipped: u64,
+    /// First interval starting in the /64.
+    lo: u32,
+    /// One past the last interval starting in the /64; `0` marks an empty entry.
+    hi: u32,
+    /// The /64's own node (slot 0), or `0` for a leaf: at most [`Addr::LEAF_MAX`] starts.
     off: u32,
-    /// The node's first bit.
+    /// The node's first bit (after the shared bits).
     shift: u8,
     /// The node's width in bits.
     width: u8,
@@ -300,118 +304,49 @@ impl<A: Addr> Intervals<A> {
     /// Index the intervals (sorted by start, first start zero).
     fn new(ivs: Vec<(A, u32)>) -> Self {
         let mut nodes = Vec::new();
-        build_node(&mut nodes, &ivs, 0, ivs.len(), 0, ROOT_BITS);
-        let mut t = Self {
-            ivs,
-            nodes,
-            deep: Vec::new(),
-        };
-        t.deep = t.build_deep();
-        t
+        build_node(&mut nodes, &ivs, 0, ivs.len(), 0, ROOT_BITS, true);
+        let deep = build_deep(&mut nodes, &ivs);
+        Self { ivs, nodes, deep }
     }
 
-    /// The [`Deep`] table: one entry per /64 holding an interval start other than its first
-    /// address, whose walk gets below the root on the top 64 bits alone.
-    fn build_deep(&self) -> Vec<Deep> {
-        if A::BITS <= 64 {
-            return Vec::new();
-        }
-        let mut keys: Vec<u64> = self
-            .ivs
-            .iter()
-            .filter(|iv| iv.0.bits(64, 64) != 0)
-            .map(|iv| iv.0.bits(0, 64))
-            .collect();
-        keys.dedup(); // sorted, as the starts are
-        let entries: Vec<Deep> = keys
-            .into_iter()
-            .filter_map(|key| {
-                let (off, shift, width) = self.walk_high64(key);
-                // Offsets past u32 cannot occur (links hold 20 bits); resuming at the root
-                // would save nothing.
-                let off = u32::try_from(off).ok().filter(|&o| o != 0)?;
-                Some(Deep {
-                    key,
-                    off,
-                    shift: shift as u8,
-                    width: width as u8,
-                })
-            })
-            .collect();
-        if entries.is_empty() {
-            return Vec::new();
-        }
-        // At most half full, so probes are short and always reach an empty entry.
-        let mut table = vec![Deep::default(); (entries.len() * 2).next_power_of_two()];
-        let mask = table.len() - 1;
-        for e in entries {
-            let mut i = deep_hash(e.key, mask);
-            while table.get(i).is_some_and(|t| t.off != 0) {
-                i = (i + 1) & mask;
-            }
-            if let Some(t) = table.get_mut(i) {
-                *t = e;
-            }
-        }
-        table
-    }
-
-    /// The walk's state `(offset, shift, width)` at the first node whose slot, or the skip
-    /// check into whose child, depends on bits below the top 64 (the same for every address
-    /// in the /64 `key`); stops early where the walk ends.
-    fn walk_high64(&self, key: u64) -> (usize, u32, u32) {
-        let x = A::from_high64(key);
-        let (mut off, mut shift, mut width) = (0usize, 0u32, ROOT_BITS);
-        loop {
-            let below = shift + width;
-            if below > 64 {
-                return (off, shift, width);
-            }
-            let slot = off + x.bits(shift, width) as usize;
-            let Some(&[_, link]) = self.nodes.get(slot) else {
-                return (off, shift, width);
-            };
-            if link & UNIFORM != 0 {
-                return (off, shift, width);
-            }
-            let (c_off, c_shift, c_width) =
-                ((link >> 11) as usize, (link >> 4) & 127, (link & 15) + 1);
-            if link == 0 || c_off <= off || c_shift < below || c_shift + c_width > A::BITS {
-                return (off, shift, width);
-            }
-            if c_shift > 64 {
-                return (off, shift, width);
-            }
-            let skip = c_shift - below;
-            if skip > 0 {
-                let [p_hi, p_lo] = self.nodes.get(c_off - 1).copied().unwrap_or([0, 0]);
-                let p = (u64::from(p_hi) << 32) | u64::from(p_lo);
-                if x.bits(below, skip) != p {
-                    return (off, shift, width);
-                }
-            }
-            off = c_off;
-            shift = c_shift;
-            width = c_width;
-        }
-    }
-
-    /// The stored walk state for the /64 of `a`, if it has one.
+    /// The [`Deep`] entry of the /64 of `a`, if it has one.
     #[inline(always)]
-    fn deep_state(&self, a: A) -> Option<(usize, u32, u32)> {
+    fn deep_entry(&self, a: A) -> Option<&Deep> {
         let mask = self.deep.len().checked_sub(1)?;
         let key = a.bits(0, 64);
         let mut i = deep_hash(key, mask);
         loop {
             let e = self.deep.get(i)?;
-            if e.off == 0 {
+            if e.hi == 0 {
                 return None;
             }
             if e.key == key {
-                return Some((e.off as usize, u32::from(e.shift), u32::from(e.width)));
+                return Some(e);
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// The answer for `a`, inside the /64 of entry `e`.
+    #[inline(always)]
+    fn find_deep(&self, a: A, e: &Deep) -> u32 {
+        if e.off == 0 {
+            // The window from the interval before the /64's first start covers them all; later
+            // starts lie in later /64s, after `a`.
+            return self.last_le_window((e.lo as usize).saturating_sub(1), a);
+        }
+        let shift = u32::from(e.shift);
+        let skip = shift - 64;
+        if skip > 0 {
+            let got = a.bits(64, skip);
+            if got < e.skipped {
+                return self.head_before(e.lo);
+            }
+            if got > e.skipped {
+                return self.head_before(e.hi);
+            }
+        }
+        self.walk(a, e.off as usize, shift, u32::from(e.width))
     }
 
     /// Intervals for an empty family: one interval, the whole space, matching nothing.
@@ -462,8 +397,8 @@ impl<A: Addr> Intervals<A> {
             // Addresses outside the feeds' /16s end at the root: no probe for them.
             let root = self.nodes.get(a.bits(0, ROOT_BITS) as usize);
             if root.is_some_and(|s| s[1] & UNIFORM == 0) {
-                if let Some((off, shift, width)) = self.deep_state(a) {
-                    return self.walk(a, off, shift, width);
+                if let Some(e) = self.deep_entry(a) {
+                    return self.find_deep(a, e);
                 }
             }
         }
@@ -554,6 +489,75 @@ fn last_le<A: Addr>(ivs: &[(A, u32)], a: A) -> Option<&(A, u32)> {
     ivs.get(base)
 }
 
+/// The [`Deep`] table over `ivs` (empty for families of at most 64 bits), appending the
+/// /64s' own nodes to `nodes`: one entry per /64 in which an interval starts other than at
+/// its first address.
+fn build_deep<A: Addr>(nodes: &mut Vec<[u32; 2]>, ivs: &[(A, u32)]) -> Vec<Deep> {
+    if A::BITS <= 64 {
+        return Vec::new();
+    }
+    let mut entries = Vec::new();
+    let mut lo = 0;
+    while lo < ivs.len() {
+        let key = ivs[lo].0.bits(0, 64);
+        let hi = lo + ivs[lo..].partition_point(|iv| iv.0.bits(0, 64) == key);
+        let inner = ivs[lo..hi].iter().any(|iv| iv.0.bits(64, 64) != 0);
+        let (Ok(l), Ok(h)) = (u32::try_from(lo), u32::try_from(hi)) else {
+            break; // more intervals than links can name: never with real feeds
+        };
+        let mut e = Deep {
+            key,
+            lo: l,
+            hi: h,
+            ..Deep::default()
+        };
+        let n = hi - lo;
+        if inner && n > A::LEAF_MAX {
+            // A node on the bits after those the starts share, sized as `build_node` sizes
+            // children.
+            let common = ivs[lo].0.common_prefix(ivs[hi - 1].0);
+            let shift = common.clamp(64, 64 + MAX_SKIP);
+            let want = (A::DENSITY * n)
+                .div_ceil(A::LEAF_MAX)
+                .next_power_of_two()
+                .trailing_zeros();
+            let w = want.clamp(1, MAX_NODE_BITS).min(A::BITS - shift);
+            if nodes.len() + 1 > MAX_CHILD_OFFSET {
+                lo = hi;
+                continue; // index full: the /64 is walked from the root, still correct
+            }
+            e.skipped = if shift > 64 {
+                ivs[lo].0.bits(64, shift - 64)
+            } else {
+                0
+            };
+            e.off = build_node(nodes, ivs, lo, hi, shift, w, false) as u32;
+            e.shift = shift as u8;
+            e.width = w as u8;
+        }
+        if inner {
+            entries.push(e);
+        }
+        lo = hi;
+    }
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    // At most half full, so probes are short and always reach an empty entry.
+    let mut table = vec![Deep::default(); (entries.len() * 2).next_power_of_two()];
+    let mask = table.len() - 1;
+    for e in entries {
+        let mut i = deep_hash(e.key, mask);
+        while table.get(i).is_some_and(|t| t.hi != 0) {
+            i = (i + 1) & mask;
+        }
+        if let Some(t) = table.get_mut(i) {
+            *t = e;
+        }
+    }
+    table
+}
+
 /// Slot of `key` in a [`Deep`] table of `mask + 1` (a power of two) entries: Fibonacci
 /// hashing, whose product's top bits depend on every bit of the key.
 #[inline(always)]
@@ -564,7 +568,8 @@ fn deep_hash(key: u64, mask: usize) -> usize {
 
 /// Append a node indexing `ivs[lo..hi]` (whose starts share their top `shift` bits) on the
 /// next `width` bits, filling in slot links (uniform, leaf or child, recursively); returns the
-/// offset of the node's slot 0.
+/// offset of the node's slot 0. `main`: the family's trie (whose IPv6 subtrees inside one
+/// /64 are left to [`build_deep`]), not a /64's own node.
 fn build_node<A: Addr>(
     nodes: &mut Vec<[u32; 2]>,
     ivs: &[(A, u32)],
@@ -572,6 +577,7 @@ fn build_node<A: Addr>(
     hi: usize,
     shift: u32,
     width: u32,
+    main: bool,
 ) -> usize {
     let off = nodes.len();
     let mut i = lo;
@@ -606,6 +612,11 @@ fn build_node<A: Addr>(
         // Skip the bits every start in the slot shares (n >= 2 distinct starts, so fewer
         // than BITS), then split on enough bits for slots to average LEAF_MAX / DENSITY starts.
         let common = ivs[l].0.common_prefix(ivs[h - 1].0);
+        if main && A::BITS > 64 && common >= 64 {
+            // All in one /64 with a start inside: `build_deep` gives it a node of its own and
+            // look-ups in it never come here. Searching the bucket stays correct regardless.
+            continue;
+        }
         let c_shift = common.clamp(below, below + MAX_SKIP);
         let want = (A::DENSITY * n)
             .div_ceil(A::LEAF_MAX)
@@ -622,7 +633,7 @@ fn build_node<A: Addr>(
             0
         };
         nodes.push([(p >> 32) as u32, p as u32]);
-        let child = build_node(nodes, ivs, l, h, c_shift, w);
+        let child = build_node(nodes, ivs, l, h, c_shift, w, main);
         nodes[off + v][1] = ((child as u32) << 11) | (c_shift << 4) | (w - 1);
     }
     off

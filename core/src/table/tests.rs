@@ -644,7 +644,7 @@ fn deep_ipv6_shortcut_answers_like_the_full_walk() {
         for k in 0..40u128 {
             let n64 = r40 | (rng.below(1 << 24) as u128) << 64;
             // Most such /64s are not published themselves, only their /40.
-            if k % 3 == 0 {
+            if k % 4 == 0 {
                 records.push(PrefixRecord::new(
                     IpNet::V6(Ipv6Net::new(Ipv6Addr::from(n64), 64).unwrap()),
                     "azure",
@@ -652,15 +652,28 @@ fn deep_ipv6_shortcut_answers_like_the_full_walk() {
                     Some("AzureCloud"),
                 ));
             }
+            if k % 3 == 2 {
+                // A prefix at the top of the /64: the intervals before and after the
+                // cluster answer differently.
+                let top = n64 | u128::from(u64::MAX - 0xff);
+                records.push(PrefixRecord::new(
+                    IpNet::V6(Ipv6Net::new(Ipv6Addr::from(top), 120).unwrap()),
+                    "azure",
+                    None,
+                    Some("Top"),
+                ));
+            }
             for _ in 0..(1 + (k % 5) * 7) {
                 let len = 120 + rng.below(9) as u8;
                 // Azure's long prefixes mostly sit low in their /64 (`…::1:a00/120`), so
                 // the starts share many leading zero bits below bit 64: the walk must not
                 // skip those bits unchecked for addresses higher up in the /64.
-                let low = if k % 2 == 0 {
-                    rng.next() >> 40
-                } else {
-                    rng.next()
+                // Others cluster high up (`8000::…`): addresses below the cluster but in
+                // the /64 are answered before the /64's node.
+                let low = match k % 3 {
+                    0 => rng.next() >> 40,
+                    1 => rng.next(),
+                    _ => 1 << 63 | rng.next() >> 40,
                 };
                 let a = n64 | u128::from(low);
                 records.push(PrefixRecord::new(
@@ -675,13 +688,13 @@ fn deep_ipv6_shortcut_answers_like_the_full_walk() {
     records.extend(random_records(&mut rng, 300));
     let t = PrefixTable::build(&records, vec![]);
     assert!(
-        t.v6.deep.iter().filter(|e| e.off != 0).count() >= 200,
+        t.v6.deep.iter().filter(|e| e.hi != 0).count() >= 200,
         "deep /64s indexed"
     );
     assert!(t.v4.deep.is_empty(), "IPv4 has no bits below 64");
     let mut probes = probes(&mut rng, &records);
     // Addresses in an indexed /64 but before, between and after its long prefixes.
-    for e in t.v6.deep.iter().filter(|e| e.off != 0) {
+    for e in t.v6.deep.iter().filter(|e| e.hi != 0) {
         let base = u128::from(e.key) << 64;
         for low in [0, 1, u128::from(rng.next()), u128::from(u64::MAX)] {
             probes.push(IpAddr::V6(Ipv6Addr::from(base | low)));
