@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startCatchAll, startBlackhole, root } from './lib/servers.mjs';
-import { launch, allowIncognito, newProfileDir, until, worker, stopWorkers, badgeOf } from './lib/browser.mjs';
+import { launch, allowIncognito, newProfileDir, until, worker, stopWorkers, badgeOf, extensionPage, message } from './lib/browser.mjs';
 
 const NORMAL = ['www.aws-site.test', 'www.gcp-site.test', 'www.lan-site.test', 'www.mixed-site.test', 'www.loop-site.test'];
 const RECORDS = [
@@ -41,7 +41,7 @@ const RECORDS = [
 const PUBLIC_HOST = 'www.onebasket-privacy-check.com';
 const OFFSITE_RESOLVER = 'https://doh.offsite-resolver.example/dns-query';
 
-let resolver, mirror, sites, catchAll, hole, browser, ext, settings;
+let resolver, mirror, sites, catchAll, hole, browser, settings;
 const logs = [];
 const workerRequests = [];
 /** Which resolver was configured when: `{ at, url }`, oldest first. */
@@ -146,18 +146,8 @@ function violations() {
   return out;
 }
 
-async function extPage() {
-  if (!ext || ext.isClosed()) {
-    ext = await browser.ctx.newPage();
-    await ext.goto(`chrome-extension://${browser.id}/popup.html`);
-  }
-  return ext;
-}
-
-async function ask(request) {
-  const page = await extPage();
-  return page.evaluate((r) => chrome.runtime.sendMessage(r), request);
-}
+const extPage = () => extensionPage(browser);
+const ask = (request) => message(browser, request);
 
 async function stored(key) {
   const page = await extPage();

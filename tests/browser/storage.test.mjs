@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startResolver, startMirror, startSites } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, stopWorkers } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, stopWorkers, extensionPage, message } from './lib/browser.mjs';
 
 const NEW = Array.from({ length: 8 }, (_, i) => ({
   host: `www.new${i}-site.test`,
@@ -25,25 +25,15 @@ const RECORDS = [
   ...NEW.map((n) => `${n.host}. 60 IN A ${n.ip}`),
 ];
 
-let resolver, mirror, sites, browser, ext, settings, baseline, genuine;
+let resolver, mirror, sites, browser, settings, baseline, genuine;
 const logs = [];
 let nextNew = 0;
 
-async function extPage() {
-  if (!ext || ext.isClosed()) {
-    ext = await browser.ctx.newPage();
-    await ext.goto(`chrome-extension://${browser.id}/popup.html`);
-  }
-  return ext;
-}
+const extPage = () => extensionPage(browser);
 
-/** A message to the worker (which wakes it), failing after 20 s rather than hanging. */
+/** A message to the worker, which must not answer with an error. */
 async function ask(request) {
-  const page = await extPage();
-  const answer = await page.evaluate((r) => Promise.race([
-    chrome.runtime.sendMessage(r),
-    new Promise((_, fail) => setTimeout(() => fail(new Error(`no answer to ${r.type}`)), 20000)),
-  ]), request);
+  const answer = await message(browser, request);
   assert.notEqual(answer?.type, 'error', JSON.stringify(answer));
   return answer;
 }

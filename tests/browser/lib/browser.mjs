@@ -121,14 +121,26 @@ export function rgb(hex) {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255, 255];
 }
 
-/** Sends a protocol request to the worker from one of the extension's own pages. */
-export async function message(browser, request) {
-  let page = browser.ctx.pages().find((p) => p.url().startsWith(`chrome-extension://${browser.id}/`));
+/** An open page of the extension (the popup, opened on first use) to reach the worker and storage from. */
+export async function extensionPage(browser) {
+  let page = browser.ctx.pages().find((p) => !p.isClosed() && p.url().startsWith(`chrome-extension://${browser.id}/`));
   if (!page) {
     page = await browser.ctx.newPage();
     await page.goto(`chrome-extension://${browser.id}/popup.html`);
   }
-  return page.evaluate((r) => chrome.runtime.sendMessage(r), request);
+  return page;
+}
+
+/**
+ * Sends a protocol request to the worker from one of the extension's own pages (which wakes it),
+ * failing after `timeoutMs` rather than hanging on a worker that never answers.
+ */
+export async function message(browser, request, timeoutMs = 20000) {
+  const page = await extensionPage(browser);
+  return page.evaluate(([r, ms]) => Promise.race([
+    chrome.runtime.sendMessage(r),
+    new Promise((_, fail) => setTimeout(() => fail(new Error(`no answer to ${r.type}`)), ms)),
+  ]), [request, timeoutMs]);
 }
 
 /**
