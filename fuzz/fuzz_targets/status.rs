@@ -1,14 +1,15 @@
 //! Provider status documents: every format on every input (so the real documents work as seeds
-//! for all three), then link resolution and a serde round trip of what parsed.
+//! for all four), then link resolution and a serde round trip of what parsed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use onebasket::status::{self, ProviderStatus, StatusFormat};
 
-const FORMATS: [StatusFormat; 3] = [
+const FORMATS: [StatusFormat; 4] = [
     StatusFormat::Statuspage,
     StatusFormat::GoogleCloud,
     StatusFormat::AwsHealth,
+    StatusFormat::Rss,
 ];
 
 /// 2024-05-01T12:00:00Z, the seeds' "now": they hold both open and closed incidents.

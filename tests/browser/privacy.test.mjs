@@ -56,7 +56,7 @@ const STATUS = Object.fromEntries(toml.split('[[provider]]').slice(1).flatMap((b
 }));
 const STATUS_URLS = Object.values(STATUS).map((s) => s.url);
 /** The kinds of status page the worker reads (`StatusFormat::from_kind`); others are not polled. */
-const POLLED_KINDS = ['statuspage', 'google-cloud', 'aws-health'];
+const POLLED_KINDS = ['statuspage', 'google-cloud', 'aws-health', 'rss'];
 
 function isPrivate(ip) {
   if (ip.includes(':')) {

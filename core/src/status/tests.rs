@@ -358,7 +358,14 @@ fn formats_and_kinds() {
         serde_json::from_value::<StatusFormat>(serde_json::json!("aws-health")).unwrap(),
         StatusFormat::AwsHealth
     );
-    assert_eq!(StatusFormat::from_kind(StatusKind::Rss), None);
+    assert_eq!(
+        StatusFormat::from_kind(StatusKind::Rss),
+        Some(StatusFormat::Rss)
+    );
+    assert_eq!(
+        serde_json::to_value(StatusFormat::Rss).unwrap(),
+        serde_json::json!("rss")
+    );
     assert_eq!(
         StatusFormat::from_kind(StatusKind::Statuspage),
         Some(StatusFormat::Statuspage)
@@ -417,4 +424,110 @@ fn dates() {
         let (y, m, d) = civil_from_days(days);
         assert_eq!(days_from_civil(y, m, d), days);
     }
+}
+
+/// Azure's status feed while an incident is open, in the shape it is published (RSS 2.0 with an
+/// Atom namespace, HTML descriptions in CDATA).
+const AZURE_RSS_INCIDENT: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rss xmlns:a10="http://www.w3.org/2005/Atom" version="2.0">
+  <channel>
+    <title>Azure Status</title>
+    <link>https://azure.status.microsoft/en-us/status/</link>
+    <description>Azure Status</description>
+    <language>en-us</language>
+    <lastBuildDate>Wed, 29 Oct 2025 17:05:00 Z</lastBuildDate>
+    <item>
+      <guid isPermaLink="false">https://azure.status.microsoft/en-us/status/#QNBQ-5W8</guid>
+      <link>https://azure.status.microsoft/en-us/status/history/?trackingId=QNBQ-5W8</link>
+      <category>Azure Front Door</category>
+      <category>Global</category>
+      <title>Active - Azure Front Door &amp; CDN &#8211; connectivity issues &nbsp;(Tracking ID QNBQ-5W8)</title>
+      <description><![CDATA[<p><strong>Impact Statement:</strong> Starting at 16:00 UTC on 29 October 2025, customers &amp; Microsoft services leveraging Azure Front Door may experience latencies.</p>]]></description>
+      <pubDate>Wed, 29 Oct 2025 16:45:00 Z</pubDate>
+      <a10:updated>2025-10-29T17:00:00Z</a10:updated>
+    </item>
+    <item>
+      <title>[RESOLVED] Storage - East US 2</title>
+      <link>https://azure.status.microsoft/en-us/status/history/?trackingId=X</link>
+      <pubDate>Tue, 28 Oct 2025 10:00:00 Z</pubDate>
+    </item>
+  </channel>
+</rss>"#;
+
+const AZURE_RSS_CLEAR: &str = r#"<?xml version="1.0" encoding="utf-8"?><rss xmlns:a10="http://www.w3.org/2005/Atom" version="2.0"><channel><title>Azure Status</title><link>https://azure.status.microsoft/en-us/status/</link><description>Azure Status</description><language>en-us</language><lastBuildDate>Thu, 30 Oct 2025 08:00:00 Z</lastBuildDate></channel></rss>"#;
+
+#[test]
+fn rss_items_are_open_incidents() {
+    let st = parse_status(
+        StatusFormat::Rss,
+        "azure",
+        AZURE_RSS_INCIDENT.as_bytes(),
+        NOW,
+    )
+    .unwrap();
+    assert!(st.is_failing());
+    assert_eq!(st.indicator, Indicator::Major);
+    assert_eq!(st.incidents.len(), 1, "the resolved item is left out");
+    let i = &st.incidents[0];
+    assert_eq!(i.provider, "azure");
+    // Entities resolved (`&amp;`, `&#8211;`); `&nbsp;` is not XML and is kept as written.
+    assert_eq!(
+        i.title,
+        "Active - Azure Front Door & CDN \u{2013} connectivity issues &nbsp;(Tracking ID QNBQ-5W8)"
+    );
+    assert_eq!(
+        i.url.as_deref(),
+        Some("https://azure.status.microsoft/en-us/status/history/?trackingId=QNBQ-5W8")
+    );
+    assert_eq!(i.started.as_deref(), Some("Wed, 29 Oct 2025 16:45:00 Z"));
+    assert_eq!(i.affected, ["Azure Front Door", "Global"]);
+    assert_eq!(i.severity, "incident");
+
+    let clear = parse_status(StatusFormat::Rss, "azure", AZURE_RSS_CLEAR.as_bytes(), NOW).unwrap();
+    assert!(!clear.is_failing());
+    assert_eq!(clear.indicator, Indicator::None);
+    assert!(clear.incidents.is_empty());
+}
+
+#[test]
+fn rss_that_is_not_a_status_feed_is_refused() {
+    let bad = |doc: &str| match parse_status(StatusFormat::Rss, "azure", doc.as_bytes(), NOW) {
+        Err(StatusError::Malformed {
+            format, message, ..
+        }) => {
+            assert_eq!(format, "rss");
+            message
+        }
+        other => panic!("{doc:?} gave {other:?}"),
+    };
+    assert!(bad("<html><body>Service Unavailable</body></html>").contains("expected <rss>"));
+    assert!(bad(r#"<rss version="2.0"></rss>"#).contains("no <channel>"));
+    assert!(bad("<rss><channel><item><title>x</title>").contains("ends inside"));
+    assert!(bad("<rss><channel><item></channel></rss>").contains("not well-formed"));
+    assert!(bad("{\"status\": \"ok\"}").contains("not an RSS document"));
+    assert!(
+        bad("<rss><channel><title>&#xFFFFFFFF;</title></channel></rss>")
+            .contains("character reference")
+    );
+    let deep = format!("<rss><channel>{}", "<x>".repeat(100));
+    assert!(bad(&deep).contains("nested deeper"));
+    let many = format!(
+        "<rss><channel>{}</channel></rss>",
+        "<item><title>t</title></item>".repeat(MAX_RSS_ITEMS + 1)
+    );
+    assert!(bad(&many).contains("more than"));
+}
+
+#[test]
+fn rss_entities_from_a_doctype_never_expand() {
+    // The "billion laughs": quick-xml reads no DTD, so the references stay as written, once.
+    let lol = r#"<?xml version="1.0"?>
+<!DOCTYPE rss [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<rss version="2.0"><channel><item><title>&lol3;</title></item></channel></rss>"#;
+    let st = parse_status(StatusFormat::Rss, "azure", lol.as_bytes(), NOW).unwrap();
+    assert_eq!(st.incidents[0].title, "&lol3;");
 }
