@@ -270,8 +270,8 @@ struct Intervals<A> {
     /// `UNIFORM | (head + 1)`, `0` for a leaf, or `offset << 11 | shift << 4 | (w - 1)` for a
     /// child node indexing `w` bits from bit `shift` with slot 0 at `offset`.
     nodes: Vec<[u32; 2]>,
-    /// Families wider than 64 bits: where the walk stands after the bits above 64, for every
-    /// /64 with an interval starting strictly inside it (see [`Deep`]).
+    /// Families wider than 64 bits: for every /64 with an interval starting strictly inside
+    /// it, that /64's own node or leaf (see [`Deep`]).
     deep: Vec<Deep>,
 }
 
@@ -405,8 +405,8 @@ impl<A: Addr> Intervals<A> {
         self.walk(a, 0, 0, ROOT_BITS)
     }
 
-    /// [`Self::find`] from the node at `off` indexing `width` bits from bit `shift`, which
-    /// must be a node the walk for `a` passes through.
+    /// [`Self::find`] from the node at `off` indexing `width` bits from bit `shift`: the root,
+    /// or a /64's own node once `a` is known to lie within that node's prefix.
     #[inline(always)]
     fn walk(&self, a: A, off: usize, shift: u32, width: u32) -> u32 {
         let (mut off, mut shift, mut width) = (off, shift, width);
