@@ -23,6 +23,11 @@ pub const POLL_FAILING_MS: Millis = 5 * 60 * 1_000;
 /// Poll interval otherwise.
 pub const POLL_QUIET_MS: Millis = 60 * 60 * 1_000;
 
+/// How long a provider's status stays shown after its page was last asked: two quiet poll
+/// intervals. Older means the polling stopped (status pages turned off, no site left on that
+/// provider) and the incidents may be long over.
+pub const STATUS_SHOWN_MS: Millis = 2 * POLL_QUIET_MS;
+
 /// A status document format core can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -245,6 +245,7 @@ pub async fn poll_status() {
             .collect::<Vec<_>>()
     })
     .unwrap_or_default();
+    let polled = !plan.is_empty();
     for (provider, url, format) in plan {
         with(|w| w.status_polled.insert(provider.clone(), now));
         let body = match Request::get(&url)
@@ -267,6 +268,28 @@ pub async fn poll_status() {
                 with(|w| w.incidents.insert(provider.clone(), status));
             }
             Err(e) => bindings::warn(&format!("OneBasket: {e}; nothing changed")),
+        }
+    }
+    if polled {
+        save_provider_status().await;
+    }
+}
+
+/// Stores the incidents and poll times (`providerStatus`), so a stopped worker keeps them.
+async fn save_provider_status() {
+    let memory = with(|w| crate::worker::ProviderStatusMemory {
+        polled: w
+            .status_polled
+            .iter()
+            .map(|(p, t)| (p.clone(), *t))
+            .collect(),
+        providers: w.incidents.clone(),
+    });
+    if let Some(memory) = memory {
+        if let Err(e) = store::set("providerStatus", &memory).await {
+            bindings::warn(&format!(
+                "OneBasket: storing the provider status failed: {e}"
+            ));
         }
     }
 }

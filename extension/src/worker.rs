@@ -135,6 +135,7 @@ pub async fn start() -> Result<(), String> {
         ..stored_status
     };
     let feeds_from = load_feed_source().await;
+    let provider_status = load_provider_status().await;
     let classifier = Classifier::new(table, rules, SiteKeys::builtin());
     let config = EngineConfig {
         asn_lookups: settings.asn_lookups,
@@ -161,8 +162,8 @@ pub async fn start() -> Result<(), String> {
             feeds_from,
             refreshing_from: None,
             offline: false,
-            incidents: std::collections::BTreeMap::new(),
-            status_polled: HashMap::new(),
+            incidents: provider_status.providers,
+            status_polled: provider_status.polled.into_iter().collect(),
             checking: false,
             notified: BTreeSet::new(),
             last_answer_at: 0,
@@ -481,6 +482,39 @@ fn known_classes(sites: &HashMap<String, SiteRecord>) -> HashMap<String, HostCla
         }
     }
     classes
+}
+
+/// What the status polls leave, kept under `providerStatus`: the browser stops an idle worker
+/// within seconds, and the incidents and the time each page was asked must outlive it, or the
+/// popup would show no incident and every wake would ask every page again.
+#[derive(Debug, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProviderStatusMemory {
+    /// When each provider's status page was last asked (ms since the epoch).
+    #[serde(default)]
+    pub(crate) polled: std::collections::BTreeMap<String, u64>,
+    /// Each provider's last good status.
+    #[serde(default)]
+    pub(crate) providers: std::collections::BTreeMap<String, onebasket::status::ProviderStatus>,
+}
+
+/// The stored [`ProviderStatusMemory`]; an unreadable one is discarded with a warning (the
+/// next poll refills it).
+async fn load_provider_status() -> ProviderStatusMemory {
+    let stored = store::get_one("providerStatus")
+        .await
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null());
+    match stored.map(store::from_js::<ProviderStatusMemory>) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            bindings::warn(&format!(
+                "OneBasket: stored providerStatus unreadable ({e}); discarded"
+            ));
+            ProviderStatusMemory::default()
+        }
+        None => ProviderStatusMemory::default(),
+    }
 }
 
 async fn ensure_alarms() {
@@ -1393,10 +1427,17 @@ fn overview(w: &Worker) -> Overview {
         settings: w.settings.clone(),
         correlations: correlations(w),
         offline: w.offline,
+        // A status is shown while polling it goes on (see `STATUS_SHOWN_MS`).
         incidents: w
             .incidents
-            .values()
-            .flat_map(|s| s.incidents.iter().cloned())
+            .iter()
+            .filter(|(p, _)| {
+                w.settings.status_feeds
+                    && w.status_polled.get(*p).is_some_and(|&at| {
+                        now.saturating_sub(at) <= onebasket::status::STATUS_SHOWN_MS
+                    })
+            })
+            .flat_map(|(_, s)| s.incidents.iter().cloned())
             .collect(),
     }
 }
@@ -1413,6 +1454,9 @@ async fn clear_data() -> Response {
         w.classes.clear();
         w.engine.clear_cache();
         w.dirty.clear();
+        // Which providers' status pages were asked says where the user's sites run.
+        w.incidents.clear();
+        w.status_polled.clear();
         keys
     })
     .unwrap_or_default();
@@ -1422,6 +1466,7 @@ async fn clear_data() -> Response {
         all.extend(entries.into_iter().map(|(k, _)| k));
     }
     all.push("pending".to_owned());
+    all.push("providerStatus".to_owned());
     match store::remove(&all).await {
         Ok(()) => {
             badge::clear_all().await;

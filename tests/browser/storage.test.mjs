@@ -250,10 +250,12 @@ test('`pending` that is no list is discarded; a list with junk keeps its hostnam
   await newSiteIsBadged();
 });
 
-test('feedStatus and feedSource that are unreadable are discarded; the overview describes the table in use', async () => {
-  const { overview, warnings } = await restartWith({ feedStatus: 'garbage', feedSource: [1] }, [], 2);
+test('feedStatus, feedSource and providerStatus that are unreadable are discarded; the overview describes the table in use', async () => {
+  const { overview, warnings } = await restartWith({ feedStatus: 'garbage', feedSource: [1], providerStatus: { polled: 'x' } }, [], 3);
   assert.equal(count(warnings, /feedStatus unreadable/), 1, warnings.join(' | '));
   assert.equal(count(warnings, /feedSource unreadable/), 1, warnings.join(' | '));
+  assert.equal(count(warnings, /providerStatus unreadable/), 1, warnings.join(' | '));
+  assert.deepEqual(overview.incidents, []);
   assert.equal(overview.feeds.records, baseline);
   assert.ok(overview.feeds.feeds.length >= 10);
 });

@@ -263,19 +263,26 @@ function replay(sock, first) {
  * whatever the browser would have sent to the internet arrives here instead, plain HTTP and TLS
  * on the one port. Every connection is logged (`connections`: TLS with its SNI name, even when
  * no request follows), and every request (`requests`: host, method, URL, Origin, TLS or not);
- * each gets a 404.
+ * each gets a 404, unless `respond(request)` answers it (a test standing in for a real server).
  */
-export async function startCatchAll() {
+export async function startCatchAll({ respond = () => null } = {}) {
   requireFile('/usr/bin/openssl', 'apt-get install -y openssl');
   const dir = mkdtempSync(join(tmpdir(), 'onebasket-catchall-'));
   const requests = [];
   const connections = [];
   const handler = (tls) => (req, res) => {
     // Sec-Fetch-Dest tells a page load (`document`) or its resources from a fetch (`empty`).
-    requests.push({
+    const r = {
       host: req.headers.host, method: req.method, url: req.url, origin: req.headers.origin,
       dest: req.headers['sec-fetch-dest'] ?? null, tls, at: Date.now(),
-    });
+    };
+    requests.push(r);
+    // `respond(request)` may stand in for a real server: `{ status, type, body }`, or null.
+    const answer = respond(r);
+    if (answer) {
+      res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'text/plain' }).end(answer.body);
+      return;
+    }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('caught');
   };
   const plain = createServer(handler(false));
