@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMirror, startSites, startDnsServer, startDohProxy } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, stopWorkers } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, stopWorkers, shutDown } from './lib/browser.mjs';
 
 const KILLS = Number(process.env.CHAOS_KILLS ?? 60);
 const SEED = Number(process.env.CHAOS_SEED ?? (Date.now() % 2 ** 31));
@@ -122,13 +122,7 @@ before(async () => {
   for (let i = 0; i < 4; i++) tabs.push({ page: await browser.ctx.newPage(), loading: Promise.resolve(), site: null });
 });
 
-after(async () => {
-  await browser?.ctx.close();
-  await dns?.stop();
-  await doh?.stop();
-  await mirror?.stop();
-  await sites?.stop();
-});
+after(() => shutDown(browser, dns, doh, mirror, sites));
 
 test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, async () => {
   const baseline = (await snapshot()).records;

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startResolver, startMirror } from './lib/servers.mjs';
-import { launch, newProfileDir, until, storage, setSettings, message, seedSites } from './lib/browser.mjs';
+import { launch, newProfileDir, until, storage, setSettings, message, seedSites, shutDown } from './lib/browser.mjs';
 
 const HEAVY = 200;
 // AWS us-west-2 EC2, Google Cloud africa-south1 and Cloudflare addresses from the fixture feeds.
@@ -77,10 +77,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.ctx.close();
-  await resolver?.stop();
-  resolver?.cleanup();
-  await mirror?.stop();
+  await shutDown(browser, resolver, mirror);
   await new Promise((ok) => { server?.closeAllConnections(); server ? server.close(ok) : ok(); });
 });
 

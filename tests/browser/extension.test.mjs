@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startBlackhole, freePort, root } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, storage, setSettings, stopWorkers, rgb, extensionDir } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, storage, setSettings, stopWorkers, rgb, extensionDir, shutDown } from './lib/browser.mjs';
 
 // Test names placed in provider ranges taken from the fixture feeds.
 const RECORDS = [
@@ -63,13 +63,7 @@ before(async () => {
   await until(async () => (await storage(browser.ctx, 'feedStatus')).feedStatus?.records > 50000, 'the feed refresh', 90000);
 });
 
-after(async () => {
-  await browser?.ctx.close();
-  await resolver?.stop();
-  resolver?.cleanup();
-  await mirror?.stop();
-  await sites?.stop();
-});
+after(() => shutDown(browser, resolver, mirror, sites));
 
 test('the feeds came from the mirror, dated', async () => {
   const { feedStatus } = await storage(browser.ctx, 'feedStatus');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startResolver, startMirror, startSites } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, storage, setSettings, message, rgb } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, storage, setSettings, message, rgb, shutDown } from './lib/browser.mjs';
 
 const REGION = ['www.r1-site.test', 'www.r2-site.test'];
 // Thirteen healthy sites elsewhere: two failures of fifteen sites in one region are significant
@@ -63,11 +63,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.ctx.close();
-  await resolver?.stop();
-  resolver?.cleanup();
-  await mirror?.stop();
-  await sites?.stop();
+  await shutDown(browser, resolver, mirror, sites);
   if (regionServer?.listening) await stopRegion();
 });
 

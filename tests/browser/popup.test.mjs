@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startSites, startMirror, root } from './lib/servers.mjs';
-import { launch, newProfileDir, until, storage, seedSites, extensionDir } from './lib/browser.mjs';
+import { launch, newProfileDir, until, storage, seedSites, extensionDir, shutDown } from './lib/browser.mjs';
 
 const shots = join(root, 'target/screenshots');
 mkdirSync(shots, { recursive: true });
@@ -108,11 +108,7 @@ before(async () => {
   browser = await launch(newProfileDir());
 });
 
-after(async () => {
-  await browser?.ctx.close();
-  await sites?.stop();
-  await mirror?.stop();
-});
+after(() => shutDown(browser, sites, mirror));
 
 test('0 sites: an empty popup says so', async () => {
   await seedSites(browser.ctx, browser.id, []);

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startCatchAll, startBlackhole, root } from './lib/servers.mjs';
-import { launch, allowIncognito, newProfileDir, until, worker, stopWorkers, badgeOf, extensionPage, message } from './lib/browser.mjs';
+import { launch, allowIncognito, newProfileDir, until, worker, stopWorkers, badgeOf, extensionPage, message, shutDown } from './lib/browser.mjs';
 
 const NORMAL = ['www.aws-site.test', 'www.gcp-site.test', 'www.lan-site.test', 'www.mixed-site.test', 'www.loop-site.test'];
 const RECORDS = [
@@ -189,15 +189,7 @@ before(async () => {
   assert.equal(await browser.sw.evaluate(() => chrome.extension.isAllowedIncognitoAccess()), true);
 });
 
-after(async () => {
-  await browser?.ctx.close();
-  await resolver?.stop();
-  resolver?.cleanup();
-  await mirror?.stop();
-  await sites?.stop();
-  await catchAll?.stop();
-  await hole?.stop();
-});
+after(() => shutDown(browser, resolver, mirror, sites, catchAll, hole));
 
 test('browsing contacts only the resolver, the mirror, the status pages and the visited sites; no private address is asked about', async () => {
   const page = await browser.ctx.newPage();

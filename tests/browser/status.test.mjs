@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startCatchAll, root } from './lib/servers.mjs';
-import { launch, newProfileDir, until, worker, stopWorkers, extensionPage, message } from './lib/browser.mjs';
+import { launch, newProfileDir, until, worker, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
 
 const RECORDS = [
   // 20.42.65.1 is in Azure's eastus ServiceBus range, 216.244.7.10 in AWS's.
@@ -75,14 +75,7 @@ before(async () => {
   await until(async () => (await browser.sw.evaluate(() => chrome.storage.local.get('feedStatus'))).feedStatus?.records > 50000, 'the feed refresh', 90000);
 });
 
-after(async () => {
-  await browser?.ctx.close();
-  await resolver?.stop();
-  resolver?.cleanup();
-  await mirror?.stop();
-  await sites?.stop();
-  await catchAll?.stop();
-});
+after(() => shutDown(browser, resolver, mirror, sites, catchAll));
 
 test('Azure incidents from its RSS feed reach the overview and the popup, and outlive a stopped worker', async () => {
   const page = await browser.ctx.newPage();

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startResolver, startMirror, startSites } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, stopWorkers, extensionPage, message } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
 
 const NEW = Array.from({ length: 8 }, (_, i) => ({
   host: `www.new${i}-site.test`,
@@ -108,13 +108,7 @@ before(async () => {
   assert.ok(genuine.profile && genuine.status && genuine.deps && genuine.health, JSON.stringify(genuine));
 });
 
-after(async () => {
-  await browser?.ctx.close();
-  await resolver?.stop();
-  resolver?.cleanup();
-  await mirror?.stop();
-  await sites?.stop();
-});
+after(() => shutDown(browser, resolver, mirror, sites));
 
 test('a damaged table snapshot is discarded and rebuilt from the per-feed snapshots', async () => {
   const good = (await stored('table')).table;

@@ -161,3 +161,15 @@ export async function seedSites(ctx, id, records) {
   await stopWorkers(ctx);
   await page.close();
 }
+
+/**
+ * Ends a test file: closes the browser, then stops each server given (and removes a resolver's
+ * files); any of them may be missing, as when `before` failed halfway.
+ */
+export async function shutDown(browser, ...servers) {
+  await browser?.ctx.close();
+  for (const s of servers) {
+    await s?.stop();
+    s?.cleanup?.();
+  }
+}
