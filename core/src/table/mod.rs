@@ -513,15 +513,10 @@ fn build_deep<A: Addr>(nodes: &mut Vec<[u32; 2]>, ivs: &[(A, u32)]) -> Vec<Deep>
         };
         let n = hi - lo;
         if inner && n > A::LEAF_MAX {
-            // A node on the bits after those the starts share, sized as `build_node` sizes
-            // children.
+            // A node on the bits after those the starts share, sized as children are.
             let common = ivs[lo].0.common_prefix(ivs[hi - 1].0);
             let shift = common.clamp(64, 64 + MAX_SKIP);
-            let want = (A::DENSITY * n)
-                .div_ceil(A::LEAF_MAX)
-                .next_power_of_two()
-                .trailing_zeros();
-            let w = want.clamp(1, MAX_NODE_BITS).min(A::BITS - shift);
+            let w = node_width::<A>(n, shift);
             if nodes.len() + 1 > MAX_CHILD_OFFSET {
                 lo = hi;
                 continue; // index full: the /64 is walked from the root, still correct
@@ -556,6 +551,16 @@ fn build_deep<A: Addr>(nodes: &mut Vec<[u32; 2]>, ivs: &[(A, u32)]) -> Vec<Deep>
         }
     }
     table
+}
+
+/// Bits a node over `n` interval starts indexes from bit `shift`: enough for its slots to
+/// average `LEAF_MAX / DENSITY` starts, 1 to [`MAX_NODE_BITS`], and no more than the address has.
+fn node_width<A: Addr>(n: usize, shift: u32) -> u32 {
+    let want = (A::DENSITY * n)
+        .div_ceil(A::LEAF_MAX)
+        .next_power_of_two()
+        .trailing_zeros();
+    want.clamp(1, MAX_NODE_BITS).min(A::BITS - shift)
 }
 
 /// Slot of `key` in a [`Deep`] table of `mask + 1` (a power of two) entries: Fibonacci
@@ -618,11 +623,7 @@ fn build_node<A: Addr>(
             continue;
         }
         let c_shift = common.clamp(below, below + MAX_SKIP);
-        let want = (A::DENSITY * n)
-            .div_ceil(A::LEAF_MAX)
-            .next_power_of_two()
-            .trailing_zeros();
-        let w = want.clamp(1, MAX_NODE_BITS).min(A::BITS - c_shift);
+        let w = node_width::<A>(n, c_shift);
         if nodes.len() + 1 > MAX_CHILD_OFFSET {
             continue; // index full (never with real feeds): stay a leaf, still correct
         }
