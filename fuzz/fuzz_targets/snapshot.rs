@@ -1,7 +1,8 @@
 //! Prefix-table snapshots. Inputs starting with the magic are loaded as they are (header,
 //! version, length and CRC checks); any other input is taken as a body and wrapped in a valid
-//! header, so the body decoder is reached past the checksum. A snapshot that loads must write back byte for byte (the format is
-//! canonical) and answer look-ups consistently with its own records.
+//! header, so the body decoder is reached past the checksum. A snapshot that loads must write
+//! back byte for byte (the format is canonical) and answer look-ups as a scan of its own
+//! records does.
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -37,20 +38,37 @@ fuzz_target!(|data: &[u8]| {
         bytes,
         "build from the records differs"
     );
-    // Each record's first and last address find it.
-    for r in table.records().take(64) {
-        let rec = r.to_record();
-        for ip in [rec.prefix.network(), rec.prefix.broadcast()] {
+    // Each record's first and last address, and the addresses just outside it, find exactly
+    // what a scan of all records finds: every containing prefix, most specific first (equal
+    // prefixes in the records' canonical order).
+    let all: Vec<_> = table.records().map(|r| r.to_record()).collect();
+    for rec in all.iter().take(64) {
+        let (first, last) = (rec.prefix.network(), rec.prefix.broadcast());
+        for ip in [first, last, step(first, -1), step(last, 1)] {
             if matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some()) {
                 continue; // looked up as IPv4 by design
             }
-            assert!(
-                table.lookup(ip).any(|m| m.to_record() == rec),
-                "{ip} does not find {}",
-                rec.prefix
-            );
+            let mut want: Vec<(u8, usize)> = all
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.prefix.contains(&ip))
+                .map(|(i, r)| (r.prefix.prefix_len(), i))
+                .collect();
+            want.sort_by_key(|&(len, i)| (std::cmp::Reverse(len), i));
+            let want: Vec<_> = want.into_iter().map(|(_, i)| all[i].clone()).collect();
+            let got: Vec<_> = table.lookup(ip).map(|m| m.to_record()).collect();
+            assert_eq!(got, want, "look-up of {ip}");
+            assert_eq!(table.lookup(ip).len(), want.len(), "length of {ip}");
         }
     }
     let _ = table.lookup(IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4))).count();
     let _ = table.lookup(IpAddr::V6(Ipv6Addr::LOCALHOST)).count();
 });
+
+/// The address `d` (±1) away from `ip`, wrapping at the ends of the family.
+fn step(ip: IpAddr, d: i8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a).wrapping_add_signed(d.into()))),
+        IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(u128::from(a).wrapping_add_signed(d.into()))),
+    }
+}
