@@ -243,34 +243,25 @@ fn lookup_over_https_with_the_resolvers_own_ca() {
     let url = dns.url();
     assert!(url.starts_with("https://"), "{url}");
     let ca = dns.certificate().unwrap();
-    let o = run(&[
+    let feeds = feeds();
+    let args = [
         "lookup",
         "--json",
         "--no-asn",
         "--resolver",
         &url,
-        "--ca-cert",
-        ca.to_str().unwrap(),
         "--feeds",
-        &feeds(),
+        &feeds,
         "api.aws-site.test",
-    ]);
+    ];
+    let o = run(&[&args[..], &["--ca-cert", ca.to_str().unwrap()]].concat());
     assert!(o.status.success(), "stderr: {}", stderr(&o));
     let v = json_lines(&o);
     assert_eq!(v.len(), 1, "{}", stdout(&o));
     assert_eq!(v[0]["hosting"]["provider"], "aws");
     assert_eq!(v[0]["hosting"]["region"], "us-east-1");
     // Without the CA the certificate is refused: one clear line, a failing exit.
-    let o = run(&[
-        "lookup",
-        "--json",
-        "--no-asn",
-        "--resolver",
-        &url,
-        "--feeds",
-        &feeds(),
-        "api.aws-site.test",
-    ]);
+    let o = run(&args);
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.contains("api.aws-site.test"), "{err}");

@@ -266,9 +266,9 @@ fn exposure_keeps_critical_and_non_critical_apart() {
     assert!(e.non_critical.is_empty());
 }
 
-#[test]
-fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
-    let mut r = shop();
+/// The site's login provider (`auth.idp.example`, a critical third party) refuses connections
+/// at 100 while the site's own hosts answer: the site is degraded.
+fn login_fails(r: &mut SiteRecord) {
     r.status = HealthState::Degraded;
     r.depend(
         "auth.idp.example",
@@ -280,6 +280,12 @@ fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
         100,
     );
     r.fail("auth.idp.example", "net::ERR_CONNECTION_REFUSED", 100);
+}
+
+#[test]
+fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
+    let mut r = shop();
+    login_fails(&mut r);
     let b = blame(&r, 200, 600_000).unwrap();
     assert_eq!(b.host, "auth.idp.example");
     assert_eq!(b.role, "login");
@@ -344,17 +350,7 @@ fn correlation_attributes_failures_to_the_third_party() {
     for i in 0..3 {
         let mut r = shop();
         r.site = format!("shop{i}.example");
-        r.status = HealthState::Degraded;
-        r.depend(
-            "auth.idp.example",
-            "idp.example",
-            true,
-            "script",
-            None,
-            DepOutcome::Failed("net::ERR_CONNECTION_REFUSED"),
-            100,
-        );
-        r.fail("auth.idp.example", "net::ERR_CONNECTION_REFUSED", 100);
+        login_fails(&mut r);
         let mut f = SiteFacts::at(&r, 200, 600_000);
         f.cloud = Some("cloudflare".into());
         f.edge = Some("cloudflare".into());
