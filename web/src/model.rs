@@ -1378,60 +1378,36 @@ mod tests {
         assert_eq!(partly_on(&row("a.com", Some("aws"), None)), None);
         assert_eq!(also_loads(&row("a.com", Some("aws"), None)), None);
         // A platform on a cloud is named; hosts past the list are counted.
-        let news = record(
-            "news.example",
-            ("cloudflare", None),
-            &[
-                (
-                    "w.vendor.example",
-                    "vendor.example",
-                    "script",
-                    Some(class("aws", "vercel", Some("iad1"))),
-                ),
-                (
-                    "a.ads.example",
-                    "ads.example",
-                    "script",
-                    Some(class("aws", "aws", None)),
-                ),
-                (
-                    "b.ads.example",
-                    "ads.example",
-                    "script",
-                    Some(class("aws", "aws", None)),
-                ),
-                (
-                    "c.ads.example",
-                    "ads.example",
-                    "script",
-                    Some(class("aws", "aws", None)),
-                ),
-                (
-                    "d.ads.example",
-                    "ads.example",
-                    "script",
-                    Some(class("aws", "aws", None)),
-                ),
-                (
-                    "e.ads.example",
-                    "ads.example",
-                    "script",
-                    Some(class("aws", "aws", None)),
-                ),
-                (
-                    "i.photos.example",
-                    "photos.example",
-                    "image",
-                    Some(class("gcp", "gcp", None)),
-                ),
-                (
-                    "f.typeface.example",
-                    "typeface.example",
-                    "font",
-                    Some(class("gcp", "gcp", None)),
-                ),
-            ],
-        );
+        let ads = ["a", "b", "c", "d", "e"].map(|l| format!("{l}.ads.example"));
+        let mut deps = vec![(
+            "w.vendor.example",
+            "vendor.example",
+            "script",
+            Some(class("aws", "vercel", Some("iad1"))),
+        )];
+        deps.extend(ads.iter().map(|h| {
+            (
+                h.as_str(),
+                "ads.example",
+                "script",
+                Some(class("aws", "aws", None)),
+            )
+        }));
+        deps.extend([
+            (
+                "i.photos.example",
+                "photos.example",
+                "image",
+                Some(class("gcp", "gcp", None)),
+            ),
+            (
+                "f.typeface.example",
+                "typeface.example",
+                "font",
+                Some(class("gcp", "gcp", None)),
+            ),
+        ]);
+        let news = record("news.example", ("cloudflare", None), &deps);
         let news = SiteSummary::from(&news);
         assert_eq!(
             partly_on(&news).unwrap(),
