@@ -6,10 +6,11 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dns::{is_public, CymruAs, CymruOrigin};
+use crate::deps::HostClass;
+use crate::dns::is_public;
+use crate::evidence::HostEvidence;
 use crate::profile::{
-    Confidence, DnsLayer, EdgeLayer, Evidence, Hosting, LayerKind, Resolution, ResolvedBy,
-    SiteProfile,
+    Confidence, DnsLayer, EdgeLayer, Evidence, Hosting, LayerKind, Resolution, SiteProfile,
 };
 use crate::rules::{Provider, ProviderKind, Rules};
 use crate::site::SiteKeys;
@@ -21,33 +22,6 @@ pub struct Classifier {
     table: PrefixTable,
     rules: Rules,
     sites: SiteKeys,
-}
-
-/// What was observed about one hostname; the input of [`Classifier::classify`].
-#[derive(Debug, Clone, Default)]
-pub struct Observation {
-    /// The hostname (normalized).
-    pub name: String,
-    /// Its site key, when it has one.
-    pub site: Option<String>,
-    /// Addresses from DNS.
-    pub addresses: Vec<IpAddr>,
-    /// The address the browser connected to, when known.
-    pub connected_ip: Option<IpAddr>,
-    /// The CNAME chain from `name`.
-    pub cname_chain: Vec<String>,
-    /// NS host names of the registrable domain.
-    pub nameservers: Vec<String>,
-    /// Response headers (name, value) the browser saw.
-    pub headers: Vec<(String, String)>,
-    /// Team Cymru origin of the primary address.
-    pub origin: Option<CymruOrigin>,
-    /// Team Cymru AS description of the origin AS.
-    pub as_info: Option<CymruAs>,
-    /// How the name resolved.
-    pub resolution: Option<Resolution>,
-    /// Where the addresses came from.
-    pub resolved_by: ResolvedBy,
 }
 
 /// The offline verdict for one address (the `onebasket ip` command).
@@ -183,12 +157,66 @@ impl Classifier {
                 .is_some_and(|s| self.rules.is_edge_service(r.provider, s))
     }
 
-    /// Builds the profile from what was observed.
-    pub fn classify(&self, obs: &Observation) -> SiteProfile {
-        let mut evidence = Vec::new();
-        let mut addresses: Vec<IpAddr> = Vec::new();
+    /// The profile of one host: its layers derived from the evidence and the current table and
+    /// rules, with the sentences behind each layer.
+    pub fn classify(&self, ev: &HostEvidence) -> SiteProfile {
+        let mut sentences = Vec::new();
+        let layers = self.derive(ev, &mut Notes(Some(&mut sentences)));
+        let resolution = ev
+            .resolution
+            .clone()
+            .unwrap_or(if layers.addresses.is_empty() {
+                Resolution::NoAddress
+            } else {
+                Resolution::Ok
+            });
+        SiteProfile {
+            name: ev.name.clone(),
+            site: ev.site.clone(),
+            addresses: layers.addresses,
+            cname_chain: ev.cname_chain.clone(),
+            dns: DnsLayer {
+                provider: layers.dns.map(|p| p.id.clone()),
+                product: layers
+                    .dns
+                    .map(|p| p.dns_name.clone().unwrap_or_else(|| p.name.clone())),
+                nameservers: ev.nameservers.clone(),
+            },
+            edge: layers.edge,
+            hosting: layers.hosting,
+            cloud: layers.cloud,
+            confidence: layers.confidence,
+            resolution,
+            resolved_by: ev.resolved_by,
+            ranges_missing: layers.ranges_missing,
+            evidence: sentences,
+        }
+    }
+
+    /// What one host runs on, in brief: the same derivation as [`Classifier::classify`]
+    /// without the sentences, cheap enough to redo for every stored host whenever the table or
+    /// the rules change.
+    pub fn brief(&self, ev: &HostEvidence) -> HostClass {
+        let layers = self.derive(ev, &mut Notes(None));
+        HostClass {
+            cloud: layers.cloud,
+            hosting: layers.hosting.provider,
+            region: layers.hosting.region,
+            edge: layers.edge.provider,
+            dns: layers.dns.map(|p| p.id.clone()),
+            resolved: match &ev.resolution {
+                Some(r) => *r == Resolution::Ok,
+                None => !layers.addresses.is_empty(),
+            },
+            at: ev.at,
+        }
+    }
+
+    /// The layers the evidence supports, each reason handed to `notes`.
+    fn derive<'r>(&'r self, ev: &HostEvidence, notes: &mut Notes<'_>) -> Layers<'r> {
+        let mut addresses: Vec<IpAddr> = Vec::with_capacity(ev.addresses.len() + 1);
         // The address the browser used comes first: it is what actually served the page.
-        for ip in obs.connected_ip.iter().chain(obs.addresses.iter()) {
+        for ip in ev.connected_ip.iter().chain(ev.addresses.iter()) {
             if !addresses.contains(ip) {
                 addresses.push(*ip);
             }
@@ -197,31 +225,29 @@ impl Classifier {
         let mut edge = EdgeLayer::default();
         let mut hosting = Hosting::default();
         let mut host_from_ip = false;
+        let mut any_public = false;
         for ip in &addresses {
             if !is_public(*ip) {
-                evidence.push(Evidence {
-                    layer: LayerKind::Hosting,
-                    text: format!(
-                        "{ip} is a private or reserved address: not evidence of a provider"
-                    ),
+                notes.add(LayerKind::Hosting, || {
+                    format!("{ip} is a private or reserved address: not evidence of a provider")
                 });
                 continue;
             }
+            any_public = true;
             for r in self.ranges(*ip) {
-                let what = describe_record(&self.display(r.provider), &r);
-                let text = format!(
-                    "{ip} is in {}: {what}, {}",
-                    r.prefix,
-                    self.feed_source(r.provider)
-                );
+                let text = || {
+                    let what = describe_record(&self.display(r.provider), &r);
+                    format!(
+                        "{ip} is in {}: {what}, {}",
+                        r.prefix,
+                        self.feed_source(r.provider)
+                    )
+                };
                 if self.is_edge(&r) {
                     if edge.provider.is_none() {
                         edge.provider = Some(r.provider.to_owned());
                         edge.service = r.service.map(str::to_owned);
-                        evidence.push(Evidence {
-                            layer: LayerKind::Edge,
-                            text,
-                        });
+                        notes.add(LayerKind::Edge, text);
                     }
                 } else if !host_from_ip {
                     host_from_ip = true;
@@ -229,31 +255,38 @@ impl Classifier {
                     hosting.region = r.region.map(str::to_owned);
                     hosting.service = r.service.map(str::to_owned);
                     hosting.prefix = Some(r.prefix.to_string());
-                    evidence.push(Evidence {
-                        layer: LayerKind::Hosting,
-                        text,
-                    });
+                    notes.add(LayerKind::Hosting, text);
                 }
             }
+        }
+        // No range can match while the table is empty (first start, before the feeds arrive):
+        // that is "not known yet", not "unknown".
+        let ranges_missing = any_public && self.table.is_empty();
+        if ranges_missing {
+            notes.add(LayerKind::Hosting, || {
+                "the providers' IP ranges are not loaded yet: addresses cannot be placed".to_owned()
+            });
         }
 
         // CNAME targets and headers name CDNs and platforms that IP ranges cannot see.
         let mut platform: Option<&Provider> = None;
-        for name in std::iter::once(&obs.name).chain(obs.cname_chain.iter()) {
+        for name in std::iter::once(&ev.name).chain(ev.cname_chain.iter()) {
             if let Some((p, suffix)) = self.rules.by_cname(name) {
-                let text = format!("CNAME {name} is under {suffix}: {}", p.name);
-                self.note_signal(p, text, &mut edge, &mut platform, &mut evidence);
+                let text = || format!("CNAME {name} is under {suffix}: {}", p.name);
+                note_signal(p, text, &mut edge, &mut platform, notes);
             }
         }
-        for m in self.rules.by_headers(&obs.headers) {
-            let text = format!("{}: {}", m.provider.name, m.reason);
-            self.note_signal(m.provider, text, &mut edge, &mut platform, &mut evidence);
+        if !ev.headers.is_empty() {
+            for m in self.rules.by_headers(&ev.headers) {
+                let text = || format!("{}: {}", m.provider.name, m.reason);
+                note_signal(m.provider, text, &mut edge, &mut platform, notes);
+            }
         }
 
-        if let Some(origin) = &obs.origin {
+        if let Some(origin) = &ev.origin {
             hosting.asn = origin.asns.first().copied();
         }
-        if let Some(info) = &obs.as_info {
+        if let Some(info) = &ev.as_info {
             hosting.asn_holder = Some(info.holder.clone());
         }
         let mut confidence = if host_from_ip {
@@ -269,22 +302,19 @@ impl Classifier {
                         if edge.provider.is_none() {
                             edge.provider = Some(p.id.clone());
                         }
-                        evidence.push(Evidence {
-                            layer: LayerKind::Edge,
-                            text: format!("origin AS{asn} ({holder}) belongs to {}", p.name),
+                        notes.add(LayerKind::Edge, || {
+                            format!("origin AS{asn} ({holder}) belongs to {}", p.name)
                         });
                     }
                     Some(p) => {
                         hosting.provider = Some(p.id.clone());
                         confidence = Confidence::Medium;
-                        evidence.push(Evidence {
-                            layer: LayerKind::Hosting,
-                            text: format!("origin AS{asn} ({holder}) belongs to {}", p.name),
+                        notes.add(LayerKind::Hosting, || {
+                            format!("origin AS{asn} ({holder}) belongs to {}", p.name)
                         });
                     }
-                    None => evidence.push(Evidence {
-                        layer: LayerKind::Hosting,
-                        text: format!("origin AS{asn} ({holder}) is not a provider the rules know"),
+                    None => notes.add(LayerKind::Hosting, || {
+                        format!("origin AS{asn} ({holder}) is not a provider the rules know")
                     }),
                 }
             }
@@ -298,52 +328,16 @@ impl Classifier {
             }
         }
 
-        let cloud = self.ultimate_cloud(&hosting, &edge, &mut evidence, &mut confidence);
-        let dns = self.dns_layer(&obs.nameservers, &mut evidence);
-
-        let resolution = obs.resolution.clone().unwrap_or(if addresses.is_empty() {
-            Resolution::NoAddress
-        } else {
-            Resolution::Ok
-        });
-        SiteProfile {
-            name: obs.name.clone(),
-            site: obs.site.clone(),
+        let cloud = self.ultimate_cloud(&hosting, &edge, notes, &mut confidence);
+        let dns = self.dns_provider(&ev.nameservers, notes);
+        Layers {
             addresses,
-            cname_chain: obs.cname_chain.clone(),
             dns,
             edge,
             hosting,
             cloud,
             confidence,
-            resolution,
-            resolved_by: obs.resolved_by,
-            evidence,
-        }
-    }
-
-    /// Records a CNAME or header signal: CDNs fill the edge, platforms the hosting layer.
-    fn note_signal<'r>(
-        &self,
-        p: &'r Provider,
-        text: String,
-        edge: &mut EdgeLayer,
-        platform: &mut Option<&'r Provider>,
-        evidence: &mut Vec<Evidence>,
-    ) {
-        let layer = if p.kind == ProviderKind::Cdn {
-            if edge.provider.is_none() {
-                edge.provider = Some(p.id.clone());
-            }
-            LayerKind::Edge
-        } else {
-            if platform.is_none() {
-                *platform = Some(p);
-            }
-            LayerKind::Hosting
-        };
-        if !evidence.iter().any(|e| e.text == text) {
-            evidence.push(Evidence { layer, text });
+            ranges_missing,
         }
     }
 
@@ -351,7 +345,7 @@ impl Classifier {
         &self,
         hosting: &Hosting,
         edge: &EdgeLayer,
-        evidence: &mut Vec<Evidence>,
+        notes: &mut Notes<'_>,
         confidence: &mut Confidence,
     ) -> Option<String> {
         // A platform seen beside an IP match is checked against it; otherwise the host,
@@ -365,10 +359,9 @@ impl Classifier {
         let chain = self.rules.runs_on_chain(base);
         let last = chain.last().map_or(base, |p| p.id.as_str());
         if chain.len() > 1 {
-            let names: Vec<&str> = chain.iter().map(|p| p.name.as_str()).collect();
-            evidence.push(Evidence {
-                layer: LayerKind::Cloud,
-                text: format!("{} (runs on, providers.toml)", names.join(" runs on ")),
+            notes.add(LayerKind::Cloud, || {
+                let names: Vec<&str> = chain.iter().map(|p| p.name.as_str()).collect();
+                format!("{} (runs on, providers.toml)", names.join(" runs on "))
             });
             if *confidence == Confidence::None {
                 *confidence = Confidence::Low;
@@ -377,28 +370,68 @@ impl Classifier {
         Some(last.to_owned())
     }
 
-    fn dns_layer(&self, nameservers: &[String], evidence: &mut Vec<Evidence>) -> DnsLayer {
-        let mut layer = DnsLayer {
-            nameservers: nameservers.to_vec(),
-            ..DnsLayer::default()
-        };
-        for ns in nameservers {
-            if let Some((p, pattern)) = self.rules.by_ns(ns) {
-                if layer.provider.is_none() {
-                    layer.provider = Some(p.id.clone());
-                    layer.product = Some(p.dns_name.clone().unwrap_or_else(|| p.name.clone()));
-                    evidence.push(Evidence {
-                        layer: LayerKind::Dns,
-                        text: format!(
-                            "NS {ns} matches {pattern}: {}",
-                            layer.product.as_deref().unwrap_or(&p.name)
-                        ),
-                    });
-                }
+    /// The provider serving the zone: the first name server a rule recognizes.
+    fn dns_provider(&self, nameservers: &[String], notes: &mut Notes<'_>) -> Option<&Provider> {
+        let (ns, p, pattern) = nameservers
+            .iter()
+            .find_map(|ns| self.rules.by_ns(ns).map(|(p, pattern)| (ns, p, pattern)))?;
+        notes.add(LayerKind::Dns, || {
+            format!(
+                "NS {ns} matches {pattern}: {}",
+                p.dns_name.as_deref().unwrap_or(&p.name)
+            )
+        });
+        Some(p)
+    }
+}
+
+/// The layers [`Classifier::derive`] finds.
+struct Layers<'r> {
+    addresses: Vec<IpAddr>,
+    dns: Option<&'r Provider>,
+    edge: EdgeLayer,
+    hosting: Hosting,
+    cloud: Option<String>,
+    confidence: Confidence,
+    ranges_missing: bool,
+}
+
+/// Where the reasons behind a derivation go: the profile's sentences, or nowhere (a brief
+/// needs none, and formatting them is most of a derivation's cost).
+struct Notes<'a>(Option<&'a mut Vec<Evidence>>);
+
+impl Notes<'_> {
+    /// Adds a reason, formatting it only when it is kept and not already there.
+    fn add(&mut self, layer: LayerKind, text: impl FnOnce() -> String) {
+        if let Some(list) = self.0.as_deref_mut() {
+            let text = text();
+            if !list.iter().any(|e| e.text == text) {
+                list.push(Evidence { layer, text });
             }
         }
-        layer
     }
+}
+
+/// Records a CNAME or header signal: CDNs fill the edge, platforms the hosting layer.
+fn note_signal<'r>(
+    p: &'r Provider,
+    text: impl FnOnce() -> String,
+    edge: &mut EdgeLayer,
+    platform: &mut Option<&'r Provider>,
+    notes: &mut Notes<'_>,
+) {
+    let layer = if p.kind == ProviderKind::Cdn {
+        if edge.provider.is_none() {
+            edge.provider = Some(p.id.clone());
+        }
+        LayerKind::Edge
+    } else {
+        if platform.is_none() {
+            *platform = Some(p);
+        }
+        LayerKind::Hosting
+    };
+    notes.add(layer, text);
 }
 
 impl Classifier {

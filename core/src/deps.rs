@@ -65,7 +65,20 @@ pub struct HostClass {
     pub at: Millis,
 }
 
+/// What every looked-up host runs on, as derived now, by hostname: what the exposure, blame
+/// and the figures read (see `tracker`, which keeps it in step with the table and rules).
+pub type Classes = std::collections::HashMap<String, HostClass>;
+
 impl HostClass {
+    /// The provider a badge shows: the edge when there is one, otherwise the host, else the
+    /// cloud (as [`SiteProfile::badge_provider`]).
+    pub fn badge_provider(&self) -> Option<&str> {
+        self.edge
+            .as_deref()
+            .or(self.hosting.as_deref())
+            .or(self.cloud.as_deref())
+    }
+
     /// The brief of a finished profile.
     pub fn from_profile(p: &SiteProfile, at: Millis) -> Self {
         Self {
@@ -109,7 +122,9 @@ pub struct Dependency {
     pub last_failure: Option<Millis>,
     /// The last failure's error (`net::ERR_CONNECTION_REFUSED`, `HTTP 503`).
     pub last_error: Option<String>,
-    /// What it runs on, once looked up.
+    /// What it ran on, as a version that stored verdicts recorded it (schema 1): used until the
+    /// host's own evidence exists, never written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<HostClass>,
 }
 
@@ -197,6 +212,28 @@ pub fn role_of(host: &str, dep: &Dependency) -> &'static str {
     } else {
         "requests"
     }
+}
+
+/// What the records themselves say their hosts run on: the verdicts a version that stored
+/// verdicts left (a site's `profile`, a dependency's `class`), the newest for each host. The
+/// tracker uses it for hosts with no evidence yet.
+pub fn stored_classes<'a>(records: impl IntoIterator<Item = &'a SiteRecord>) -> Classes {
+    let mut classes = Classes::new();
+    for r in records {
+        if let Some(p) = &r.profile {
+            let at = r.profiled_at.unwrap_or(0);
+            if classes.get(&r.main_host).is_none_or(|old| old.at < at) {
+                classes.insert(r.main_host.clone(), HostClass::from_profile(p, at));
+            }
+        }
+        for (host, dep) in &r.deps {
+            let Some(c) = &dep.class else { continue };
+            if classes.get(host).is_none_or(|old| old.at < c.at) {
+                classes.insert(host.clone(), c.clone());
+            }
+        }
+    }
+    classes
 }
 
 /// A layer of the stack a site can be exposed to.
@@ -295,8 +332,9 @@ fn entries(c: &HostClass) -> Vec<(ExposureLayer, String, Option<String>)> {
     out
 }
 
-/// The exposure of a site: its main host's profile plus every classified dependency.
-pub fn exposure(record: &SiteRecord) -> Exposure {
+/// The exposure of a site: its main host's layers plus every classified dependency's, read
+/// from `classes`.
+pub fn exposure(record: &SiteRecord, classes: &Classes) -> Exposure {
     type Key = (ExposureLayer, String, Option<String>);
     #[derive(Default)]
     struct Acc {
@@ -305,8 +343,8 @@ pub fn exposure(record: &SiteRecord) -> Exposure {
     }
     let mut critical: BTreeMap<Key, Acc> = BTreeMap::new();
     let mut other: BTreeMap<Key, Acc> = BTreeMap::new();
-    if let Some(p) = &record.profile {
-        for key in entries(&HostClass::from_profile(p, 0)) {
+    if let Some(c) = classes.get(&record.main_host) {
+        for key in entries(c) {
             critical.entry(key).or_default().own = true;
         }
     }
@@ -314,7 +352,7 @@ pub fn exposure(record: &SiteRecord) -> Exposure {
         if *host == record.main_host {
             continue;
         }
-        let Some(class) = dep.class.as_ref() else {
+        let Some(class) = classes.get(host) else {
             continue;
         };
         let via = Via {
@@ -421,14 +459,19 @@ pub fn blamed(record: &SiteRecord, now: Millis, window_ms: Millis) -> Vec<&str> 
 }
 
 /// Why a failing site fails, when its own hosts answer but a critical third party does not:
-/// the first of [`blamed`], with what it runs on.
-pub fn blame(record: &SiteRecord, now: Millis, window_ms: Millis) -> Option<Blame> {
+/// the first of [`blamed`], with what it runs on (from `classes`).
+pub fn blame(
+    record: &SiteRecord,
+    classes: &Classes,
+    now: Millis,
+    window_ms: Millis,
+) -> Option<Blame> {
     let host = *blamed(record, now, window_ms).first()?;
     let d = record.deps.get(host)?;
     Some(Blame {
         host: host.to_owned(),
         role: role_of(host, d).to_owned(),
-        class: d.class.clone(),
+        class: classes.get(host).cloned(),
         error: d.last_error.clone(),
     })
 }

@@ -11,13 +11,13 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{Classifier, Observation};
+use crate::classify::Classifier;
 use crate::dns::{self, DnsRecord, QueryType, RData, Rcode};
+use crate::evidence::{self, HostEvidence};
 use crate::profile::{Resolution, ResolvedBy, SiteProfile};
 use crate::site::{HostKind, SiteKey};
 
-/// Milliseconds since the Unix epoch, supplied by the caller.
-pub type Millis = u64;
+pub use crate::Millis;
 
 /// Identifies one query the engine asked the caller to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -145,7 +145,7 @@ pub struct Engine {
     waiters: HashMap<Key, Vec<LookupId>>,
     lookups: HashMap<LookupId, LookupState>,
     outbox: VecDeque<Query>,
-    done: VecDeque<(LookupId, SiteProfile)>,
+    done: VecDeque<(LookupId, HostEvidence)>,
     next_query: u64,
     next_lookup: u64,
 }
@@ -226,9 +226,17 @@ impl Engine {
         self.outbox.pop_front()
     }
 
-    /// The next finished profile, if any.
-    pub fn poll_profile(&mut self) -> Option<(LookupId, SiteProfile)> {
+    /// The evidence of the next finished look-up, if any: what is stored, and what every
+    /// verdict about the host is derived from.
+    pub fn poll_evidence(&mut self) -> Option<(LookupId, HostEvidence)> {
         self.done.pop_front()
+    }
+
+    /// The next finished look-up, classified with the current table and rules (for callers
+    /// that keep no evidence, such as the CLI).
+    pub fn poll_profile(&mut self) -> Option<(LookupId, SiteProfile)> {
+        let (id, evidence) = self.done.pop_front()?;
+        Some((id, self.classifier.classify(&evidence)))
     }
 
     /// Feeds the body of a DoH answer to query `id`.
@@ -417,8 +425,8 @@ impl Engine {
         }
         if ready {
             if let Some(state) = self.lookups.remove(&id) {
-                let profile = self.finish(&state);
-                self.done.push_back((id, profile));
+                let evidence = self.finish(&state, now);
+                self.done.push_back((id, evidence));
             }
         }
     }
@@ -475,13 +483,14 @@ impl Engine {
             .find(|ip| dns::is_public(*ip))
     }
 
-    fn finish(&self, state: &LookupState) -> SiteProfile {
-        let mut obs = Observation {
+    fn finish(&self, state: &LookupState, now: Millis) -> HostEvidence {
+        let mut obs = HostEvidence {
             name: state.name.clone(),
             site: state.site.as_ref().map(ToString::to_string),
+            at: now,
             connected_ip: state.hints.connected_ip,
-            headers: state.hints.headers.clone(),
-            ..Observation::default()
+            headers: evidence::fingerprint_headers(self.classifier.rules(), &state.hints.headers),
+            ..HostEvidence::default()
         };
         obs.addresses.extend(state.literal);
         obs.resolved_by = if state.literal.is_some() {
@@ -506,6 +515,9 @@ impl Engine {
                 obs.cname_chain = w.chain;
             }
             obs.addresses.extend(w.addresses);
+            if let Some(ttl) = w.min_ttl {
+                obs.ttl = Some(obs.ttl.map_or(ttl, |t| t.min(ttl)));
+            }
             match w.end {
                 Some(Outcome::Rcode(r)) => rcodes.push(r),
                 Some(Outcome::Truncated) => truncated = true,
@@ -554,7 +566,7 @@ impl Engine {
         } else {
             Resolution::NoAddress
         });
-        self.classifier.classify(&obs)
+        obs
     }
 }
 
@@ -562,6 +574,8 @@ impl Engine {
 struct Walk {
     chain: Vec<String>,
     addresses: Vec<IpAddr>,
+    /// The smallest TTL of the address records found.
+    min_ttl: Option<u32>,
     /// The outcome where the walk stopped when it was not records.
     end: Option<Outcome>,
 }
@@ -578,6 +592,7 @@ fn walk(results: &HashMap<Key, Outcome>, name: &str, qtype: QueryType) -> Walk {
     let mut w = Walk {
         chain: Vec::new(),
         addresses: Vec::new(),
+        min_ttl: None,
         end: None,
     };
     let mut current = name.to_owned();
@@ -595,12 +610,15 @@ fn walk(results: &HashMap<Key, Outcome>, name: &str, qtype: QueryType) -> Walk {
                     }
                     w.chain.push(link.clone());
                 }
-                w.addresses
-                    .extend(records.iter().filter_map(|r| match r.data {
-                        RData::A(a) => Some(IpAddr::V4(a)),
-                        RData::Aaaa(a) => Some(IpAddr::V6(a)),
-                        _ => None,
-                    }));
+                for r in records {
+                    let ip = match r.data {
+                        RData::A(a) => IpAddr::V4(a),
+                        RData::Aaaa(a) => IpAddr::V6(a),
+                        _ => continue,
+                    };
+                    w.addresses.push(ip);
+                    w.min_ttl = Some(w.min_ttl.map_or(r.ttl, |t| t.min(r.ttl)));
+                }
                 match chain.last() {
                     Some(next) if records.is_empty() => current = next.clone(),
                     _ => return w,

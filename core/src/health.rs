@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deps::HostClass;
+use crate::deps::{Classes, HostClass};
 use crate::engine::Millis;
 use crate::profile::{LayerKind, Resolution};
 use crate::protocol::{Correlation, HealthState, SiteRecord};
@@ -310,6 +310,17 @@ impl DnsCheck {
             Resolution::Refused | Resolution::Truncated | Resolution::ResolverError(_) => {
                 Self::ResolverFailed
             }
+        }
+    }
+
+    /// The check's view of the response code of its one A query. A name with no A record may
+    /// still have AAAA: only NXDOMAIN says "no such name".
+    pub fn from_rcode(rcode: &crate::dns::Rcode) -> Self {
+        match rcode {
+            crate::dns::Rcode::NoError => Self::Resolved,
+            crate::dns::Rcode::NxDomain => Self::NoSuchName,
+            crate::dns::Rcode::ServFail => Self::ServFail,
+            _ => Self::ResolverFailed,
         }
     }
 }
@@ -631,8 +642,8 @@ impl SiteFacts {
     /// The facts of a stored record at `now`: its `status`, the layers of its profile, its
     /// critical dependencies, and the third parties its failure within `window_ms` is put down
     /// to.
-    pub fn at(r: &SiteRecord, now: Millis, window_ms: Millis) -> Self {
-        let mut f = Self::from_record(r);
+    pub fn at(r: &SiteRecord, classes: &Classes, now: Millis, window_ms: Millis) -> Self {
+        let mut f = Self::from_record(r, classes);
         f.blamed = crate::deps::blamed(r, now, window_ms)
             .into_iter()
             .map(str::to_owned)
@@ -640,9 +651,10 @@ impl SiteFacts {
         f
     }
 
-    /// The facts of a stored record without blame (that needs the time).
-    pub fn from_record(r: &SiteRecord) -> Self {
-        let p = r.profile.as_ref();
+    /// The facts of a stored record without blame (that needs the time); what its hosts run
+    /// on is read from `classes`.
+    pub fn from_record(r: &SiteRecord, classes: &Classes) -> Self {
+        let p = classes.get(&r.main_host);
         let deps = r
             .deps
             .iter()
@@ -651,7 +663,7 @@ impl SiteFacts {
                 Some(DepFacts {
                     host: h.clone(),
                     third_party: d.third_party,
-                    class: d.class.clone().filter(HostClass::is_known)?,
+                    class: classes.get(h).cloned().filter(HostClass::is_known)?,
                 })
             })
             .collect();
@@ -659,10 +671,10 @@ impl SiteFacts {
             site: r.site.clone(),
             state: r.status,
             cloud: p.and_then(|p| p.cloud.clone()),
-            hosting: p.and_then(|p| p.hosting.provider.clone()),
-            region: p.and_then(|p| p.hosting.region.clone()),
-            edge: p.and_then(|p| p.edge.provider.clone()),
-            dns: p.and_then(|p| p.dns.provider.clone()),
+            hosting: p.and_then(|p| p.hosting.clone()),
+            region: p.and_then(|p| p.region.clone()),
+            edge: p.and_then(|p| p.edge.clone()),
+            dns: p.and_then(|p| p.dns.clone()),
             deps,
             blamed: Vec::new(),
         }

@@ -15,6 +15,7 @@ pub mod classify;
 pub mod deps;
 pub mod dns;
 pub mod engine;
+pub mod evidence;
 pub mod feeds;
 pub mod health;
 pub mod knowledge;
@@ -25,5 +26,9 @@ pub mod rules;
 pub mod site;
 pub mod status;
 pub mod table;
+pub mod tracker;
 
 pub use record::PrefixRecord;
+
+/// Milliseconds since the Unix epoch, always supplied by the caller (the core reads no clock).
+pub type Millis = u64;

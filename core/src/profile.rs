@@ -102,6 +102,21 @@ pub enum Resolution {
     ResolverError(String),
 }
 
+impl std::fmt::Display for Resolution {
+    /// The one wording of an outcome, for the badge, the popup and the CLI.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resolution::Ok => f.write_str("resolved"),
+            Resolution::NxDomain => f.write_str("the name does not exist (NXDOMAIN)"),
+            Resolution::ServFail => f.write_str("the resolver failed (SERVFAIL)"),
+            Resolution::Refused => f.write_str("the resolver refused the query"),
+            Resolution::Truncated => f.write_str("the answer was truncated"),
+            Resolution::NoAddress => f.write_str("the name has no address"),
+            Resolution::ResolverError(e) => write!(f, "look-up failed: {e}"),
+        }
+    }
+}
+
 /// Where a profile's addresses came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -141,6 +156,10 @@ pub struct SiteProfile {
     /// Where the addresses came from.
     #[serde(default)]
     pub resolved_by: ResolvedBy,
+    /// True when the name has public addresses but no IP ranges were loaded to place them in
+    /// (a first start, before the feeds arrive): the hosting layer is "not known yet".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranges_missing: bool,
     /// The reasons behind each layer.
     pub evidence: Vec<Evidence>,
 }

@@ -16,6 +16,10 @@ use crate::table::FeedInfo;
 /// Cloudflare's RFC 8484 endpoint: the default resolver.
 pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
 
+/// The `type` of the message the worker sends its open pages (popup, dashboard) when what
+/// they show changed (a look-up finished, the IP ranges arrived, a site failed): they ask again.
+pub const CHANGED: &str = "changed";
+
 /// How many failures a site keeps in its history.
 pub const MAX_FAILURES: usize = 50;
 
@@ -210,9 +214,12 @@ pub struct SiteRecord {
     pub visits: u32,
     /// Hostnames of the site seen so far (bounded by [`MAX_HOSTS`]).
     pub hosts: BTreeMap<String, HostSeen>,
-    /// The last completed profile of `main_host`.
+    /// A profile stored by a version that kept verdicts instead of evidence (schema 1): shown
+    /// until the main host's next look-up stores its evidence, then dropped. Never written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<SiteProfile>,
-    /// When `profile` was computed.
+    /// When `profile` was computed (schema 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiled_at: Option<Millis>,
     /// Recent failures, newest last (bounded by [`MAX_FAILURES`]).
     pub failures: Vec<FailureSeen>,
@@ -464,34 +471,31 @@ pub struct SiteSummary {
 }
 
 impl SiteSummary {
-    /// The summary of a record at `now`, with the third party to blame for a failure seen
-    /// within `window_ms`.
-    pub fn at(r: &SiteRecord, now: Millis, window_ms: Millis) -> Self {
-        let mut s = Self::from(r);
-        s.blame = crate::deps::blame(r, now, window_ms);
-        s
-    }
-}
-
-impl From<&SiteRecord> for SiteSummary {
-    /// The summary without blame (that needs the time).
-    fn from(r: &SiteRecord) -> Self {
-        let p = r.profile.as_ref();
+    /// The summary of a record at `now`, its hosts' layers read from `classes` (what each
+    /// looked-up host runs on, as derived now), with the third party to blame for a failure
+    /// seen within `window_ms`.
+    pub fn of(
+        r: &SiteRecord,
+        classes: &crate::deps::Classes,
+        now: Millis,
+        window_ms: Millis,
+    ) -> Self {
+        let c = classes.get(&r.main_host);
         Self {
             site: r.site.clone(),
             main_host: r.main_host.clone(),
-            badge: p.and_then(|p| p.badge_provider().map(str::to_owned)),
-            cloud: p.and_then(|p| p.cloud.clone()),
-            hosting: p.and_then(|p| p.hosting.provider.clone()),
-            region: p.and_then(|p| p.hosting.region.clone()),
-            edge: p.and_then(|p| p.edge.provider.clone()),
-            dns: p.and_then(|p| p.dns.provider.clone()),
+            badge: c.and_then(|c| c.badge_provider().map(str::to_owned)),
+            cloud: c.and_then(|c| c.cloud.clone()),
+            hosting: c.and_then(|c| c.hosting.clone()),
+            region: c.and_then(|c| c.region.clone()),
+            edge: c.and_then(|c| c.edge.clone()),
+            dns: c.and_then(|c| c.dns.clone()),
             last_seen: r.last_seen,
             visits: r.visits,
             failures: u32::try_from(r.failures.len()).unwrap_or(u32::MAX),
             status: r.status,
-            exposure: crate::deps::exposure(r),
-            blame: None,
+            exposure: crate::deps::exposure(r, classes),
+            blame: crate::deps::blame(r, classes, now, window_ms),
         }
     }
 }
@@ -531,6 +535,25 @@ pub struct Overview {
     pub incidents: Vec<ProviderIncident>,
 }
 
+/// Everything the popup shows about its tab: one answer to [`Request::GetTab`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TabView {
+    /// The tab's host; `None` when the tab is not a web page.
+    pub host: Option<String>,
+    /// The site key it is recorded under (Public Suffix List); `None` for pages the extension
+    /// does not record (not a web page, a private name while the resolver is not on this
+    /// machine, a private address).
+    pub site: Option<String>,
+    /// The site's row (layers, status, what it depends on, blame); `None` when not recorded yet.
+    pub summary: Option<SiteSummary>,
+    /// Its main host's profile, derived now from the stored evidence, with the reasons behind
+    /// each layer; `None` while it was never looked up.
+    pub profile: Option<SiteProfile>,
+    /// A look-up of its main host is under way.
+    pub looking_up: bool,
+}
+
 /// The worker's own figures: what it holds and when it last did what.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -564,6 +587,12 @@ pub enum Request {
         /// The site key.
         site: String,
     },
+    /// The popup's whole view of the tab showing `url` (site key, row, profile with its
+    /// evidence, dependencies), derived now.
+    GetTab {
+        /// The tab's URL (only its host is used).
+        url: String,
+    },
     /// The current settings.
     GetSettings,
     /// Replace the settings (validated; a new feed mirror triggers a refresh).
@@ -596,6 +625,11 @@ pub enum Response {
     Site {
         /// The record.
         site: Option<SiteRecord>,
+    },
+    /// Answer to [`Request::GetTab`].
+    Tab {
+        /// The view.
+        tab: TabView,
     },
     /// Answer to [`Request::GetSettings`] and [`Request::SetSettings`].
     Settings {

@@ -408,6 +408,24 @@ impl Rules {
             .collect()
     }
 
+    /// Whether some header rule matches the header `name: value` (both lowercase).
+    pub fn header_matches(&self, name: &str, value: &str) -> bool {
+        self.headers.iter().any(|r| r.test.matches(name, value))
+    }
+
+    /// The cookie names some rule looks for that a lowercase `set-cookie` value sets.
+    pub fn cookies_set(&self, value: &str) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for rule in &self.headers {
+            if let HeaderTest::Cookie(c) = &rule.test {
+                if sets_cookie(value, c) && !names.contains(&c.as_str()) {
+                    names.push(c);
+                }
+            }
+        }
+        names
+    }
+
     /// The provider originating this AS number.
     pub fn by_asn(&self, asn: u32) -> Option<&Provider> {
         self.by_asn.get(&asn).map(|&i| &self.providers[i])

@@ -30,6 +30,9 @@ use std::sync::Arc;
 use publicsuffix::Psl as _;
 use serde::{Deserialize, Serialize};
 
+pub mod url;
+pub use url::{host_of_url, origin_of_url};
+
 /// The Public Suffix List shipped with the crate (`data/public_suffix_list.dat` as the build
 /// script prepared it: comments dropped, Unicode rules in punycode).
 const BUILTIN_LIST: &str = include_str!(concat!(env!("OUT_DIR"), "/public_suffix_list.dat"));

@@ -50,6 +50,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
     pub fn runtime_get_url(path: &str) -> String;
 
+    /// `chrome.runtime.sendMessage(message)`: to the extension's open pages.
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
+    pub async fn runtime_send_message(message: &JsValue) -> Result<JsValue, JsValue>;
+
     /// Firefox's `browser.dns.resolve(host, flags)`: the browser's own resolver.
     #[wasm_bindgen(js_namespace = ["browser", "dns"], js_name = resolve, catch)]
     pub async fn dns_resolve(host: &str, flags: &JsValue) -> Result<JsValue, JsValue>;
@@ -74,6 +78,16 @@ pub fn has_browser_dns() -> bool {
         .filter(|b| b.is_object())
         .and_then(|b| js_sys::Reflect::get(&b, &"dns".into()).ok())
         .is_some_and(|d| d.is_object())
+}
+
+/// Tells the extension's open pages `{type: kind}`. With no page open the browser rejects
+/// ("receiving end does not exist"): nobody to tell, nothing to log.
+pub fn tell_pages(kind: &str) {
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &JsValue::from_str(kind));
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = runtime_send_message(&message).await;
+    });
 }
 
 /// Resolves after `ms` milliseconds (`setTimeout`, which workers and pages both have).

@@ -1,79 +1,58 @@
-//! Feed refresh: download each official feed (or the same file name under the user's mirror),
-//! keep each feed's last good data as its own snapshot, and rebuild the combined table.
+//! Feed refresh I/O: download each official feed (or the same file name under the user's
+//! mirror), keep each feed's last good data as its own snapshot, rebuild the combined table and
+//! hand it to the tracker, which makes every stored verdict follow.
 //!
 //! Invariant: a refresh never makes the table know less. A download that fails, does not
 //! parse, or shrank implausibly leaves that feed's previous snapshot in use, and the combined
 //! table is only replaced by one built from every feed's current good data.
 
+use std::rc::Rc;
+
 use gloo_net::http::Request;
 use onebasket::feeds::{FeedSet, FeedSpec, ParsedFeed};
-use onebasket::protocol::FeedStatus;
 use onebasket::table::{FeedInfo, PrefixTable};
+use onebasket::tracker::RefreshPlan;
 use onebasket::PrefixRecord;
 
 use crate::bindings::{self, now};
+use crate::shell::{perform, Shell};
 use crate::store;
-use crate::worker::with;
 
 /// Downloads every feed and swaps in the rebuilt table. At most one refresh runs at a time; a
 /// request arriving meanwhile (say, a new mirror was set) runs once more right after.
-pub async fn refresh() {
-    let first = with(|w| {
-        if w.refreshing {
-            w.refresh_again = true;
-            false
-        } else {
-            w.refreshing = true;
-            true
-        }
-    });
-    if first != Some(true) {
+pub async fn refresh(shell: Rc<Shell>) {
+    let Some(mut plan) = shell.with(|t| t.begin_refresh()) else {
         return;
-    }
+    };
     loop {
-        refresh_once().await;
-        let again = with(|w| {
-            let again = std::mem::take(&mut w.refresh_again);
-            w.refreshing = again;
-            again
-        });
-        if again != Some(true) {
-            break;
+        let next = refresh_once(&shell, &plan).await;
+        perform(&shell).await;
+        match next {
+            Some(p) => plan = p,
+            None => break,
         }
     }
 }
 
-async fn refresh_once() {
-    let Some((specs, base, previous)) = with(|w| {
-        w.refreshing_from = Some(w.settings.feed_base.clone());
-        (
-            w.specs.clone(),
-            w.settings.feed_base.clone(),
-            w.feed_status.feeds.clone(),
-        )
-    }) else {
-        return;
-    };
-    let _ = store::set("refreshing", &true).await;
+/// One pass; the next pass when one was asked for meanwhile.
+async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPlan> {
+    if let Err(e) = store::set(store::REFRESHING, &true).await {
+        bindings::warn(&format!(
+            "OneBasket: writing {} failed: {e}",
+            store::REFRESHING
+        ));
+    }
     bindings::info(&format!(
         "OneBasket: refreshing the feeds from {}",
-        base.as_deref().unwrap_or("the official URLs")
+        plan.base.as_deref().unwrap_or("the official URLs")
     ));
     let mut errors = Vec::new();
-    for spec in &specs {
+    for spec in &plan.specs {
         // A new mirror was set meanwhile: stop here, the next pass fetches from it.
-        if with(|w| w.refresh_again).unwrap_or(false) {
-            return;
+        if shell.with(|t| t.refresh_superseded()) {
+            return shell.with(|t| t.refresh_abandoned());
         }
-        let url = match &base {
-            Some(b) => format!("{}/{}", b.trim_end_matches('/'), spec.file),
-            None => spec.url.clone(),
-        };
-        let before = previous
-            .iter()
-            .find(|f| f.file == spec.file)
-            .map(|f| f.records);
-        match fetch_one(spec, &url, before).await {
+        match fetch_one(spec, &plan.url(spec), plan.before(spec)).await {
             Ok(parsed) => {
                 let info = info_of(&parsed);
                 let table = PrefixTable::build(&parsed.records, vec![info]);
@@ -85,38 +64,33 @@ async fn refresh_once() {
             Err(e) => errors.push(format!("{}: {e}", spec.file)),
         }
     }
-    let (table, _) = rebuild_from_feed_snapshots(&specs).await;
-    let keep_old =
-        table.is_empty() && with(|w| !w.engine.classifier().table().is_empty()).unwrap_or(false);
-    if !keep_old {
-        if let Err(e) = store::set("table", &store::encode_bytes(&table.to_snapshot())).await {
-            errors.push(format!("storing the table failed: {e}"));
-        }
-    }
+    let (table, _) = rebuild_from_feed_snapshots(&plan.specs).await;
+    let snapshot = table.to_snapshot();
     for e in &errors {
         bindings::warn(&format!("OneBasket feeds: {e}"));
     }
-    let status = with(|w| {
-        if !keep_old {
-            w.engine.classifier_mut().set_table(table);
+    let (taken, next) = shell.with(|t| t.refresh_finished(Some(table), errors, plan, now()));
+    if taken {
+        if let Err(e) = store::set(store::TABLE, &store::encode_bytes(&snapshot)).await {
+            bindings::warn(&format!("OneBasket: storing the table failed: {e}"));
         }
-        w.feeds_from = Some(base.clone());
-        let t = w.engine.classifier().table();
-        w.feed_status = FeedStatus {
-            feeds: t.feeds().to_vec(),
-            records: u32::try_from(t.len()).unwrap_or(u32::MAX),
-            refreshed_at: Some(now()),
-            errors,
-        };
-        w.feed_status.clone()
-    });
-    if let Some(status) = status {
-        let _ = store::set("feedStatus", &status).await;
     }
-    // Written before `refreshing` is cleared: a kill in between refreshes once more, which is
+    // Written before `refreshing` is cleared: a stop in between refreshes once more, which is
     // harmless, while the other order could leave a finished flag with the old source.
-    let _ = store::set(SOURCE_KEY, &serde_json::json!({ "feedBase": base })).await;
-    let _ = store::set("refreshing", &false).await;
+    let source = serde_json::json!({ "feedBase": plan.base });
+    if let Err(e) = store::set(store::FEED_SOURCE, &source).await {
+        bindings::warn(&format!(
+            "OneBasket: writing {} failed: {e}",
+            store::FEED_SOURCE
+        ));
+    }
+    if let Err(e) = store::set(store::REFRESHING, &false).await {
+        bindings::warn(&format!(
+            "OneBasket: writing {} failed: {e}",
+            store::REFRESHING
+        ));
+    }
+    next
 }
 
 fn info_of(p: &ParsedFeed) -> FeedInfo {
@@ -166,9 +140,6 @@ async fn get(url: &str) -> Result<Vec<u8>, String> {
     }
     resp.binary().await.map_err(|e| format!("GET {url}: {e}"))
 }
-
-/// Storage key of the feed source the last completed refresh used (`{"feedBase": …}`).
-pub const SOURCE_KEY: &str = "feedSource";
 
 /// The combined table from every stored per-feed snapshot, and how many snapshots were broken
 /// (each skipped and logged; the next refresh replaces them).

@@ -1,72 +1,125 @@
 //! OneBasket's Manifest V3 background worker, compiled to wasm.
 //!
-//! `js/background.js` registers every listener synchronously and hands events here once the
-//! module is ready. The worker owns all state; pages talk to it through the typed protocol in
-//! `onebasket::protocol`.
+//! Lifecycle (the browser stops an idle worker after ~30 s and starts it again for the next
+//! event, so every step below runs many times a day):
+//! 1. `js/background.js` registers every listener synchronously and queues events until
+//!    [`start`] resolves.
+//! 2. [`start`] reads storage ([`startup`]), restores the sans-IO tracker
+//!    (`onebasket::tracker::Tracker`) and performs what it queued (look-ups a stop cut off, a
+//!    feed refresh); 50 ms later it lists the open tabs so visits a stop cut off are recovered.
+//! 3. Each event is decoded ([`events`], [`messages`]), handed to the tracker with `now`, and the
+//!    effects it queued are performed ([`shell::perform`]: storage writes, DoH queries, badges,
+//!    a "changed" message to the open pages).
+//! 4. Feed refreshes ([`feeds`]), active checks and status pages ([`checks`]) do their I/O here
+//!    and hand the results back; a new table makes every stored verdict follow at once.
+//!
+//! The tracker lives in one `Rc<Shell>`, held here and passed down to each handler: no module
+//! reaches back into a global.
 
 mod badge;
 mod bindings;
 mod checks;
 mod doh;
+mod events;
 mod feeds;
+mod messages;
 mod migrate;
+mod shell;
+mod startup;
 mod store;
-mod worker;
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
+use crate::shell::Shell;
+
+thread_local! {
+    /// The worker's one state, once started.
+    static SHELL: RefCell<Option<Rc<Shell>>> = const { RefCell::new(None) };
+}
+
+/// The started worker; `None` before [`start`] resolved (events are queued until then) or when
+/// it could not start.
+fn shell() -> Option<Rc<Shell>> {
+    SHELL.with(|s| s.borrow().clone())
+}
+
 /// Loads state and resumes interrupted work; events are handed over only after this resolves.
 #[wasm_bindgen]
 pub async fn start() -> Result<(), JsValue> {
-    worker::start().await.map_err(|e| JsValue::from_str(&e))
+    let shell = startup::start()
+        .await
+        .map_err(|e| JsValue::from_str(&e.to_string()))?;
+    SHELL.with(|s| *s.borrow_mut() = Some(shell.clone()));
+    startup::resume(&shell).await;
+    Ok(())
 }
 
 /// `webRequest.onResponseStarted`.
 #[wasm_bindgen]
 pub fn on_response(details: JsValue) {
-    spawn_local(worker::on_response(details));
+    if let Some(s) = shell() {
+        spawn_local(events::on_request(s, details, false));
+    }
 }
 
 /// `webRequest.onErrorOccurred`.
 #[wasm_bindgen]
 pub fn on_request_error(details: JsValue) {
-    spawn_local(worker::on_request_error(details));
+    if let Some(s) = shell() {
+        spawn_local(events::on_request(s, details, true));
+    }
 }
 
 /// `tabs.onUpdated` (with the tab's URL once it is known).
 #[wasm_bindgen]
 pub fn on_tab_updated(tab_id: i32, url: Option<String>) {
-    spawn_local(worker::on_tab_updated(tab_id, url));
+    if let Some(s) = shell() {
+        spawn_local(events::on_tab_updated(s, tab_id, url));
+    }
 }
 
 /// `tabs.onRemoved`.
 #[wasm_bindgen]
 pub fn on_tab_removed(tab_id: i32) {
-    worker::on_tab_removed(tab_id);
+    if let Some(s) = shell() {
+        s.with(|t| t.tab_closed(tab_id));
+    }
 }
 
 /// `alarms.onAlarm`.
 #[wasm_bindgen]
 pub fn on_alarm(name: String) {
-    spawn_local(worker::on_alarm(name));
+    if let Some(s) = shell() {
+        spawn_local(events::on_alarm(s, name));
+    }
 }
 
 /// `runtime.onInstalled`: fetch the feeds at once.
 #[wasm_bindgen]
 pub fn on_installed() {
-    spawn_local(feeds::refresh());
+    if let Some(s) = shell() {
+        spawn_local(feeds::refresh(s));
+    }
 }
 
 /// `storage.onChanged` for the `settings` key.
 #[wasm_bindgen]
 pub fn on_settings_changed(new_value: JsValue) {
-    spawn_local(worker::on_settings_changed(new_value));
+    if let Some(s) = shell() {
+        spawn_local(events::on_settings_changed(s, new_value));
+    }
 }
 
 /// `runtime.onMessage` from the extension's own pages: a `Request`, answered with a `Response`.
 #[wasm_bindgen]
 pub async fn on_message(message: JsValue) -> JsValue {
-    let response = worker::on_message(message).await;
-    store::to_js(&response).unwrap_or_else(|e| JsValue::from_str(&e))
+    let response = match shell() {
+        Some(s) => messages::on_message(s, message).await,
+        None => messages::not_started(),
+    };
+    store::to_js(&response).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
 }

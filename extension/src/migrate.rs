@@ -99,6 +99,7 @@ fn merge_fields<T, D>(
     template: &T,
     stored: &[(String, D)],
     what: &str,
+    optional: &[&str],
     accept: impl Fn(&T) -> Result<(), String>,
 ) -> (T, Vec<String>)
 where
@@ -110,11 +111,13 @@ where
     let Ok(mut merged) = D::write(template) else {
         return (template.clone(), vec![format!("{what}: defaults used")]);
     };
+    // Fields the template does not write when empty are known all the same.
     let known: Vec<String> = merged
         .fields()
         .unwrap_or_default()
         .into_iter()
         .map(|(k, _)| k)
+        .chain(optional.iter().map(|f| (*f).to_owned()))
         .collect();
     for (field, value) in stored {
         if !known.contains(field) {
@@ -142,7 +145,7 @@ pub fn settings<D: Doc>(stored: &D) -> (Settings, Vec<String>) {
         return (Settings::default(), Vec::new());
     }
     match stored.fields() {
-        Some(fields) => merge_fields(&Settings::default(), &fields, "settings", |s| {
+        Some(fields) => merge_fields(&Settings::default(), &fields, "settings", &[], |s| {
             s.validate().map_err(|e| e.to_string())
         }),
         None => (
@@ -192,7 +195,8 @@ pub fn site<D: Doc>(key: &str, stored: &D, now: u64) -> Result<(SiteRecord, Vec<
     }
     let template = SiteRecord::new(site, main_host.as_deref().unwrap_or(site), now);
     let rest: Vec<(String, D)> = fields.into_iter().filter(|(k, _)| k != "site").collect();
-    let (mut record, mut more) = merge_fields(&template, &rest, key, |_| Ok(()));
+    let (mut record, mut more) =
+        merge_fields(&template, &rest, key, LEGACY_SITE_FIELDS, |_| Ok(()));
     warnings.append(&mut more);
     record.site = site.to_owned();
     if record.first_seen > record.last_seen {
@@ -204,6 +208,10 @@ pub fn site<D: Doc>(key: &str, stored: &D, now: u64) -> Result<(SiteRecord, Vec<
     }
     Ok((record, warnings))
 }
+
+/// The fields of a site record that only a schema 1 record has (its verdict): read, and shown
+/// until the next look-up.
+const LEGACY_SITE_FIELDS: &[&str] = &["profile", "profiledAt"];
 
 /// The hosts of the stored `pending` list: a value that is not a list is discarded, and so is
 /// every entry that is not a string.
@@ -272,10 +280,10 @@ impl Doc for wasm_bindgen::JsValue {
         copy.into()
     }
     fn read<T: DeserializeOwned>(&self) -> Result<T, String> {
-        crate::store::from_js(self.clone())
+        crate::store::from_js(self.clone()).map_err(|e| e.to_string())
     }
     fn write<T: Serialize>(value: &T) -> Result<Self, String> {
-        crate::store::to_js(value)
+        crate::store::to_js(value).map_err(|e| e.to_string())
     }
     fn brief(&self) -> String {
         if self.is_undefined() {

@@ -1,13 +1,15 @@
 //! `chrome.storage.local` layout and (de)serialization.
 //!
 //! Keys: `settings` (the contract object), `site:<site>` (one [`SiteRecord`] each, so a visit
-//! rewrites one small value), `table` (the combined prefix-table snapshot, base64),
+//! rewrites one small value), `host:<hostname>` (one [`HostEvidence`] each: what a look-up
+//! observed, never a verdict), `table` (the combined prefix-table snapshot, base64),
 //! `feed:<file>` (each feed's own last good snapshot, so one failed download never loses that
 //! feed), `feedStatus`, `pending` (hosts whose look-up was under way, restarted after a kill),
 //! `refreshing` (a feed refresh was under way), `feedSource` (`{"feedBase": …}`, the feed source
-//! the last completed refresh used), `schema` (the layout version).
+//! the last completed refresh used), `providerStatus`, `schema` (the layout version).
 
 use base64::Engine as _;
+use onebasket::evidence::HostEvidence;
 use onebasket::protocol::SiteRecord;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,33 +19,62 @@ use crate::bindings;
 
 /// Version of this storage layout. An older (or absent) stored value is migrated and then
 /// replaced by this one; a newer one is left as it is, and so is everything this build cannot
-/// read (see [`crate::migrate::Schema`]).
-pub const SCHEMA: u32 = 1;
+/// read (see [`crate::migrate::Schema`]). 2: evidence per host under `host:`; a record's
+/// `profile` (1) is read, shown until the next look-up, and never written.
+pub const SCHEMA: u32 = 2;
 
 /// Prefix of per-site keys.
 pub const SITE_PREFIX: &str = "site:";
+/// Prefix of per-host evidence keys.
+pub const HOST_PREFIX: &str = "host:";
 /// Prefix of per-feed snapshot keys.
 pub const FEED_PREFIX: &str = "feed:";
+/// The settings (the contract object).
+pub const SETTINGS: &str = "settings";
+/// The layout version.
+pub const SCHEMA_KEY: &str = "schema";
+/// The combined prefix table.
+pub const TABLE: &str = "table";
+/// The feed status.
+pub const FEED_STATUS: &str = "feedStatus";
+/// The feed source of the last completed refresh.
+pub const FEED_SOURCE: &str = "feedSource";
+/// The look-ups under way.
+pub const PENDING: &str = "pending";
+/// A feed refresh is under way.
+pub const REFRESHING: &str = "refreshing";
+/// The status pages' last readings.
+pub const PROVIDER_STATUS: &str = "providerStatus";
 
-/// A storage failure, as text for the log.
-pub type StoreError = String;
+/// Why a storage operation or a value's conversion failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The browser's storage refused (quota, a closed profile…).
+    #[error("storage: {0}")]
+    Browser(String),
+    /// A value could not be converted to or from what storage holds.
+    #[error("{0}")]
+    Codec(String),
+}
 
 fn js_err(e: JsValue) -> StoreError {
-    e.as_string()
-        .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
-        .unwrap_or_else(|| "unknown storage error".to_owned())
+    StoreError::Browser(
+        e.as_string()
+            .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
+            .unwrap_or_else(|| "unknown storage error".to_owned()),
+    )
 }
 
 /// Serializes as plain JSON-compatible objects (storage cannot hold `Map`s).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, StoreError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| e.to_string())
+        .map_err(|e| StoreError::Codec(e.to_string()))
 }
 
 /// Deserializes a stored or received value.
 pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+    serde_wasm_bindgen::from_value(value).map_err(|e| StoreError::Codec(e.to_string()))
 }
 
 /// Reads keys (`null` for all) as a JS object.
@@ -79,6 +110,11 @@ pub async fn remove(keys: &[String]) -> Result<(), StoreError> {
 /// Persists one site.
 pub async fn put_site(record: &SiteRecord) -> Result<(), StoreError> {
     set(&format!("{SITE_PREFIX}{}", record.site), record).await
+}
+
+/// Persists one host's evidence.
+pub async fn put_host(evidence: &HostEvidence) -> Result<(), StoreError> {
+    set(&format!("{HOST_PREFIX}{}", evidence.name), evidence).await
 }
 
 /// Persists many sites in one write (a migration rewrites them all at once).

@@ -1148,12 +1148,17 @@ pub fn data_age(feeds: &FeedStatus, provider: Option<&str>, now: u64) -> Option<
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use onebasket::deps::{DepOutcome, Exposure, HostClass};
+    use onebasket::deps::{stored_classes, DepOutcome, Exposure, HostClass};
     use onebasket::profile::{
         Confidence, DnsLayer, EdgeLayer, Hosting, Resolution, ResolvedBy, SiteProfile,
     };
     use onebasket::protocol::SiteRecord;
     use onebasket::table::FeedInfo;
+
+    /// A record's row, its hosts' layers as the record itself holds them.
+    fn summary(r: &SiteRecord) -> SiteSummary {
+        SiteSummary::of(r, &stored_classes([r]), 0, 0)
+    }
 
     pub fn row(site: &str, cloud: Option<&str>, region: Option<&str>) -> SiteSummary {
         SiteSummary {
@@ -1275,6 +1280,7 @@ mod tests {
             confidence: Confidence::High,
             resolution: Resolution::Ok,
             resolved_by: ResolvedBy::Doh,
+            ranges_missing: false,
             evidence: Vec::new(),
         });
         for (host, dep_site, kind, class) in deps {
@@ -1345,7 +1351,7 @@ mod tests {
 
     #[test]
     fn partly_on_names_other_hosts_and_third_parties() {
-        let shop = SiteSummary::from(&shop());
+        let shop = summary(&shop());
         assert_eq!(
             partly_on(&shop).unwrap(),
             "partly on AWS: api.shop.example (us-east-1); \
@@ -1356,7 +1362,7 @@ mod tests {
             "Also loads images from p.pics.example (Fastly) — not needed for the site to work"
         );
         // The main host's own cloud, through a third party in another region.
-        let blog = SiteSummary::from(&blog());
+        let blog = summary(&blog());
         assert_eq!(
             partly_on(&blog).unwrap(),
             "also on AWS: login through auth.idp.example (AWS us-west-2)"
@@ -1373,7 +1379,7 @@ mod tests {
                 Some(class("aws", "aws", Some("us-east-1"))),
             )],
         );
-        assert_eq!(partly_on(&SiteSummary::from(&same)), None);
+        assert_eq!(partly_on(&summary(&same)), None);
         // Nothing known: nothing said.
         assert_eq!(partly_on(&row("a.com", Some("aws"), None)), None);
         assert_eq!(also_loads(&row("a.com", Some("aws"), None)), None);
@@ -1408,7 +1414,7 @@ mod tests {
             ),
         ]);
         let news = record("news.example", ("cloudflare", None), &deps);
-        let news = SiteSummary::from(&news);
+        let news = summary(&news);
         assert_eq!(
             partly_on(&news).unwrap(),
             "partly on AWS: scripts through a.ads.example (AWS); \
@@ -1431,7 +1437,7 @@ mod tests {
             )],
         );
         assert_eq!(
-            partly_on(&SiteSummary::from(&vercel)).unwrap(),
+            partly_on(&summary(&vercel)).unwrap(),
             "partly on AWS: scripts through w.vendor.example (VCL iad1)"
         );
     }
@@ -1441,8 +1447,8 @@ mod tests {
         let mut news = row("news.example", Some("aws"), Some("us-west-2"));
         news.last_seen = 10 * DAY_MS;
         let sites = vec![
-            SiteSummary::from(&shop()),
-            SiteSummary::from(&blog()),
+            summary(&shop()),
+            summary(&blog()),
             news,
             row("plain.example", Some("gcp"), None),
         ];
@@ -1496,8 +1502,8 @@ mod tests {
         let mut news = row("news.example", Some("aws"), Some("us-west-2"));
         news.last_seen = 10 * DAY_MS;
         let sites = vec![
-            SiteSummary::from(&shop()),
-            SiteSummary::from(&blog()),
+            summary(&shop()),
+            summary(&blog()),
             news,
             row("plain.example", Some("gcp"), None),
         ];
@@ -1552,10 +1558,7 @@ mod tests {
             "If AWS us-west-2 fails, 1 of your 1 site breaks: 0 hosted there, 1 through a third party."
         );
         let gcp = Target::Provider("gcp".into());
-        let only_idp = [
-            SiteSummary::from(&blog()),
-            row("x.example", Some("gcp"), None),
-        ];
+        let only_idp = [summary(&blog()), row("x.example", Some("gcp"), None)];
         assert_eq!(
             what_if(&only_idp, &aws).text(&aws),
             "1 of 2 sites (50 %) would go down with Amazon Web Services."
@@ -1585,7 +1588,7 @@ mod tests {
             DepOutcome::Failed("net::ERR_CONNECTION_REFUSED"),
             now + 1,
         );
-        let s = SiteSummary::at(&r, now + 2, 60_000);
+        let s = SiteSummary::of(&r, &stored_classes([&r]), now + 2, 60_000);
         assert_eq!(
             blame_text(s.blame.as_ref().unwrap()),
             "fails because login through auth.idp.example (AWS us-west-2) does not answer: \
@@ -1649,7 +1652,7 @@ mod tests {
 
     #[test]
     fn exports_carry_what_a_site_depends_on_beyond_its_main_host() {
-        let s = SiteSummary::from(&shop());
+        let s = summary(&shop());
         let csv = to_csv(std::slice::from_ref(&s));
         let mut lines = csv.split("\r\n");
         assert!(lines.next().unwrap().ends_with(",failures,depends_on"));

@@ -5,6 +5,11 @@ use crate::health::{correlate, what_if, SiteFacts, Target};
 use crate::profile::LayerKind;
 use crate::protocol::{HealthState, SiteRecord};
 
+/// What the record's own (stored) classes say.
+fn cls(r: &SiteRecord) -> Classes {
+    stored_classes([r])
+}
+
 fn class(cloud: &str, hosting: &str, region: Option<&str>, edge: Option<&str>) -> HostClass {
     HostClass {
         cloud: Some(cloud.to_owned()),
@@ -210,7 +215,7 @@ fn the_set_is_bounded_and_evicts_the_least_used_non_critical_first() {
 
 #[test]
 fn exposure_keeps_critical_and_non_critical_apart() {
-    let e = exposure(&shop());
+    let e = exposure(&shop(), &cls(&shop()));
     let keys: Vec<(ExposureLayer, String)> =
         e.critical.iter().map(|x| (x.layer, x.key())).collect();
     assert_eq!(
@@ -241,7 +246,7 @@ fn exposure_keeps_critical_and_non_critical_apart() {
     // A platform on a cloud is an entry of its own, so "what if Vercel fails" finds the host.
     let mut r = shop();
     r.deps.get_mut("auth.idp.example").unwrap().class = Some(class("aws", "vercel", None, None));
-    let e = exposure(&r);
+    let e = exposure(&r, &cls(&r));
     assert!(e
         .critical
         .iter()
@@ -261,7 +266,7 @@ fn exposure_keeps_critical_and_non_critical_apart() {
         DepOutcome::Unknown,
         20,
     );
-    let e = exposure(&r);
+    let e = exposure(&r, &cls(&r));
     assert!(e.critical.iter().any(|x| x.key() == "gcp"));
     assert!(e.non_critical.is_empty());
 }
@@ -286,12 +291,12 @@ fn login_fails(r: &mut SiteRecord) {
 fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
     let mut r = shop();
     login_fails(&mut r);
-    let b = blame(&r, 200, 600_000).unwrap();
+    let b = blame(&r, &cls(&r), 200, 600_000).unwrap();
     assert_eq!(b.host, "auth.idp.example");
     assert_eq!(b.role, "login");
     assert_eq!(b.class.unwrap().region.as_deref(), Some("us-west-2"));
     // Out of the window: no longer blamed.
-    assert_eq!(blame(&r, 100 + 600_000, 600_000), None);
+    assert_eq!(blame(&r, &cls(&r), 100 + 600_000, 600_000), None);
     // A failing image host is never blamed.
     let mut r2 = shop();
     r2.status = HealthState::Degraded;
@@ -304,22 +309,22 @@ fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
         DepOutcome::Status(502),
         100,
     );
-    assert_eq!(blame(&r2, 200, 600_000), None);
+    assert_eq!(blame(&r2, &cls(&r2), 200, 600_000), None);
     // The site's own host failing too: its own problem.
     r.fail("www.shop.example", "HTTP 503", 150);
-    assert_eq!(blame(&r, 200, 600_000), None);
+    assert_eq!(blame(&r, &cls(&r), 200, 600_000), None);
     // A healthy site blames nobody.
     let mut r3 = shop();
     r3.status = HealthState::Up;
-    assert_eq!(blame(&r3, 200, 600_000), None);
+    assert_eq!(blame(&r3, &cls(&r3), 200, 600_000), None);
 }
 
 #[test]
 fn what_if_counts_sites_through_third_parties() {
     let mut own = SiteRecord::new("own.example", "www.own.example", 1);
     own.profile = None;
-    let mut facts = vec![SiteFacts::from_record(&shop())];
-    let mut hosted = SiteFacts::from_record(&own);
+    let mut facts = vec![SiteFacts::from_record(&shop(), &cls(&shop()))];
+    let mut hosted = SiteFacts::from_record(&own, &cls(&own));
     hosted.cloud = Some("aws".into());
     hosted.hosting = Some("aws".into());
     hosted.region = Some("us-west-2".into());
@@ -351,14 +356,14 @@ fn correlation_attributes_failures_to_the_third_party() {
         let mut r = shop();
         r.site = format!("shop{i}.example");
         login_fails(&mut r);
-        let mut f = SiteFacts::at(&r, 200, 600_000);
+        let mut f = SiteFacts::at(&r, &cls(&r), 200, 600_000);
         f.cloud = Some("cloudflare".into());
         f.edge = Some("cloudflare".into());
         facts.push(f);
     }
     for i in 0..10 {
         let r = SiteRecord::new(&format!("ok{i}.example"), &format!("www.ok{i}.example"), 1);
-        let mut f = SiteFacts::from_record(&r);
+        let mut f = SiteFacts::from_record(&r, &cls(&r));
         f.state = HealthState::Up;
         f.cloud = Some("cloudflare".into());
         f.edge = Some("cloudflare".into());

@@ -730,7 +730,7 @@ fn correlation_over_a_thousand_sites() {
 fn site_facts_from_record() {
     let mut r = SiteRecord::new("example.com", "www.example.com", T0);
     r.status = HealthState::Down;
-    let f = SiteFacts::from_record(&r);
+    let f = SiteFacts::from_record(&r, &crate::deps::stored_classes([&r]));
     assert_eq!(f.state, HealthState::Down);
     assert_eq!(f.cloud, None);
     let profile: crate::profile::SiteProfile = serde_json::from_value(serde_json::json!({
@@ -743,7 +743,7 @@ fn site_facts_from_record() {
     }))
     .unwrap();
     r.profile = Some(profile);
-    let f = SiteFacts::from_record(&r);
+    let f = SiteFacts::from_record(&r, &crate::deps::stored_classes([&r]));
     assert_eq!(f.hosting.as_deref(), Some("aws"));
     assert_eq!(f.region.as_deref(), Some("us-east-1"));
     assert_eq!(f.edge.as_deref(), Some("cloudfront"));

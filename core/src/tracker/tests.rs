@@ -1,0 +1,388 @@
+//! The tracker's flows with simulated time, as a user lives them: a fresh install browsing
+//! before the IP ranges arrive, a refresh that moves a range, a worker stopped at any step.
+//!
+//! [`World`] plays the worker and the browser: it performs every effect (storage as JSON, as
+//! `chrome.storage` holds it; badges per tab; DoH queries answered from a small zone with real
+//! wire-format messages), and a stop drops the tracker and whatever effects were not performed
+//! yet, then restores a new tracker from storage alone.
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+use harness::*;
+
+use super::*;
+use crate::evidence::HostEvidence;
+use crate::profile::Resolution;
+
+#[test]
+fn a_new_user_browsing_before_the_ranges_arrive_sees_every_badge_follow_them() {
+    let mut w = World::install();
+    // Four sites at once, right after install: the feeds are still downloading.
+    for (tab, host) in FOUR.iter().enumerate() {
+        w.visit(tab as TabId, host, None);
+    }
+    w.serve_dns();
+    // Resolved, but nothing places the addresses yet: "waiting for IP ranges", not "unknown".
+    for (tab, _) in FOUR.iter().enumerate() {
+        let b = w.badge(tab as TabId);
+        assert_eq!(b.text, "?", "{b:?}");
+        assert!(b.title.contains("waiting for IP ranges"), "{}", b.title);
+    }
+    let asked = w.queries_sent;
+    let pages = w.pages_told;
+    // The ranges land; nothing is reloaded, no DNS query is sent.
+    w.feeds_arrive(FEEDS);
+    for (tab, want) in ["AWS", "GCP", "CF", "AZ"].iter().enumerate() {
+        let b = w.badge(tab as TabId);
+        assert_eq!(b.text, *want, "{b:?}");
+        assert!(!b.title.contains("waiting"), "{}", b.title);
+    }
+    assert!(
+        w.badge(0).title.contains("ap-northeast-2"),
+        "{}",
+        w.badge(0).title
+    );
+    assert_eq!(w.queries_sent, asked, "knowledge changes need no network");
+    w.settle();
+    assert!(w.pages_told > pages, "the open pages are told");
+    // The popup's view and the overview say the same.
+    let view = w.t.tab_view(&format!("https://{}/x?y", FOUR[1]), w.now);
+    assert_eq!(view.site.as_deref(), Some("shop-gcp.com"));
+    assert_eq!(
+        view.profile.unwrap().hosting.region.as_deref(),
+        Some("asia-east1")
+    );
+    let o = w.t.overview(w.now);
+    let mut clouds: Vec<_> = o.sites.iter().filter_map(|s| s.cloud.clone()).collect();
+    clouds.sort();
+    assert_eq!(clouds, ["aws", "azure", "cloudflare", "gcp"]);
+}
+
+#[test]
+fn a_refresh_that_moves_a_range_moves_the_badge_tooltip_and_views() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.visit(7, "www.moving.com", None);
+    w.serve_dns();
+    assert_eq!(w.badge(7).text, "AWS");
+    let asked = w.queries_sent;
+    let pages = w.pages_told;
+    // The next AWS feed no longer has 3.5.140.0/22; Google Cloud now announces it.
+    let moved = FEEDS.replace(AWS_FEED, AWS_FEED_WITHOUT_TOKYO).replace(
+        r#"{"ipv4Prefix": "34.80.0.0/15""#,
+        r#"{"ipv4Prefix": "3.5.140.0/22", "service": "Google Cloud", "scope": "asia-northeast3"}, {"ipv4Prefix": "34.80.0.0/15""#,
+    );
+    w.feeds_arrive(&moved);
+    let b = w.badge(7);
+    assert_eq!(b.text, "GCP", "{b:?}");
+    assert!(b.title.contains("asia-northeast3"), "{}", b.title);
+    assert_eq!(w.queries_sent, asked);
+    w.settle();
+    assert!(w.pages_told > pages);
+    let view = w.t.tab_view("https://www.moving.com/", w.now);
+    assert_eq!(view.summary.unwrap().cloud.as_deref(), Some("gcp"));
+}
+
+#[test]
+fn dependencies_follow_the_knowledge_too() {
+    let mut w = World::install();
+    w.visit(1, "www.shop-cf.com", None);
+    w.load(1, "www.shop-cf.com", "login.idp-aws.com", "script");
+    w.serve_dns();
+    w.settle();
+    let row = |w: &World| {
+        w.t.overview(w.now)
+            .sites
+            .into_iter()
+            .find(|s| s.site == "shop-cf.com")
+            .unwrap()
+    };
+    assert!(
+        row(&w)
+            .exposure
+            .critical
+            .iter()
+            .all(|e| e.provider != "aws"),
+        "no ranges: the login host is not placed"
+    );
+    w.feeds_arrive(FEEDS);
+    let e = row(&w).exposure;
+    let aws = e.critical.iter().find(|e| e.key() == "aws").unwrap();
+    assert_eq!(aws.via[0].host, "login.idp-aws.com");
+    assert!(aws.via[0].third_party);
+}
+
+#[test]
+fn a_look_up_the_resolver_failed_shows_so_and_is_retried_on_the_next_visit() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.visit(1, "www.shop-aws.com", None);
+    w.fail_dns("resolver unreachable: connection refused");
+    let b = w.badge(1);
+    assert_eq!(b.text, "?");
+    assert!(b.title.contains("look-up failed"), "{}", b.title);
+    w.advance(60_000);
+    w.visit(1, "www.shop-aws.com", None);
+    w.serve_dns();
+    assert_eq!(w.badge(1).text, "AWS");
+    // A later failure does not erase what is known.
+    w.advance(EVIDENCE_MAX_AGE_MS + 1);
+    w.visit(1, "www.shop-aws.com", None);
+    w.fail_dns("timeout");
+    assert_eq!(w.badge(1).text, "AWS");
+}
+
+#[test]
+fn evidence_is_stored_verdicts_are_not() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.visit(1, "www.shop-aws.com", Some("3.5.140.7"));
+    w.serve_dns();
+    let site = w.stored_site("shop-aws.com");
+    assert!(site.get("profile").is_none(), "{site}");
+    let ev: HostEvidence = w.stored_host("www.shop-aws.com");
+    assert_eq!(ev.connected_ip, "3.5.140.7".parse().ok());
+    assert_eq!(
+        ev.addresses,
+        ["3.5.140.2".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(ev.ttl, Some(60));
+    assert_eq!(ev.nameservers, ["ns-1.awsdns-12.org"]);
+    assert_eq!(ev.resolution, Some(Resolution::Ok));
+    assert_eq!(ev.at, w.now);
+}
+
+#[test]
+fn a_worker_stopped_at_any_step_loses_nothing() {
+    // The whole first-run flow, with the worker stopped after each effect in turn: whatever
+    // was performed stays, the rest is lost, and a new worker (woken by the next event) must
+    // still end with every site recorded and every badge right.
+    let (steps, dep_window) = {
+        let mut w = World::install();
+        let window = first_run(&mut w, None);
+        (w.effects_performed, window)
+    };
+    assert!(steps > 20, "{steps}");
+    for stop_at in 0..steps {
+        let mut w = World::install();
+        first_run(&mut w, Some(stop_at));
+        for (tab, want) in ["AWS", "GCP", "CF", "AZ"].iter().enumerate() {
+            assert_eq!(
+                w.badge(tab as TabId).text,
+                *want,
+                "stopped after effect {stop_at}"
+            );
+        }
+        for host in FOUR {
+            let site = w.t.site_for(host).unwrap();
+            assert!(w.t.site(&site).is_some(), "{site} lost (stop {stop_at})");
+            assert!(w.t.host_evidence(host).is_some(), "{host} (stop {stop_at})");
+        }
+        // A stop before the dependency's delayed write loses that page load's traffic (the
+        // next load of the page records it again); once recorded, its look-up is never lost.
+        let recorded =
+            w.t.site("shop-cf.com")
+                .unwrap()
+                .deps
+                .contains_key("login.idp-aws.com");
+        assert!(
+            !recorded || w.t.host_evidence("login.idp-aws.com").is_some(),
+            "the dependency's look-up was lost (stop {stop_at})"
+        );
+        assert!(
+            recorded || dep_window.contains(&stop_at),
+            "a stop after the dependency was written lost it (stop {stop_at})"
+        );
+        assert!(w.t.pending().is_empty(), "stop {stop_at}");
+    }
+}
+
+/// Install, four visits, DNS, the feeds: with an optional stop after `stop_at` effects. After
+/// a stop, the next event wakes a new worker; the tabs are listed 50 ms later. Returns the
+/// effects from the dependency's request to its delayed write.
+fn first_run(w: &mut World, stop_at: Option<usize>) -> std::ops::Range<usize> {
+    w.stop_after = stop_at;
+    for (tab, host) in FOUR.iter().enumerate() {
+        w.visit(tab as TabId, host, None);
+        w.restart_if_stopped();
+    }
+    // The Cloudflare shop's login script comes from a third party (a dependency: no visit
+    // would look it up again, only `pending`).
+    let loaded = w.effects_performed;
+    w.load(2, FOUR[2], "login.idp-aws.com", "script");
+    w.restart_if_stopped();
+    // Its delayed write lands before the answers come.
+    w.settle();
+    let written = w.effects_performed;
+    w.restart_if_stopped();
+    for _ in 0..3 {
+        w.serve_dns();
+        w.restart_if_stopped();
+    }
+    w.feeds_arrive(FEEDS);
+    w.restart_if_stopped();
+    w.serve_dns();
+    w.restart_if_stopped();
+    w.settle();
+    // The user reloads nothing, but the browser keeps sending events now and then (a tab
+    // finishing, an alarm) that wake a stopped worker.
+    w.restart_if_stopped();
+    w.serve_dns();
+    w.settle();
+    loaded..written
+}
+
+#[test]
+fn a_stop_while_the_new_table_is_applied_restores_it_and_the_badges() {
+    let mut w = World::install();
+    for (tab, host) in FOUR.iter().enumerate() {
+        w.visit(tab as TabId, host, None);
+    }
+    w.serve_dns();
+    // Stopped right after the table was taken, before anything it led to was performed.
+    w.stop_after = Some(w.effects_performed);
+    w.feeds_arrive(FEEDS);
+    assert!(w.stopped);
+    w.restart_if_stopped();
+    for (tab, want) in ["AWS", "GCP", "CF", "AZ"].iter().enumerate() {
+        assert_eq!(w.badge(tab as TabId).text, *want);
+    }
+}
+
+#[test]
+fn records_of_a_version_that_stored_verdicts_are_shown_then_gain_evidence() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    // Schema 1: the verdict in the record, no evidence anywhere.
+    let legacy = serde_json::json!({
+        "site": "old-shop.com", "mainHost": "www.old-shop.com", "firstSeen": 1, "lastSeen": w.now,
+        "visits": 3, "hosts": {}, "failures": [], "status": "up", "profiledAt": w.now - 1000,
+        "profile": {"name": "www.old-shop.com", "site": "old-shop.com", "addresses": ["34.80.0.9"],
+            "cname_chain": [], "dns": {"provider": null, "product": null, "nameservers": []},
+            "edge": {"provider": null, "service": null},
+            "hosting": {"provider": "gcp", "region": "asia-east1", "service": null, "prefix": "34.80.0.0/15",
+                "asn": null, "asn_holder": null, "platform": null},
+            "cloud": "gcp", "confidence": "high", "resolution": {"status": "ok"}, "evidence": []},
+        "deps": {"api.vendor.com": {"site": "vendor.com", "thirdParty": true, "requests": 2, "types": ["script"],
+            "critical": true, "lastSeen": 1,
+            "class": {"cloud": "aws", "hosting": "aws", "region": "us-east-1", "edge": null, "dns": null, "resolved": true, "at": 1}}}
+    });
+    w.store
+        .sites
+        .insert("old-shop.com".into(), legacy.to_string());
+    w.stop();
+    w.restart_if_stopped();
+    let row =
+        w.t.overview(w.now)
+            .sites
+            .into_iter()
+            .find(|s| s.site == "old-shop.com")
+            .unwrap();
+    assert_eq!(
+        row.cloud.as_deref(),
+        Some("gcp"),
+        "the stored verdict is shown"
+    );
+    assert!(row
+        .exposure
+        .critical
+        .iter()
+        .any(|e| e.key() == "aws us-east-1"));
+    w.visit(3, "www.old-shop.com", None);
+    assert_eq!(w.badge(3).text, "GCP", "shown while it is looked up again");
+    w.advance(EVIDENCE_MAX_AGE_MS);
+    w.visit(3, "www.old-shop.com", None);
+    w.serve_dns();
+    // Now derived from evidence (the zone puts it on AWS), and the old verdict is gone.
+    assert_eq!(w.badge(3).text, "AWS");
+    assert!(w.stored_site("old-shop.com").get("profile").is_none());
+}
+
+#[test]
+fn private_names_reach_only_a_resolver_on_this_machine() {
+    let mut w = World::install();
+    w.t.settings_changed(
+        Settings {
+            resolver: "https://dns.example/dns-query".into(),
+            ..w.t.settings().clone()
+        },
+        w.now,
+    );
+    w.perform();
+    w.visit(1, "nas.home.arpa", None);
+    assert_eq!(w.queries_sent, 0);
+    assert!(w.t.site_for("nas.home.arpa").is_none());
+}
+
+#[test]
+fn incognito_tabs_are_not_recorded_unless_asked() {
+    let mut w = World::install();
+    w.visit_with(1, "www.shop-aws.com", None, true);
+    assert!(w.t.sites().next().is_none());
+    w.t.settings_changed(
+        Settings {
+            record_incognito: true,
+            ..w.t.settings().clone()
+        },
+        w.now,
+    );
+    w.visit_with(1, "www.shop-aws.com", None, true);
+    assert!(w.t.site("shop-aws.com").is_some());
+}
+
+#[test]
+fn the_tab_view_is_one_answer_with_the_site_key_from_the_suffix_list() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.visit(1, "www.shop-aws.com", None);
+    w.serve_dns();
+    // Another host of the same site: the PSL says it is shop-aws.com.
+    let v = w.t.tab_view("https://blog.shop-aws.com/post/1", w.now);
+    assert_eq!(v.host.as_deref(), Some("blog.shop-aws.com"));
+    assert_eq!(v.site.as_deref(), Some("shop-aws.com"));
+    let s = v.summary.unwrap();
+    assert_eq!(s.main_host, "www.shop-aws.com");
+    let p = v.profile.unwrap();
+    assert!(p
+        .evidence
+        .iter()
+        .any(|e| e.text.contains("3.5.140.2 is in 3.5.140.0/22")));
+    assert!(!v.looking_up);
+    let none = w.t.tab_view("chrome://extensions", w.now);
+    assert_eq!((none.host, none.site, none.summary), (None, None, None));
+    let unseen = w.t.tab_view("https://never.example.org/", w.now);
+    assert_eq!(unseen.site.as_deref(), Some("example.org"));
+    assert!(unseen.summary.is_none());
+}
+
+#[test]
+fn dependency_traffic_is_written_coalesced_and_pages_told_once() {
+    let mut w = World::install();
+    w.visit(1, "www.shop-cf.com", None);
+    w.perform();
+    let writes = w.site_writes;
+    let pages = w.pages_told;
+    for i in 0..200 {
+        w.load(1, "www.shop-cf.com", &format!("img{i}.pics.com"), "image");
+    }
+    assert_eq!(w.site_writes, writes, "nothing written before the delay");
+    w.settle();
+    assert_eq!(w.site_writes, writes + 1);
+    assert_eq!(w.pages_told, pages + 1);
+}
+
+#[test]
+fn retention_forgets_sites_and_the_evidence_no_site_uses() {
+    let mut w = World::install();
+    w.visit(1, "www.shop-aws.com", None);
+    w.load(1, "www.shop-aws.com", "login.idp-aws.com", "script");
+    w.serve_dns();
+    w.settle();
+    assert!(w.store.hosts.contains_key("login.idp-aws.com"));
+    w.advance(31 * 86_400_000);
+    w.t.prune(w.now);
+    w.perform();
+    assert!(w.store.sites.is_empty());
+    assert!(w.store.hosts.is_empty(), "{:?}", w.store.hosts.keys());
+}

@@ -1,0 +1,154 @@
+//! Browser events, decoded and handed to the tracker: webRequest, tabs, alarms, settings.
+
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use onebasket::protocol::Settings;
+use onebasket::tracker::{Traffic, TrafficResult};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+use crate::bindings::{self, now};
+use crate::shell::{perform, Shell};
+use crate::{checks, feeds, store};
+
+/// One HTTP header from webRequest.
+#[derive(Debug, Deserialize)]
+struct HttpHeader {
+    name: String,
+    value: Option<String>,
+}
+
+/// The fields of webRequest details the worker uses.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestDetails {
+    url: String,
+    #[serde(default = "no_tab")]
+    tab_id: i32,
+    #[serde(rename = "type", default)]
+    kind: String,
+    ip: Option<String>,
+    status_code: Option<u16>,
+    response_headers: Option<Vec<HttpHeader>>,
+    error: Option<String>,
+    /// Firefox says; Chrome does not (then the tab is asked).
+    incognito: Option<bool>,
+    /// The origin of the page that made the request (Chrome).
+    initiator: Option<String>,
+    /// The URL of the page that made the request (Firefox).
+    document_url: Option<String>,
+}
+
+fn no_tab() -> i32 {
+    -1
+}
+
+/// `onResponseStarted` (`failed` false) or `onErrorOccurred` (`failed` true).
+pub async fn on_request(shell: Rc<Shell>, details: JsValue, failed: bool) {
+    let Ok(d) = store::from_js::<RequestDetails>(details) else {
+        return;
+    };
+    // Requests outside tabs include the worker's own DoH and feed fetches: never observed.
+    if d.tab_id < 0 {
+        return;
+    }
+    if d.kind == "main_frame" {
+        // Before the first await: the recovery after a start must know this page is handled.
+        shell.with(|t| t.main_frame_started(&d.url));
+    }
+    let incognito = is_incognito(&shell, d.tab_id, d.incognito).await;
+    let result = if failed {
+        TrafficResult::Error(d.error.unwrap_or_else(|| "unknown error".to_owned()))
+    } else {
+        TrafficResult::Response {
+            status: d.status_code,
+            headers: d
+                .response_headers
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| (h.name, h.value.unwrap_or_default()))
+                .collect(),
+        }
+    };
+    let traffic = Traffic {
+        tab: d.tab_id,
+        url: d.url,
+        kind: d.kind,
+        page_url: d.document_url.or(d.initiator),
+        incognito,
+        ip: d
+            .ip
+            .as_deref()
+            .and_then(|s| s.trim_matches(['[', ']']).parse::<IpAddr>().ok()),
+        result,
+    };
+    shell.with(|t| t.on_traffic(traffic, now()));
+    perform(&shell).await;
+}
+
+/// Whether a tab is incognito: as the event says (Firefox), as remembered, or as the browser
+/// says when asked (Chrome's webRequest details do not say).
+async fn is_incognito(shell: &Rc<Shell>, tab: i32, said: Option<bool>) -> bool {
+    if let Some(s) = said {
+        return s;
+    }
+    if let Some(known) = shell.with(|t| t.incognito_of(tab)) {
+        return known;
+    }
+    let incognito = bindings::tabs_get(tab)
+        .await
+        .ok()
+        .and_then(|t| js_sys::Reflect::get(&t, &"incognito".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    shell.with(|t| t.set_incognito(tab, incognito));
+    incognito
+}
+
+/// `tabs.onUpdated`: re-applies the badge once a page has loaded (a navigation resets it).
+pub async fn on_tab_updated(shell: Rc<Shell>, tab: i32, url: Option<String>) {
+    let Some(url) = url else {
+        return;
+    };
+    shell.with(|t| t.on_tab(tab, &url));
+    perform(&shell).await;
+}
+
+/// `alarms.onAlarm`.
+pub async fn on_alarm(shell: Rc<Shell>, name: String) {
+    match name.as_str() {
+        "feeds" => feeds::refresh(shell).await,
+        "retention" => {
+            shell.with(|t| t.prune(now()));
+            perform(&shell).await;
+        }
+        "checks" => {
+            // Answers past their TTL would only be asked again: drop them to bound memory.
+            shell.with(|t| t.expire(now()));
+            checks::round(&shell, false).await;
+        }
+        "status" => checks::poll_status(&shell).await,
+        _ => {}
+    }
+}
+
+/// `storage.onChanged` for `settings`: applies a change made anywhere (options page, another
+/// window, a test) at once.
+pub async fn on_settings_changed(shell: Rc<Shell>, new_value: JsValue) {
+    let settings = match store::from_js::<Settings>(new_value) {
+        Ok(s) => s,
+        Err(e) => {
+            bindings::warn(&format!(
+                "OneBasket: ignored unreadable settings change: {e}"
+            ));
+            return;
+        }
+    };
+    if let Err(e) = settings.validate() {
+        bindings::warn(&format!("OneBasket: ignored invalid settings: {e}"));
+        return;
+    }
+    shell.with(|t| t.settings_changed(settings, now()));
+    perform(&shell).await;
+}

@@ -1,0 +1,186 @@
+//! The worker's one state, and the performing of what the tracker decided.
+//!
+//! Every handler calls the tracker synchronously ([`Shell::with`]: never across an await), then
+//! [`perform`]s the effects it queued. Effects are performed in order; a storage write reads the
+//! record at the moment it is issued, so the last write of a key always carries its newest
+//! state, whichever handler's `perform` issued it.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use onebasket::engine::BrowserResolution;
+use onebasket::tracker::{Effect, Tracker};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
+
+use crate::bindings::{self, now};
+use crate::{badge, doh, feeds, store};
+
+/// The worker's state: the tracker, and the one timer it asked for.
+pub struct Shell {
+    tracker: RefCell<Tracker>,
+    /// When the armed timer fires, if one is armed.
+    timer_at: Cell<Option<u64>>,
+}
+
+impl Shell {
+    /// A shell around a restored tracker.
+    pub fn new(tracker: Tracker) -> Rc<Self> {
+        Rc::new(Self {
+            tracker: RefCell::new(tracker),
+            timer_at: Cell::new(None),
+        })
+    }
+
+    /// Runs `f` on the tracker. Never held across an await.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> R {
+        f(&mut self.tracker.borrow_mut())
+    }
+}
+
+/// Logs a failed storage write once, naming the key; the tracker's state stays, and the next
+/// change of the same value writes it again.
+fn logged(what: &str, result: Result<(), store::StoreError>) {
+    if let Err(e) = result {
+        bindings::warn(&format!("OneBasket: writing {what} failed: {e}"));
+    }
+}
+
+/// Performs every effect queued, then arms the tracker's timer.
+pub async fn perform(shell: &Rc<Shell>) {
+    while let Some(effect) = shell.with(Tracker::poll_effect) {
+        match effect {
+            Effect::Query { resolver, query } => {
+                let shell = shell.clone();
+                spawn_local(async move {
+                    let answer = doh::query(&resolver, &query).await;
+                    shell.with(|t| t.answer(query.id, answer, now()));
+                    Box::pin(perform(&shell)).await;
+                });
+            }
+            Effect::BrowserResolve { host, mut hints } => {
+                let shell = shell.clone();
+                spawn_local(async move {
+                    hints.resolved = browser_resolve(&host).await;
+                    shell.with(|t| t.browser_resolved(&host, hints, now()));
+                    Box::pin(perform(&shell)).await;
+                });
+            }
+            Effect::SaveSite(site) => {
+                if let Some(record) = shell.with(|t| t.site(&site).cloned()) {
+                    let key = format!("{}{site}", store::SITE_PREFIX);
+                    logged(&key, store::put_site(&record).await);
+                }
+            }
+            Effect::SaveHost(host) => {
+                if let Some(evidence) = shell.with(|t| t.host_evidence(&host).cloned()) {
+                    let key = format!("{}{host}", store::HOST_PREFIX);
+                    logged(&key, store::put_host(&evidence).await);
+                }
+            }
+            Effect::SavePending => {
+                let pending = shell.with(|t| t.pending());
+                logged(store::PENDING, store::set(store::PENDING, &pending).await);
+            }
+            Effect::RemoveSites(sites) => {
+                let keys = prefixed(store::SITE_PREFIX, &sites);
+                logged("the forgotten sites", store::remove(&keys).await);
+            }
+            Effect::RemoveHosts(hosts) => {
+                let keys = prefixed(store::HOST_PREFIX, &hosts);
+                logged("the unused hosts", store::remove(&keys).await);
+            }
+            Effect::SaveFeedStatus => {
+                let status = shell.with(|t| t.feed_status().clone());
+                logged(
+                    store::FEED_STATUS,
+                    store::set(store::FEED_STATUS, &status).await,
+                );
+            }
+            Effect::SaveProviderStatus => {
+                let memory = shell.with(|t| t.provider_status().clone());
+                logged(
+                    store::PROVIDER_STATUS,
+                    store::set(store::PROVIDER_STATUS, &memory).await,
+                );
+            }
+            Effect::RemoveProviderStatus => {
+                let key = [store::PROVIDER_STATUS.to_owned()];
+                logged(store::PROVIDER_STATUS, store::remove(&key).await);
+            }
+            Effect::Badge { tab, badge } => badge::apply(tab, &badge).await,
+            Effect::PagesChanged => bindings::tell_pages(onebasket::protocol::CHANGED),
+            Effect::RefreshFeeds => spawn_local(feeds::refresh(shell.clone())),
+            Effect::Notify(c) => crate::checks::notify(&c).await,
+            Effect::Log { warn, message } => {
+                if warn {
+                    bindings::warn(&message);
+                } else {
+                    bindings::info(&message);
+                }
+            }
+        }
+    }
+    arm_timer(shell);
+}
+
+fn prefixed(prefix: &str, names: &[String]) -> Vec<String> {
+    names.iter().map(|n| format!("{prefix}{n}")).collect()
+}
+
+/// Sets a timer for the tracker's next deadline, unless one that fires sooner is armed. A
+/// worker stopped before it fires loses what it would have done: at most the dependency
+/// counts of the last quarter second, and a "changed" message to pages that are reopened
+/// anyway.
+fn arm_timer(shell: &Rc<Shell>) {
+    let Some(at) = shell.with(|t| t.poll_timeout()) else {
+        return;
+    };
+    if shell.timer_at.get().is_some_and(|armed| armed <= at) {
+        return;
+    }
+    shell.timer_at.set(Some(at));
+    let shell = shell.clone();
+    spawn_local(async move {
+        let wait = at.saturating_sub(now());
+        bindings::sleep(i32::try_from(wait).unwrap_or(i32::MAX)).await;
+        if shell.timer_at.get() == Some(at) {
+            shell.timer_at.set(None);
+        }
+        shell.with(|t| t.handle_timeout(now()));
+        Box::pin(perform(&shell)).await;
+    });
+}
+
+/// The browser's own answer for `host` (Firefox `dns.resolve`); `None` sends the address
+/// look-ups to the DoH resolver.
+async fn browser_resolve(host: &str) -> Option<BrowserResolution> {
+    let flags = js_sys::Array::of1(&JsValue::from_str("canonical_name"));
+    let record = match bindings::dns_resolve(host, &flags).await {
+        Ok(r) => r,
+        Err(e) => {
+            bindings::warn(&format!(
+                "OneBasket: dns.resolve({host}) failed: {e:?}; using DoH"
+            ));
+            return None;
+        }
+    };
+    let addresses = js_sys::Reflect::get(&record, &"addresses".into())
+        .ok()
+        .map(|a| js_sys::Array::from(&a))
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_string()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let canonical_name = js_sys::Reflect::get(&record, &"canonicalName".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .map(|c| c.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|c| !c.is_empty());
+    Some(BrowserResolution {
+        addresses,
+        canonical_name,
+    })
+}
