@@ -2,16 +2,20 @@
 // DevTools protocol) at random moments while pages of many sites load (look-ups in flight, the
 // resolver slowed down) and while feed refreshes run (the mirror slowed down), at least 50 times.
 // After every stop the worker is woken and nothing may be lost: every site stored before the
-// stop is still stored and in the overview, no verdict or profile regresses, the settings are the
-// ones last written, and once the first table was built it is never empty or smaller. At the end
-// every recorded site has its profile (interrupted look-ups resumed), the badges are right, and
-// the last feed source asked for is the one the table came from.
+// stop is still stored and in the overview, no verdict or evidence regresses, the settings are the
+// ones last written, and once the first table was built it is never empty or smaller. Some stops
+// are aimed at the moment a new table is applied (right after the last feed file is served). At
+// the end every recorded site's main host has its evidence (interrupted look-ups resumed), every
+// site's provider (derived by the worker) is right, the badges are right, and the last feed source
+// asked for is the one the table came from.
 //
 // The moments are drawn from a seeded generator: the seed is printed, and CHAOS_SEED=<seed>
 // replays the same choices (the browser's own timing still varies).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMirror, startSites, startDnsServer, startDohProxy } from './lib/servers.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMirror, startSites, startDnsServer, startDohProxy, root } from './lib/servers.mjs';
 import { launch, newProfileDir, until, badgeOf, stopWorkers, shutDown } from './lib/browser.mjs';
 
 const KILLS = Number(process.env.CHAOS_KILLS ?? 60);
@@ -39,6 +43,8 @@ const CLOUDS = [
   { provider: 'azure', badge: 'AZ', ip: (i) => `4.156.0.${10 + i}`, ns: 'ns1-05.azure-dns.com.' },
 ];
 const SITES = Array.from({ length: 40 }, (_, i) => ({ host: `www.c${i}-site.test`, site: `c${i}-site.test`, cloud: CLOUDS[i % 3], i }));
+/** The feed file a refresh pass asks for last: the last `[[feed]]` of providers.toml. */
+const LAST_FEED = [...readFileSync(join(root, 'core/data/providers.toml'), 'utf8').matchAll(/^file = "([^"]+)"$/gm)].pop()[1];
 const RECORDS = SITES.flatMap((s) => [`${s.host}. 60 IN A ${s.cloud.ip(s.i)}`, `${s.site}. 300 IN NS ${s.cloud.ns}`]);
 
 let dns, doh, mirror, sites, browser, ext, settings;
@@ -77,10 +83,11 @@ async function snapshot() {
     const sites = {};
     for (const [k, v] of Object.entries(all)) {
       if (!k.startsWith('site:')) continue;
+      // What is stored is the evidence of the main host's look-up; the verdict is derived.
+      const evidence = all[`host:${v?.mainHost}`];
       sites[k.slice(5)] = {
         status: v?.status ?? null,
-        profiled: v?.profile?.resolution?.status === 'ok',
-        provider: v?.profile?.hosting?.provider ?? null,
+        profiled: evidence?.resolution?.status === 'ok',
         visits: v?.visits ?? 0,
       };
     }
@@ -140,6 +147,7 @@ test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, as
   // most do.
   let midLookup = 0;
   let midRefresh = 0;
+  let midTableChange = 0;
 
   const stop = async () => {
     await stopWorkers(browser.ctx);
@@ -163,10 +171,21 @@ test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, as
         hosts.push(s.host);
       }
       what = `visit ${hosts.join(' ')}`;
-    } else if (roll < 0.85) {
+    } else if (roll < 0.8) {
       await fire({ type: 'refreshFeeds' });
       refreshes++;
       what = 'refreshFeeds';
+    } else if (roll < 0.88) {
+      // A refresh, with the stop aimed at the new table being applied: right after the last
+      // feed file of the pass was served, while the worker rebuilds the table and re-derives
+      // every stored verdict.
+      const t = Date.now();
+      await fire({ type: 'refreshFeeds' });
+      refreshes++;
+      const served = await until(() => mirror.requests.some((r) => r.at >= t && r.url.endsWith(`/${LAST_FEED}`)), 'the last feed file', 30000)
+        .then(() => true, () => false);
+      if (served) midTableChange++;
+      what = `refreshFeeds, stopped as the table is applied${served ? '' : ' (the last file was not asked)'}`;
     } else {
       // A new feed source: half the time written while the worker is stopped (the storage
       // event then wakes it), half the time while it runs.
@@ -178,7 +197,7 @@ test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, as
       baseChanges++;
       what = `feedBase → …${base.slice(-2)}${whileStopped ? ' (written while stopped)' : ''}`;
     }
-    const wait = Math.floor(random() * 700);
+    const wait = what.startsWith('refreshFeeds, stopped') ? Math.floor(random() * 60) : Math.floor(random() * 700);
     await sleep(wait);
     const beforeStop = await snapshot();
     await stop();
@@ -226,9 +245,11 @@ test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, as
     console.log(logs.filter((l) => /OneBasket/.test(l)).slice(-40).join('\n'));
     throw new Error(`${e.message}\nunrecorded: ${[...visited].filter((v) => !s.sites[v]).join(', ')}; unprofiled: ${missing.join(', ')}; pending: ${JSON.stringify(s.pending)}; refreshing: ${s.refreshing}; refreshedAt ${s.refreshedAt} vs last feedBase change ${lastBaseChangeAt}`);
   });
+  // The provider of every site, as the worker derives it now from the evidence and the table.
+  const { overview: final } = await ask({ type: 'getOverview' });
   for (const s of SITES) {
-    const r = settled.sites[s.site];
-    if (r) assert.equal(r.provider, s.cloud.provider, s.site);
+    const row = final.sites.find((r) => r.site === s.site);
+    if (settled.sites[s.site]) assert.equal(row?.hosting, s.cloud.provider, s.site);
   }
   for (const site of everRecorded) assert.ok(settled.sites[site], `${site} kept to the end`);
   assert.equal(settled.records, baseline);
@@ -244,7 +265,8 @@ test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, as
 
   recoveries.sort((a, b) => a - b);
   console.log(events.join('\n'));
-  console.log(`# chaos: ${stops} stops survived (seed ${SEED}): ${midLookup} with look-ups in flight, ${midRefresh} during a feed refresh; ${refreshes} refreshes asked, ${baseChanges} feed-source changes, ${mirror.requests.length} feed downloads`);
+  console.log(`# chaos: ${stops} stops survived (seed ${SEED}): ${midLookup} with look-ups in flight, ${midRefresh} during a feed refresh, ${midTableChange} aimed at a new table being applied; ${refreshes} refreshes asked, ${baseChanges} feed-source changes, ${mirror.requests.length} feed downloads`);
+  assert.ok(midTableChange >= 3, `only ${midTableChange} stops were aimed at a table being applied`);
   const fromTabs = logs.filter((l) => /recorded from an open tab/.test(l)).length;
   console.log(`# chaos: ${Object.keys(settled.sites).length} sites recorded and profiled of ${visited.size} visited (${fromTabs} recovered from an open tab after the stop cut their visit)`);
   console.log(`# chaos: stop → worker answering: median ${recoveries[recoveries.length >> 1]} ms, max ${recoveries[recoveries.length - 1]} ms`);

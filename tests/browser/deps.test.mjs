@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startResolver, startMirror } from './lib/servers.mjs';
-import { launch, newProfileDir, until, storage, setSettings, message, seedSites, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, storage, setSettings, message, seedSites, shutDown, view, evidenceOf } from './lib/browser.mjs';
 
 const HEAVY = 200;
 // AWS us-west-2 EC2, Google Cloud africa-south1 and Cloudflare addresses from the fixture feeds.
@@ -88,21 +88,30 @@ test('a third-party script is a critical dependency on AWS, an image a non-criti
   const rec = await until(async () => {
     const r = await getSite('shop-cf.test');
     const d = r?.deps ?? {};
-    return r?.profile && d['auth.idp-aws.test']?.class && d['img.pics-gcp.test']?.class && r;
-  }, 'the shop, its script host and its image host classified');
-  assert.equal(rec.profile.edge.provider ?? rec.profile.hosting.provider, 'cloudflare');
+    if (!d['auth.idp-aws.test'] || !d['img.pics-gcp.test']) return null;
+    for (const h of ['www.shop-cf.test', 'auth.idp-aws.test', 'img.pics-gcp.test']) {
+      if (!(await evidenceOf(browser.ctx, h))?.resolution) return null;
+    }
+    return r;
+  }, 'the shop, its script host and its image host looked up');
+  const tab = await view(browser, 'www.shop-cf.test');
+  assert.equal(tab.profile.edge.provider ?? tab.profile.hosting.provider, 'cloudflare');
   assert.deepEqual(Object.keys(rec.deps).sort(), ['auth.idp-aws.test', 'img.pics-gcp.test']);
   const script = rec.deps['auth.idp-aws.test'];
   assert.equal(script.site, 'idp-aws.test');
   assert.equal(script.thirdParty, true);
   assert.deepEqual(script.types, ['script']);
   assert.equal(script.critical, true);
-  assert.equal(script.class.hosting, 'aws');
-  assert.equal(script.class.region, 'us-west-2');
+  assert.equal(script.class, undefined, 'what a host runs on is derived, never stored');
   const image = rec.deps['img.pics-gcp.test'];
   assert.deepEqual(image.types, ['image']);
   assert.equal(image.critical, false);
-  assert.equal(image.class.cloud, 'gcp');
+  // What they run on, derived now from their evidence: the login host on AWS us-west-2, the
+  // image host on Google Cloud.
+  assert.ok(tab.summary.exposure.critical.some((e) => e.layer === 'region' && e.region === 'us-west-2'
+    && e.via.some((v) => v.host === 'auth.idp-aws.test')), JSON.stringify(tab.summary.exposure));
+  assert.ok(tab.summary.exposure.nonCritical.some((e) => e.layer === 'cloud' && e.provider === 'gcp'
+    && e.via.some((v) => v.host === 'img.pics-gcp.test')), JSON.stringify(tab.summary.exposure));
   // Hostnames only: no path or query of what the page loaded is kept anywhere.
   const stored = JSON.stringify(await storage(browser.ctx));
   for (const secret of ['login.js', 'user=alice', 'pic.png', 'size=large']) assert.ok(!stored.includes(secret), secret);
@@ -164,9 +173,11 @@ test('a page with 200 third-party hosts is classified within 2 s of the DoH answ
   await page.goto(`http://www.heavy.test:${port}/`, { waitUntil: 'load' });
   const rec = await until(async () => {
     const r = await getSite('heavy.test');
-    const deps = Object.values(r?.deps ?? {});
-    return deps.length === HEAVY && deps.every((d) => d.class) && r;
-  }, `${HEAVY} dependencies classified`, 60000);
+    const hosts = Object.keys(r?.deps ?? {});
+    if (hosts.length !== HEAVY) return null;
+    const stored = await storage(browser.ctx, hosts.map((h) => `host:${h}`));
+    return hosts.every((h) => stored[`host:${h}`]?.resolution) && r;
+  }, `${HEAVY} dependencies looked up`, 60000);
   const wall = Date.now() - start;
   const { stats } = await message(browser, { type: 'getStats' });
   const afterAnswers = stats.lastProfileAt - stats.lastAnswerAt;
@@ -174,7 +185,9 @@ test('a page with 200 third-party hosts is classified within 2 s of the DoH answ
   assert.ok(afterAnswers <= 2000, `${afterAnswers} ms`);
   const critical = Object.values(rec.deps).filter((d) => d.critical).length;
   assert.equal(critical, HEAVY / 2, 'the scripts are critical, the images not');
-  const providers = new Set(Object.values(rec.deps).map((d) => d.class.hosting ?? d.class.edge));
+  const { summary } = await view(browser, 'www.heavy.test');
+  const providers = new Set([...summary.exposure.critical, ...summary.exposure.nonCritical]
+    .filter((e) => e.layer === 'cloud').map((e) => e.provider));
   assert.deepEqual([...providers].sort(), ['aws', 'cloudflare', 'gcp']);
   await page.close();
 });

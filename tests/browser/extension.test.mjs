@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startBlackhole, freePort, root } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, storage, setSettings, stopWorkers, rgb, extensionDir, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, storage, setSettings, stopWorkers, rgb, extensionDir, shutDown, view } from './lib/browser.mjs';
 
 // Test names placed in provider ranges taken from the fixture feeds.
 const RECORDS = [
@@ -87,7 +87,13 @@ test('each tab gets its provider badge, colour and a one-line stack', async () =
     for (const t of c.title) assert.ok(badge.title.includes(t), `${c.host} title "${badge.title}" lacks ${t}`);
     await page.close();
   }
-  const { 'site:aws-site.test': aws } = await storage(browser.ctx, 'site:aws-site.test');
+  // What is stored is the evidence; the verdict is derived from it when asked.
+  const { 'host:shop.aws-site.test': ev } = await storage(browser.ctx, 'host:shop.aws-site.test');
+  assert.deepEqual(ev.addresses, ['216.244.7.10']);
+  assert.equal(ev.origin.asns[0], 16509);
+  const { 'site:aws-site.test': record } = await storage(browser.ctx, 'site:aws-site.test');
+  assert.equal(record.profile, undefined, 'no verdict is stored');
+  const aws = await view(browser, 'shop.aws-site.test');
   assert.equal(aws.profile.hosting.provider, 'aws');
   assert.equal(aws.profile.hosting.asn, 16509);
   assert.ok(aws.profile.evidence.some((e) => e.text.includes('216.244.7.10 is in 216.244.7.0/24')));
@@ -108,7 +114,7 @@ test('a worker stopped mid-look-up resumes it when it wakes', async () => {
   await badgeSettles(wake, 'GCP');
   await badgeSettles(stuck, 'AWS');
   const s = await storage(browser.ctx, null);
-  assert.equal(s['site:stuck-site.test'].profile.hosting.region, 'us-east-1');
+  assert.equal((await view(browser, 'www.stuck-site.test')).profile.hosting.region, 'us-east-1');
   assert.ok(s['site:aws-site.test'], 'sites seen before the kill are still there');
   assert.deepEqual(s.settings, settings);
   await stuck.close();
@@ -119,7 +125,7 @@ test('a resolver that is down leaves the badge at ?, not an error', async () => 
   const closed = await freePort();
   await setSettings(browser.ctx, { ...settings, resolver: `https://127.0.0.1:${closed}/dns-query` });
   const page = await open('www.offline-site.test');
-  await until(async () => (await storage(browser.ctx, 'site:offline-site.test'))['site:offline-site.test']?.profile, 'the failed look-up');
+  await until(async () => (await storage(browser.ctx, 'host:www.offline-site.test'))['host:www.offline-site.test'], 'the failed look-up');
   const badge = await badgeOf(browser.ctx, page);
   assert.equal(badge.text, '?');
   assert.deepEqual(badge.color, rgb('#5F6368'));
@@ -132,8 +138,10 @@ test('state survives relaunching the browser on the same profile', async () => {
   await browser.ctx.close();
   browser = await launch(profileDir, { logs });
   const s = await storage(browser.ctx, null);
-  for (const site of ['aws-site.test', 'gcp-site.test', 'cf-site.test', 'azure-site.test', 'stuck-site.test']) {
-    assert.ok(s[`site:${site}`]?.profile, `${site} kept`);
+  for (const host of ['shop.aws-site.test', 'www.gcp-site.test', 'www.cf-site.test', 'www.azure-site.test', 'www.stuck-site.test']) {
+    const site = host.split('.').slice(-2).join('.');
+    assert.ok(s[`site:${site}`], `${site} kept`);
+    assert.ok(s[`host:${host}`]?.resolution, `${host}'s evidence kept`);
   }
   assert.ok(s['site:aws-site.test'].visits >= 1);
   assert.ok(s.feedStatus.records > 50000, 'the table is kept');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startResolver, startMirror, startSites } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, storage, setSettings, message, rgb, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, storage, setSettings, message, rgb, shutDown, evidenceOf } from './lib/browser.mjs';
 
 const REGION = ['www.r1-site.test', 'www.r2-site.test'];
 // Thirteen healthy sites elsewhere: two failures of fifteen sites in one region are significant
@@ -59,7 +59,7 @@ before(async () => {
   for (const h of REGION) await page.goto(regionUrl(h));
   for (const h of HEALTHY) await page.goto(sites.url(h));
   await page.close();
-  for (const h of [...REGION, ...HEALTHY]) await until(async () => (await record(h))?.profile, `the profile of ${h}`);
+  for (const h of [...REGION, ...HEALTHY]) await until(async () => (await evidenceOf(browser.ctx, h))?.resolution, `the look-up of ${h}`);
 });
 
 after(async () => {

@@ -99,7 +99,8 @@ test('firefox: state survives a restart of the background page', async () => {
     return inExtension('return typeof browser !== "undefined" && !!browser.storage;');
   }, 'the reloaded add-on');
   const stored = await inExtension('return await browser.storage.local.get(null);');
-  assert.ok(stored['site:aws-site.test']?.profile, 'the site is kept');
+  assert.ok(stored['site:aws-site.test'], 'the site is kept');
+  assert.ok(stored['host:shop.aws-site.test']?.resolution, 'its evidence is kept');
   assert.deepEqual(stored.settings, settings);
   const url = sites.url('shop.aws-site.test');
   await visit(url);
@@ -109,10 +110,10 @@ test('firefox: state survives a restart of the background page', async () => {
 test('firefox: "resolve with the browser" uses dns.resolve and still asks NS over DoH', async () => {
   await inExtension('await browser.storage.local.set({ settings: arguments[0] });', { ...settings, resolveWithBrowser: true });
   await visit(sites.url('www.gcp-site.test'));
-  const { profile } = await until(async () => {
-    const s = await inExtension('return (await browser.storage.local.get("site:gcp-site.test"))["site:gcp-site.test"];');
-    return s?.profile ? s : null;
-  }, 'the gcp-site profile');
+  await until(async () => inExtension('return !!(await browser.storage.local.get("host:www.gcp-site.test"))["host:www.gcp-site.test"];'),
+    'the gcp-site look-up');
+  // The profile as the popup gets it: derived by the worker from the stored evidence.
+  const { profile } = (await inExtension('return await browser.runtime.sendMessage({ type: "getTab", url: "https://www.gcp-site.test/" });')).tab;
   assert.equal(profile.resolved_by, 'browser');
   // network.dns.forceResolve answers 127.0.0.1, which is never evidence of a provider ...
   assert.deepEqual(profile.addresses, ['127.0.0.1']);

@@ -195,7 +195,7 @@ test('browsing contacts only the resolver, the mirror, the status pages and the 
   const page = await browser.ctx.newPage();
   for (const host of NORMAL) {
     await page.goto(sites.url(host));
-    await until(async () => (await stored(`site:${siteOf(host)}`))?.profile, `the profile of ${host}`);
+    await until(async () => (await stored(`host:${host}`))?.resolution, `the look-up of ${host}`);
   }
   // The catch-all really catches: a page's request to a name nobody serves arrives there.
   await page.goto('https://page-control.example/hello').catch(() => {});
@@ -207,10 +207,11 @@ test('browsing contacts only the resolver, the mirror, the status pages and the 
   assert.ok(sites.requests.some((r) => r.method === 'HEAD'), 'the checks ran');
   const sw = await worker(browser.ctx);
   await sw.evaluate(() => chrome.alarms.create('status', { when: Date.now() + 100 }));
-  // The status pages of the providers the sites run on (as their profiles say).
+  // The status pages of the providers the sites run on (as their profiles, derived by the
+  // worker, say).
   const used = new Set();
   for (const host of NORMAL) {
-    const p = (await stored(`site:${siteOf(host)}`)).profile;
+    const p = (await ask({ type: 'getTab', url: `https://${host}/` })).tab.profile;
     for (const id of [p.cloud, p.hosting.provider, p.edge.provider, p.dns.provider]) if (id) used.add(id);
   }
   const wanted = [...used].map((id) => STATUS[id]).filter((st) => st && POLLED_KINDS.includes(st.kind)).map((st) => new URL(st.url).host);
@@ -287,12 +288,12 @@ test('an incognito tab is not recorded by default, though the extension sees it;
   // had its turn.
   const page = await browser.ctx.newPage();
   await page.goto(sites.url('www.after-site.test'));
-  await until(async () => (await stored('site:after-site.test'))?.profile, 'the visit after the incognito one');
+  await until(async () => (await stored('host:www.after-site.test'))?.resolution, 'the visit after the incognito one');
   // A restart while the incognito tab is open records nothing either (open tabs are only
   // recovered when they are not incognito).
   await stopWorkers(browser.ctx);
   await ask({ type: 'getOverview' });
-  await until(async () => (await stored('site:after-site.test'))?.profile, 'the worker back');
+  await until(async () => (await stored('host:www.after-site.test'))?.resolution, 'the worker back');
   assert.equal(await stored('site:incog-site.test'), undefined, 'the incognito site is not recorded');
   assert.ok(!resolverNames().some((q) => q.name.includes('incog')), 'the incognito site is not looked up');
   assert.ok(!workerRequests.some((r) => (dohName(r.url) ?? '').includes('incog')), 'no worker request names it');
@@ -306,7 +307,7 @@ test('an incognito tab is not recorded by default, though the extension sees it;
     const [tab] = await chrome.tabs.query({ windowId });
     await chrome.tabs.update(tab.id, { url: u });
   }, [win.id, sites.url('www.incog2-site.test')]);
-  await until(async () => (await stored('site:incog2-site.test'))?.profile?.hosting?.provider === 'gcp', 'the opted-in incognito visit recorded')
+  await until(async () => (await ask({ type: 'getTab', url: 'https://www.incog2-site.test/' })).tab.profile?.hosting?.provider === 'gcp', 'the opted-in incognito visit recorded')
     .catch(async (e) => { throw new Error(`${e.message}\n${JSON.stringify(await stored('site:incog2-site.test'))}\nsites: ${sites.requests.map((r) => r.host).join(' ')}\n${logs.slice(-15).join('\n')}`); });
   await (await worker(browser.ctx)).evaluate((id) => chrome.windows.remove(id), win.id);
   await page.close();

@@ -82,9 +82,9 @@ test('Azure incidents from its RSS feed reach the overview and the popup, and ou
   for (const host of ['www.azure-site.test', 'www.aws-site.test']) {
     await page.goto(sites.url(host));
   }
-  const hosting = async (site) => (await ask({ type: 'getSite', site })).site?.profile?.hosting?.provider;
-  await until(async () => (await hosting('azure-site.test')) === 'azure', 'the Azure site classified');
-  await until(async () => (await hosting('aws-site.test')) === 'aws', 'the AWS site classified');
+  const hosting = async (host) => (await ask({ type: 'getTab', url: `https://${host}/` })).tab.profile?.hosting?.provider;
+  await until(async () => (await hosting('www.azure-site.test')) === 'azure', 'the Azure site classified');
+  await until(async () => (await hosting('www.aws-site.test')) === 'aws', 'the AWS site classified');
   await page.close();
 
   await pollNow();

@@ -1,7 +1,7 @@
 // Damaged and old stored state: a table snapshot or per-feed snapshot that is corrupt, of
 // another version, truncated or not base64; site records of the wrong shape or an older one;
 // settings with wrong types or invalid values; `pending` that is no list; a `schema` older or
-// newer than this build's. Each is written into chrome.storage.local through an extension page,
+// newer than this build's, including schema 1, whose records held verdicts instead of evidence. Each is written into chrome.storage.local through an extension page,
 // the worker is restarted, and then: it starts, warns once per discarded item, keeps every
 // readable record (an older one migrated, never dropped), rebuilds the table from what is valid
 // (or refreshes it from the mirror), leaves alone what a newer version wrote, and still badges a
@@ -22,10 +22,29 @@ const RECORDS = [
   'www.mig-site.test. 60 IN A 8.34.208.20',
   'www.unprof-site.test. 60 IN A 4.156.0.20',
   'www.pend-site.test. 60 IN A 216.244.7.21',
+  'www.old-site.test. 60 IN A 8.34.208.30',
   ...NEW.map((n) => `${n.host}. 60 IN A ${n.ip}`),
 ];
 
 let resolver, mirror, sites, browser, settings, baseline, genuine;
+
+/** The verdict a schema-1 worker stored in a record (this version stores evidence instead). */
+const SCHEMA1_PROFILE = {
+  name: 'www.old-site.test', site: 'old-site.test', addresses: ['216.244.7.99'], cname_chain: [],
+  dns: { provider: null, product: null, nameservers: [] }, edge: { provider: null, service: null },
+  hosting: { provider: 'aws', region: 'us-east-1', service: 'EC2', prefix: '216.244.7.0/24', asn: null, asn_holder: null, platform: null },
+  cloud: 'aws', confidence: 'high', resolution: { status: 'ok' }, resolved_by: 'doh', evidence: [],
+};
+
+/**
+ * old-site.test as a first worker wrote it: no status, health, origin or deps, and its verdict
+ * (schema 1) profiled `age` ms ago.
+ */
+function schema1Record(age = 60_000) {
+  const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test', profile: SCHEMA1_PROFILE, profiledAt: Date.now() - age };
+  for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
+  return old;
+}
 const logs = [];
 let nextNew = 0;
 
@@ -105,7 +124,9 @@ before(async () => {
   await until(async () => (await badgeOf(browser.ctx, tab))?.text === 'AWS', 'the first badge');
   await tab.close();
   genuine = (await stored('site:base-site.test'))['site:base-site.test'];
-  assert.ok(genuine.profile && genuine.status && genuine.deps && genuine.health, JSON.stringify(genuine));
+  assert.ok(genuine.status && genuine.deps && genuine.health, JSON.stringify(genuine));
+  assert.equal(genuine.profile, undefined, 'no verdict is stored');
+  assert.ok((await stored('host:www.base-site.test'))['host:www.base-site.test'].resolution, 'the evidence is');
 });
 
 after(() => shutDown(browser, resolver, mirror, sites));
@@ -170,8 +191,7 @@ test('damaged per-feed snapshots are discarded, the table rebuilt from the rest,
 });
 
 test('site records: wrong shapes are discarded, older and damaged ones kept and migrated', async () => {
-  const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test' };
-  for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
+  const old = schema1Record();
   const values = {
     'site:old-site.test': old,
     // Readable but for three fields: the record stays, those fields take their defaults, and
@@ -193,18 +213,20 @@ test('site records: wrong shapes are discarded, older and damaged ones kept and 
   for (const junk of ['junk1', 'junk2', 'junk3']) assert.equal(s[`site:${junk}.test`], undefined, `${junk} removed`);
   const listed = new Set(overview.sites.map((x) => x.site));
   for (const site of ['base-site.test', 'old-site.test', 'mig-site.test', 'unprof-site.test']) assert.ok(listed.has(site), `${site} in the overview`);
-  // The older record keeps everything it had; the newer fields take their defaults.
+  // The older record keeps everything it had, its stored verdict included (shown until its next
+  // look-up); the newer fields take their defaults.
   const o = (await ask({ type: 'getSite', site: 'old-site.test' })).site;
-  assert.deepEqual(o.profile, genuine.profile);
+  assert.deepEqual(o.profile, SCHEMA1_PROFILE);
   assert.equal(o.visits, genuine.visits);
   assert.equal(o.status, 'unknown');
+  assert.equal(overview.sites.find((x) => x.site === 'old-site.test').cloud, 'aws', 'the stored verdict is shown');
   // The damaged one is rewritten in the current shape, keeps its visits, and is profiled again.
   assert.equal(s['site:mig-site.test'].visits, 7);
   assert.deepEqual(s['site:mig-site.test'].failures, []);
   assert.equal(s['site:mig-site.test'].status, 'unknown');
-  const mig = await until(async () => (await stored('site:mig-site.test'))['site:mig-site.test']?.profile?.hosting?.provider === 'gcp', 'the migrated site looked up again');
-  assert.ok(mig);
-  await until(async () => (await stored('site:unprof-site.test'))['site:unprof-site.test']?.profile?.hosting?.provider === 'azure', 'the never-profiled site looked up at start');
+  const hosting = async (host) => (await ask({ type: 'getTab', url: `https://${host}/` })).tab.profile?.hosting?.provider;
+  await until(async () => (await hosting('www.mig-site.test')) === 'gcp', 'the migrated site looked up again');
+  await until(async () => (await hosting('www.unprof-site.test')) === 'azure', 'the never-profiled site looked up at start');
   await newSiteIsBadged();
 });
 
@@ -255,26 +277,37 @@ test('feedStatus, feedSource and providerStatus that are unreadable are discarde
 });
 
 test('an older or missing schema is migrated (records rewritten in the current shape), then written', async () => {
-  for (const schema of [0, undefined, 'one']) {
-    const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test' };
-    for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
-    const values = { 'site:old-site.test': old };
+  for (const schema of [0, 1, undefined, 'one']) {
+    const values = { 'site:old-site.test': schema1Record() };
     if (schema !== undefined) values.schema = schema;
     const { overview } = await restartWith(values, schema === undefined ? ['schema'] : [], schema === 'one' ? 1 : 0);
-    const s = await stored(['schema', 'site:old-site.test', 'site:base-site.test']);
-    assert.equal(s.schema, 1, `schema ${schema} → 1`);
+    const s = await stored(['schema', 'site:old-site.test', 'site:base-site.test', 'host:www.base-site.test']);
+    assert.equal(s.schema, 2, `schema ${schema} → 2`);
     const r = s['site:old-site.test'];
     for (const k of ['status', 'health', 'origin', 'deps']) assert.ok(k in r, `schema ${schema}: old-site.test rewritten with ${k}`);
-    assert.deepEqual(r.profile, genuine.profile, `schema ${schema}: the profile is kept`);
-    assert.ok(s['site:base-site.test'].profile, 'current records are kept');
-    assert.ok(overview.sites.some((x) => x.site === 'old-site.test'));
+    assert.deepEqual(r.profile, SCHEMA1_PROFILE, `schema ${schema}: the stored verdict is kept until the next look-up`);
+    assert.ok(s['site:base-site.test'] && s['host:www.base-site.test'], 'current records and evidence are kept');
+    assert.equal(overview.sites.find((x) => x.site === 'old-site.test')?.cloud, 'aws', 'and shown');
   }
   await newSiteIsBadged();
 });
 
+test('a schema-1 record is shown, then gains evidence at its next look-up and drops its stored verdict', async () => {
+  // Profiled seven hours ago by a schema-1 worker: its next visit looks it up again.
+  await restartWith({ schema: 1, 'site:old-site.test': schema1Record(7 * 3600_000) }, ['host:www.old-site.test'], 0);
+  const tab = await browser.ctx.newPage();
+  await tab.goto(sites.url('www.old-site.test'));
+  // The resolver puts it on Google Cloud now: the badge follows the evidence, not the old verdict.
+  await until(async () => (await badgeOf(browser.ctx, tab))?.text === 'GCP', 'the badge derived from the new evidence');
+  const s = await stored(['site:old-site.test', 'host:www.old-site.test']);
+  assert.deepEqual(s['host:www.old-site.test'].addresses, ['8.34.208.30']);
+  assert.equal(s['site:old-site.test'].profile, undefined, 'the stored verdict is gone');
+  assert.equal(s['site:old-site.test'].profiledAt, undefined);
+  await tab.close();
+});
+
 test('a newer schema: what cannot be read is left alone, nothing is downgraded, and the extension keeps working', async () => {
-  const old = { ...genuine, site: 'old-site.test', mainHost: 'www.old-site.test' };
-  for (const k of ['status', 'health', 'origin', 'deps']) delete old[k];
+  const old = schema1Record();
   const future = { siteV2: { key: 'future-site.test' }, hostsV2: [] };
   const { overview, warnings } = await restartWith({ schema: 99, 'site:future-site.test': future, 'site:old-site.test': old }, [], 2);
   assert.equal(count(warnings, /written by a newer version \(schema 99/), 1, warnings.join(' | '));

@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use onebasket::profile::SiteProfile;
 use onebasket::protocol::{Request, Response};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -53,27 +52,6 @@ impl Conn {
     /// The same, awaited.
     pub async fn ask(&self, req: Request) -> Result<Response, String> {
         refused(decode(&(self.transport)(req).await?)?)
-    }
-
-    /// The profile of one site's record (`GetSite`): `None` when the worker has no record of
-    /// it, `Some(None)` while it is being looked up.
-    ///
-    /// Only the profile is read. The popup shows the stack, nothing else of a record, and
-    /// reading the rest (history, health, dependencies) would bring their deserializers into
-    /// its wasm: ≈ 7.7 KB gzip of a 150 KB budget.
-    pub async fn site_profile(&self, site: String) -> Result<Option<Option<SiteProfile>>, String> {
-        let answer = (self.transport)(Request::GetSite { site }).await?;
-        if field(&answer, "type").as_string().as_deref() != Some("site") {
-            refused(decode(&answer)?)?;
-            return Err("unexpected answer from the worker".to_owned());
-        }
-        let record = field(&answer, "site");
-        if record.is_undefined() || record.is_null() {
-            return Ok(None);
-        }
-        serde_wasm_bindgen::from_value(field(&record, "profile"))
-            .map(Some)
-            .map_err(|e| format!("unreadable answer (site): {e}"))
     }
 }
 
@@ -174,8 +152,8 @@ pub async fn send(req: Request) -> Result<JsValue, String> {
 /// whole value into its generic `Content` tree first, and that machinery, instantiated for
 /// every type in the tree, was about a fifth of the page's wasm.
 ///
-/// The popup's build reads no whole site record (see [`Conn::site_profile`]): there a `site`
-/// answer is unexpected here.
+/// The popup's build reads no whole site record (its tab comes as a `tab` answer): there a
+/// `site` answer is unexpected.
 fn decode(answer: &JsValue) -> Result<Response, String> {
     fn part<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, String> {
         serde_wasm_bindgen::from_value(field(v, name))
@@ -185,6 +163,9 @@ fn decode(answer: &JsValue) -> Result<Response, String> {
     Ok(match tag.as_str() {
         "overview" => Response::Overview {
             overview: part(answer, "overview")?,
+        },
+        "tab" => Response::Tab {
+            tab: part(answer, "tab")?,
         },
         #[cfg(feature = "pages")]
         "site" => Response::Site {
@@ -280,6 +261,40 @@ pub fn open_page(path: &'static str) {
             }
         }
     });
+}
+
+/// Calls `done` whenever the worker says what the pages show changed (its
+/// [`onebasket::protocol::CHANGED`] message); the returned function stops listening (a
+/// `use_effect` cleanup).
+pub fn on_changed(done: Callback<()>) -> impl FnOnce() {
+    let listener = wasm_bindgen::closure::Closure::<dyn Fn(JsValue) -> JsValue>::new(
+        move |message: JsValue| {
+            if field(&message, "type").as_string().as_deref() == Some(onebasket::protocol::CHANGED)
+            {
+                done.emit(());
+            }
+            // Not an answer: requests of other pages to the worker pass this listener too.
+            JsValue::UNDEFINED
+        },
+    );
+    let on_message = api()
+        .ok()
+        .map(|a| field(&field(&a, "runtime"), "onMessage"))
+        .filter(|e| e.is_object());
+    let call = |target: &JsValue, method: &str, f: &JsValue| {
+        if let Ok(m) = field(target, method).dyn_into::<Function>() {
+            let _ = m.call1(target, f);
+        }
+    };
+    if let Some(event) = &on_message {
+        call(event, "addListener", listener.as_ref());
+    }
+    move || {
+        if let Some(event) = &on_message {
+            call(event, "removeListener", listener.as_ref());
+        }
+        drop(listener);
+    }
 }
 
 /// `performance.mark(name)`, for the first-render figure.

@@ -94,16 +94,23 @@ pub fn Dashboard() -> Html {
     });
     {
         let state = state.clone();
+        // Asked again whenever the worker says the figures changed (a look-up finished, the IP
+        // ranges arrived, a site failed), so an open dashboard never goes stale.
         use_effect_with((), move |_| {
-            conn.request(
-                Request::GetOverview,
-                Callback::from(move |r: Result<Response, String>| {
-                    state.dispatch(Action::Overview(r.and_then(|r| match r {
-                        Response::Overview { overview } => Ok(overview),
-                        _ => Err("unexpected answer from the worker".to_owned()),
-                    })))
-                }),
-            );
+            let load = move || {
+                let state = state.clone();
+                conn.request(
+                    Request::GetOverview,
+                    Callback::from(move |r: Result<Response, String>| {
+                        state.dispatch(Action::Overview(r.and_then(|r| match r {
+                            Response::Overview { overview } => Ok(overview),
+                            _ => Err("unexpected answer from the worker".to_owned()),
+                        })))
+                    }),
+                );
+            };
+            load();
+            bridge::on_changed(Callback::from(move |()| load()))
         });
     }
 

@@ -535,44 +535,6 @@ pub fn blame_text(b: &Blame) -> String {
     t
 }
 
-/// The host of an `http(s)://` URL, lowercase, without port, brackets or trailing dot; `None`
-/// for other schemes (extension pages, `about:`, files).
-pub fn host_of_url(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        host_port.split(':').next().unwrap_or("")
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    (!host.is_empty()).then_some(host)
-}
-
-/// The row standing for a tab's host: the site whose main host it is, else the longest site
-/// key the host equals or ends with on a label boundary. The popup matches against the rows
-/// it already has instead of computing the site key itself, which would ship the Public
-/// Suffix List (≈ 100 KB) in the popup.
-pub fn site_for_host<'a>(sites: &'a [SiteSummary], host: &str) -> Option<&'a SiteSummary> {
-    if let Some(s) = sites.iter().find(|s| s.main_host == host) {
-        return Some(s);
-    }
-    sites
-        .iter()
-        .filter(|s| {
-            !s.site.is_empty()
-                && (host == s.site
-                    || host
-                        .strip_suffix(s.site.as_str())
-                        .is_some_and(|rest| rest.ends_with('.')))
-        })
-        .max_by_key(|s| s.site.len())
-}
-
 /// What a what-if scenario takes down.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
@@ -1684,27 +1646,11 @@ mod tests {
     }
 
     #[test]
-    fn hosts_and_sites() {
-        assert_eq!(
-            host_of_url("https://User@WWW.Example.COM.:8443/x?y#z"),
-            Some("www.example.com".into())
-        );
-        assert_eq!(host_of_url("http://[::1]:80/"), Some("::1".into()));
-        assert_eq!(host_of_url("chrome-extension://abc/popup.html"), None);
-        assert_eq!(host_of_url("about:blank"), None);
-        let sites = vec![
+    fn filter_matches_names_providers_and_regions() {
+        let sites = [
             row("example.com", None, None),
             row("shop.example.com", None, None),
         ];
-        assert_eq!(
-            site_for_host(&sites, "www.example.com").unwrap().site,
-            "example.com"
-        );
-        assert_eq!(
-            site_for_host(&sites, "a.shop.example.com").unwrap().site,
-            "shop.example.com"
-        );
-        assert!(site_for_host(&sites, "badexample.com").is_none());
         assert!(matches(&sites[0], "example"));
         assert!(!matches(&sites[0], "amazon"));
         let aws = row("x.com", Some("aws"), Some("us-east-1"));

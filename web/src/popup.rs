@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use onebasket::deps::{Exposed, Via};
-use onebasket::profile::{LayerKind, Resolution, SiteProfile};
-use onebasket::protocol::{Overview, Request, Response, SiteSummary};
+use onebasket::profile::{LayerKind, SiteProfile};
+use onebasket::protocol::{Overview, Request, Response, SiteSummary, TabView};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
@@ -23,23 +23,14 @@ pub enum Load<T> {
     Failed(String),
 }
 
-/// What the popup knows about the tab it was opened on.
-#[derive(Debug, Clone, PartialEq)]
-enum Tab {
-    Pending,
-    NotWeb,
-    Host(String),
-}
-
 /// The popup's state (one reducer).
 #[derive(Clone)]
 pub struct State {
     overview: Load<Rc<Overview>>,
     /// Bumped on every new overview, so memos key on a number, not on 1,000 rows.
     generation: u32,
-    tab: Tab,
-    /// This tab's site's profile: `None` without a record, `Some(None)` while looked up.
-    record: Load<Option<Option<Rc<SiteProfile>>>>,
+    /// The worker's view of the tab the popup was opened on (`GetTab`).
+    tab: Load<Rc<TabView>>,
     group_by: GroupBy,
     filter: String,
     /// Labels of the opened groups (a handful; a Vec is smaller than a set in wasm).
@@ -53,8 +44,7 @@ impl Default for State {
         Self {
             overview: Load::Loading,
             generation: 0,
-            tab: Tab::Pending,
-            record: Load::Loading,
+            tab: Load::Loading,
             group_by: GroupBy::Cloud,
             filter: String::new(),
             open_groups: Vec::new(),
@@ -66,12 +56,10 @@ impl Default for State {
 
 /// Everything that changes the popup's state.
 pub enum Action {
-    /// The active tab's URL (`None`: not known).
-    Tab(Option<String>),
+    /// The worker's view of this tab (boxed: it is large, the other actions small).
+    Tab(Result<Box<TabView>, String>),
     /// The worker's overview.
     Overview(Result<Overview, String>),
-    /// The profile of this tab's site (boxed: a profile is large, the other actions small).
-    Record(Result<Option<Option<Box<SiteProfile>>>, String>),
     /// Group by another layer.
     GroupBy(GroupBy),
     /// The filter text.
@@ -88,10 +76,10 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = Rc::unwrap_or_clone(self);
         match action {
-            Action::Tab(url) => {
-                s.tab = match url.as_deref().and_then(model::host_of_url) {
-                    Some(h) => Tab::Host(h),
-                    None => Tab::NotWeb,
+            Action::Tab(r) => {
+                s.tab = match r {
+                    Ok(v) => Load::Ready(Rc::from(v)),
+                    Err(e) => Load::Failed(e),
                 };
             }
             Action::Overview(r) => {
@@ -101,12 +89,6 @@ impl Reducible for State {
                 };
                 s.generation = s.generation.wrapping_add(1);
                 s.now = bridge::now();
-            }
-            Action::Record(r) => {
-                s.record = match r {
-                    Ok(r) => Load::Ready(r.map(|r| r.map(|p| Rc::new(*p)))),
-                    Err(e) => Load::Failed(e),
-                };
             }
             Action::GroupBy(g) => {
                 s.group_by = g;
@@ -154,35 +136,15 @@ pub fn Popup() -> Html {
     let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
     let state = use_reducer(State::default);
 
-    // Load once: the tab first (fast), then the overview, then the profile of this tab's site.
+    // Both requests go out at once; they are asked again whenever the worker says what they
+    // show changed (a look-up finished, the IP ranges arrived), so the popup never goes stale.
     {
         let state = state.clone();
         use_effect_with((), move |_| {
-            yew::platform::spawn_local(async move {
-                let url = bridge::active_tab_url().await;
-                state.dispatch(Action::Tab(url.clone()));
-                let overview = match conn.ask(Request::GetOverview).await {
-                    Ok(Response::Overview { overview }) => Ok(overview),
-                    Ok(_) => Err("unexpected answer from the worker".to_owned()),
-                    Err(e) => Err(e),
-                };
-                bridge::mark("ob-data");
-                let site = match (&overview, url.as_deref().and_then(model::host_of_url)) {
-                    (Ok(o), Some(host)) => {
-                        model::site_for_host(&o.sites, &host).map(|s| s.site.clone())
-                    }
-                    _ => None,
-                };
-                state.dispatch(Action::Overview(overview));
-                let record = match site {
-                    Some(site) => conn
-                        .site_profile(site)
-                        .await
-                        .map(|r| r.map(|p| p.map(Box::new))),
-                    None => Ok(None),
-                };
-                state.dispatch(Action::Record(record));
-            });
+            let load = Rc::new(move || load(&conn, &state));
+            load();
+            let again = load.clone();
+            bridge::on_changed(Callback::from(move |()| again()))
         });
     }
 
@@ -287,15 +249,48 @@ pub fn Popup() -> Html {
     }
 }
 
+/// Asks the worker for this tab's view and the overview; each answer lands on its own.
+fn load(conn: &Conn, state: &UseReducerHandle<State>) {
+    let (conn, state) = (conn.clone(), state.clone());
+    yew::platform::spawn_local(async move {
+        // Not a web page (or no tab at all) is the worker's to say, like everything else.
+        let url = bridge::active_tab_url().await.unwrap_or_default();
+        let tab_state = state.clone();
+        conn.request(
+            Request::GetTab { url },
+            Callback::from(move |r: Result<Response, String>| {
+                tab_state.dispatch(Action::Tab(r.and_then(|r| match r {
+                    Response::Tab { tab } => Ok(Box::new(tab)),
+                    _ => Err("unexpected answer from the worker".to_owned()),
+                })));
+            }),
+        );
+        conn.request(
+            Request::GetOverview,
+            Callback::from(move |r: Result<Response, String>| {
+                bridge::mark("ob-data");
+                state.dispatch(Action::Overview(r.and_then(|r| match r {
+                    Response::Overview { overview } => Ok(overview),
+                    _ => Err("unexpected answer from the worker".to_owned()),
+                })));
+            }),
+        );
+    });
+}
+
 fn this_tab(state: &UseReducerHandle<State>, o: &Overview) -> Html {
     let content = match &state.tab {
-        Tab::Pending => html! { <p class="muted">{ "…" }</p> },
-        Tab::NotWeb => html! { <p class="muted">{ "This tab is not a website." }</p> },
-        Tab::Host(host) => match model::site_for_host(&o.sites, host) {
-            None => html! {
+        Load::Loading => html! { <p class="muted">{ "…" }</p> },
+        Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
+        Load::Ready(v) => match (&v.host, &v.site, &v.summary) {
+            (None, _, _) => html! { <p class="muted">{ "This tab is not a website." }</p> },
+            (Some(host), None, _) => html! {
+                <p class="muted">{ format!("{host} is a private name or address: not recorded.") }</p>
+            },
+            (Some(host), Some(_), None) => html! {
                 <p class="muted">{ format!("{host} has not been seen yet: reload the tab to classify it.") }</p>
             },
-            Some(summary) => tab_site(state, o, summary),
+            (_, _, Some(summary)) => tab_site(state, o, v, summary),
         },
     };
     html! {
@@ -306,15 +301,25 @@ fn this_tab(state: &UseReducerHandle<State>, o: &Overview) -> Html {
     }
 }
 
-fn tab_site(state: &UseReducerHandle<State>, o: &Overview, summary: &SiteSummary) -> Html {
-    let stack = match &state.record {
-        Load::Loading => html! { <p class="muted" role="status">{ "Loading its stack…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
-        Load::Ready(None) => html! { <p class="muted">{ "Not looked up yet." }</p> },
-        Load::Ready(Some(None)) => html! { <p class="muted">{ "Looking it up…" }</p> },
-        Load::Ready(Some(Some(p))) => html! {
+fn tab_site(
+    state: &UseReducerHandle<State>,
+    o: &Overview,
+    v: &TabView,
+    summary: &SiteSummary,
+) -> Html {
+    let stack = match &v.profile {
+        None if v.looking_up => {
+            html! { <p class="muted" role="status">{ "Looking it up…" }</p> }
+        }
+        None => html! { <p class="muted">{ "Not looked up yet." }</p> },
+        Some(p) => html! {
             <>
                 { stack(state, p) }
+                if p.ranges_missing {
+                    <p class="muted small" id="waiting" role="status">
+                        { "Waiting for the providers' IP ranges: this updates by itself when they arrive." }
+                    </p>
+                }
                 <p class="muted small" id="tab-age">
                     { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
                         .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
@@ -391,18 +396,6 @@ fn layers(p: &SiteProfile) -> Vec<Layer> {
     ]
 }
 
-fn resolution_text(r: &Resolution) -> Option<String> {
-    Some(match r {
-        Resolution::Ok => return None,
-        Resolution::NxDomain => "the name does not exist (NXDOMAIN)".to_owned(),
-        Resolution::ServFail => "the resolver failed (SERVFAIL)".to_owned(),
-        Resolution::Refused => "the resolver refused the query".to_owned(),
-        Resolution::Truncated => "the answer was truncated".to_owned(),
-        Resolution::NoAddress => "the name has no address".to_owned(),
-        Resolution::ResolverError(e) => format!("look-up failed: {e}"),
-    })
-}
-
 fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
     let rows = layers(p).into_iter().map(|l| {
         let evidence: Vec<&str> = p
@@ -455,8 +448,8 @@ fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
     html! {
         <>
             <ol class="stack" aria-label="Stack, from DNS down to the cloud">{ for rows }</ol>
-            if let Some(t) = resolution_text(&p.resolution) {
-                <p class="error small">{ t }</p>
+            if p.resolution != onebasket::profile::Resolution::Ok {
+                <p class="error small">{ p.resolution.to_string() }</p>
             }
             <p class="muted small" id="resolved-by">{ resolved_by_text(p.resolved_by) }</p>
         </>

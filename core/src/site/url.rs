@@ -50,6 +50,10 @@ mod tests {
             ("https://www.Example.com/a?b#c", Some("www.example.com")),
             ("http://user:pw@shop.example:8080/x", Some("shop.example")),
             ("HTTPS://example.com.", Some("example.com")),
+            (
+                "https://User@WWW.Example.COM.:8443/x?y#z",
+                Some("www.example.com"),
+            ),
             ("http://[2600:1f18::1]:80/", Some("2600:1f18::1")),
             ("https://a.example?q=1,b", Some("a.example")),
             ("chrome-extension://abc/popup.html", None),

@@ -171,15 +171,19 @@ impl Tracker {
         }
     }
 
-    /// True when `host` should be looked up: no fresh conclusive evidence, none under way.
+    /// True when `host` should be looked up: none under way, and no fresh conclusive evidence
+    /// (or, for a host a version that stored verdicts looked up, no fresh verdict of it).
     pub(super) fn needs_lookup(&self, host: &str, now: Millis) -> bool {
         if self.pending.contains(host) {
             return false;
         }
-        !self
-            .hosts
-            .get(host)
-            .is_some_and(|ev| !ev.inconclusive() && ev.age(now) <= EVIDENCE_MAX_AGE_MS)
+        match self.hosts.get(host) {
+            Some(ev) => ev.inconclusive() || ev.age(now) > EVIDENCE_MAX_AGE_MS,
+            None => !self
+                .classes
+                .get(host)
+                .is_some_and(|c| c.resolved && now.saturating_sub(c.at) <= EVIDENCE_MAX_AGE_MS),
+        }
     }
 
     /// A response of a site's own host: the page itself, or one of its same-site requests.

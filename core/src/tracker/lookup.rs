@@ -94,8 +94,9 @@ impl Tracker {
     }
 
     /// Keeps a finished look-up's evidence (an inconclusive one — the resolver failed — never
-    /// replaces evidence already there: it says nothing about the host) and shows what follows
-    /// from it: the badges of the site whose main host it is, the pages' figures.
+    /// replaces what is known of the host, evidence or a stored verdict: it says nothing about
+    /// the host) and shows what follows from it: the badges of the site whose main host it is,
+    /// the pages' figures.
     fn apply_evidence(&mut self, evidence: HostEvidence, now: Millis) {
         self.last_evidence_at = now;
         let name = evidence.name.clone();
@@ -112,7 +113,7 @@ impl Tracker {
                 ),
             );
         }
-        if !evidence.inconclusive() || !self.hosts.contains_key(&name) {
+        if !evidence.inconclusive() || !self.classes.contains_key(&name) {
             let class = self.engine.classifier().brief(&evidence);
             self.hosts.insert(name.clone(), evidence);
             self.classes.insert(name.clone(), class);

@@ -300,6 +300,42 @@ fn records_of_a_version_that_stored_verdicts_are_shown_then_gain_evidence() {
 }
 
 #[test]
+fn a_fresh_stored_verdict_is_not_looked_up_again_and_a_resolver_failure_never_hides_it() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    let legacy = |age: Millis| {
+        serde_json::json!({
+            "site": "old-shop.com", "mainHost": "www.old-shop.com", "firstSeen": 1, "lastSeen": 1,
+            "visits": 1, "hosts": {}, "failures": [], "profiledAt": 1_800_000_000_000u64 - age,
+            "profile": {"name": "www.old-shop.com", "site": "old-shop.com", "addresses": ["34.80.0.9"],
+                "cname_chain": [], "dns": {"provider": null, "product": null, "nameservers": []},
+                "edge": {"provider": null, "service": null},
+                "hosting": {"provider": "gcp", "region": "asia-east1", "service": null, "prefix": null,
+                    "asn": null, "asn_holder": null, "platform": null},
+                "cloud": "gcp", "confidence": "high", "resolution": {"status": "ok"}, "evidence": []}
+        })
+        .to_string()
+    };
+    w.store.sites.insert("old-shop.com".into(), legacy(1_000));
+    w.stop();
+    w.restart_if_stopped();
+    w.visit(1, "www.old-shop.com", None);
+    assert_eq!(w.queries_sent, 0, "a verdict an hour old is fresh");
+    assert_eq!(w.badge(1).text, "GCP");
+    // Stale: looked up again; the resolver fails, and the old verdict still stands.
+    w.store
+        .sites
+        .insert("old-shop.com".into(), legacy(EVIDENCE_MAX_AGE_MS + 1));
+    w.stop();
+    w.restart_if_stopped();
+    w.visit(1, "www.old-shop.com", None);
+    assert!(w.queries_sent > 0);
+    w.fail_dns("resolver unreachable");
+    assert_eq!(w.badge(1).text, "GCP");
+    assert!(!w.store.hosts.contains_key("www.old-shop.com"));
+}
+
+#[test]
 fn private_names_reach_only_a_resolver_on_this_machine() {
     let mut w = World::install();
     w.t.settings_changed(

@@ -102,6 +102,11 @@ export async function storage(ctx, keys = null) {
   return sw.evaluate((k) => chrome.storage.local.get(k), keys);
 }
 
+/** The evidence the worker stored for `host` (what its last look-up observed), if any. */
+export async function evidenceOf(ctx, host) {
+  return (await storage(ctx, `host:${host}`))[`host:${host}`];
+}
+
 export async function setSettings(ctx, settings) {
   const sw = await worker(ctx);
   await sw.evaluate((s) => chrome.storage.local.set({ settings: s }), settings);
@@ -141,6 +146,16 @@ export async function message(browser, request, timeoutMs = 20000) {
     chrome.runtime.sendMessage(r),
     new Promise((_, fail) => setTimeout(() => fail(new Error(`no answer to ${r.type}`)), ms)),
   ]), [request, timeoutMs]);
+}
+
+/**
+ * The worker's view of a tab showing `https://<host>/` (`getTab`): the site key, the site's row
+ * and its main host's profile, derived now from the stored evidence, as the popup gets it.
+ */
+export async function view(browser, host) {
+  const r = await message(browser, { type: 'getTab', url: `https://${host}/` });
+  if (r.type !== 'tab') throw new Error(`getTab answered ${JSON.stringify(r)}`);
+  return r.tab;
 }
 
 /**

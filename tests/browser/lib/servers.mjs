@@ -134,11 +134,12 @@ async function httpServer(handler) {
  * `options.delayMs` (a number, or a function returning one per request; changeable later through
  * the returned `options`) holds each answer back, which widens the window in which a refresh is
  * under way. With `options.anyPrefix`, `/<anything>/<file>` serves `<file>` too, so one mirror
- * can stand for several `feedBase`s (`base + '/a'`, `base + '/b'`).
+ * can stand for several `feedBase`s (`base + '/a'`, `base + '/b'`). `options.transform(name,
+ * buffer)` (changeable later) may return other bytes for a file: the next publication of a feed.
  */
 export async function startMirror(dir = fixtures, options = {}) {
   requireFile(join(dir, 'ip-ranges.json'), 'the shared/ folder beside the project holds the feed fixtures');
-  const opts = { delayMs: 0, anyPrefix: false, ...options };
+  const opts = { delayMs: 0, anyPrefix: false, transform: (_name, bytes) => bytes, ...options };
   const s = await httpServer((req, res) => {
     const path0 = decodeURIComponent(req.url.split('?')[0]);
     const name = opts.anyPrefix ? path0.slice(path0.lastIndexOf('/') + 1) : path0.slice(1);
@@ -148,7 +149,7 @@ export async function startMirror(dir = fixtures, options = {}) {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(path));
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(opts.transform(name, readFileSync(path)));
     };
     const delay = typeof opts.delayMs === 'function' ? opts.delayMs() : opts.delayMs;
     if (delay > 0) setTimeout(answer, delay);
