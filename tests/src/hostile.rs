@@ -288,7 +288,6 @@ fn serve(shared: &Shared, stream: TcpStream) {
     };
     let reply = (shared.handler)(&request);
     respond(shared, stream, reply);
-    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Sleeps in small steps until `done` says so or the server stops; false when it stopped.
@@ -302,23 +301,23 @@ fn wait(shared: &Shared, done: impl Fn() -> bool) -> bool {
     true
 }
 
+/// Sends `reply` once its delay and gate allow. The request stops counting as in flight just
+/// before the answer starts: a client can only start its next request after that.
 fn respond(shared: &Shared, mut stream: TcpStream, reply: Reply) {
-    if !reply.delay.is_zero() {
-        let until = std::time::Instant::now() + reply.delay;
-        if !wait(shared, || std::time::Instant::now() >= until) {
-            return;
-        }
+    let answered = || {
+        shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+    };
+    let until = std::time::Instant::now() + reply.delay;
+    let gate_open = || reply.gate.as_ref().is_none_or(Gate::is_open);
+    let hang = matches!(reply.body, Body::Hang);
+    if hang || !wait(shared, || std::time::Instant::now() >= until && gate_open()) {
+        wait(shared, || false);
+        answered();
+        return;
     }
-    if let Some(gate) = &reply.gate {
-        if !wait(shared, || gate.is_open()) {
-            return;
-        }
-    }
+    answered();
     let length = match &reply.body {
-        Body::Hang => {
-            wait(shared, || false);
-            return;
-        }
+        Body::Hang => return,
         Body::Bytes(b) => Some(b.len() as u64),
         Body::Junk { claimed, .. } => *claimed,
     };

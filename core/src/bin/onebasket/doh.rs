@@ -1,43 +1,49 @@
 //! The DoH transport and the engine driver.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use onebasket::engine::{AnswerFormat, Engine, Hints, LookupId, Query, QueryId};
-use onebasket::profile::{Resolution, SiteProfile};
+use onebasket::classify::{Classifier, Observation};
+use onebasket::engine::{AnswerFormat, Engine, EngineError, Hints, LookupId, Query, QueryId};
+use onebasket::profile::{Evidence, LayerKind, Resolution, ResolvedBy, SiteProfile};
+use onebasket::site::{self, HostKind};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::http::{self, RateGate};
+use crate::input::clip;
 use crate::{now_millis, NetArgs};
 
-/// Sends DoH queries; remembers per resolver whether plain-HTTP needs HTTP/2 prior knowledge.
+/// Sends DoH queries: no redirects, bodies read up to the DNS limits, at most `concurrency`
+/// requests in flight, a rate-limited query asked once more within its timeout. Remembers
+/// whether a plain-HTTP resolver needs HTTP/2 prior knowledge.
 #[derive(Clone)]
 pub(crate) struct Transport {
     resolver: String,
     json: bool,
+    timeout: Duration,
     http1: reqwest::Client,
     h2c: reqwest::Client,
     use_h2c: Arc<AtomicBool>,
+    requests: Arc<Semaphore>,
+    gate: Arc<RateGate>,
 }
 
 impl Transport {
-    pub(crate) fn new(net: &NetArgs) -> Result<Self> {
+    /// A transport for `net`'s resolver with at most `concurrency` requests in flight.
+    pub(crate) fn new(net: &NetArgs, concurrency: usize) -> Result<Self> {
         let url = reqwest::Url::parse(&net.resolver)
-            .with_context(|| format!("--resolver {:?} is not a URL", net.resolver))?;
+            .with_context(|| format!("--resolver {:?} is not a URL", clip(&net.resolver)))?;
         match url.scheme() {
             "https" => {}
             "http" => {
-                let host = url
-                    .host_str()
-                    .unwrap_or("")
-                    .trim_start_matches('[')
-                    .trim_end_matches(']');
-                let loopback =
-                    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|a| a.is_loopback());
-                if !loopback {
+                if !http::is_loopback(&url) {
                     bail!(
                         "--resolver {}: plain http is only accepted on loopback",
                         net.resolver
@@ -48,9 +54,12 @@ impl Transport {
         }
         let timeout = Duration::from_secs(net.timeout.max(1));
         let agent = concat!("onebasket/", env!("CARGO_PKG_VERSION"));
+        // RFC 8484 gives a resolver no reason to redirect, and following one could send the
+        // queries anywhere (plain http off loopback included): a redirect is the item's error.
         let mut https = reqwest::Client::builder()
             .user_agent(agent)
-            .timeout(timeout);
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = &net.ca_cert {
             let pem = std::fs::read(path)
                 .with_context(|| format!("--ca-cert {}: cannot read", path.display()))?;
@@ -61,14 +70,18 @@ impl Transport {
         Ok(Self {
             resolver: net.resolver.clone(),
             json: net.doh_json,
+            timeout,
             // Over https, ALPN picks HTTP/2 when the resolver offers it, else HTTP/1.1.
             http1: https.build()?,
             h2c: reqwest::Client::builder()
                 .user_agent(agent)
                 .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
                 .http2_prior_knowledge()
                 .build()?,
             use_h2c: Arc::new(AtomicBool::new(false)),
+            requests: Arc::new(Semaphore::new(concurrency.max(1))),
+            gate: Arc::new(RateGate::new()),
         })
     }
 
@@ -80,7 +93,21 @@ impl Transport {
         }
     }
 
-    async fn get(&self, client: &reqwest::Client, url: &str) -> reqwest::Result<reqwest::Response> {
+    /// The largest answer accepted: what the parsers accept anyway.
+    fn body_limit(&self) -> usize {
+        if self.json {
+            onebasket::dns::MAX_JSON_LEN
+        } else {
+            onebasket::dns::MAX_MESSAGE_LEN
+        }
+    }
+
+    async fn get(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        timeout: Duration,
+    ) -> reqwest::Result<reqwest::Response> {
         let accept = if self.json {
             onebasket::dns::DNS_JSON
         } else {
@@ -89,22 +116,22 @@ impl Transport {
         client
             .get(url)
             .header(reqwest::header::ACCEPT, accept)
+            .timeout(timeout)
             .send()
             .await
     }
 
-    /// One query; Ok(body) or a one-line reason.
-    async fn send(&self, q: &Query) -> Result<Vec<u8>, String> {
-        let url = self.url(q);
+    /// One GET (falling back to h2c on a plain-HTTP resolver that needs it).
+    async fn fetch(&self, url: &str, timeout: Duration) -> Result<reqwest::Response, String> {
         let plain = self.resolver.starts_with("http://");
         let resp = if plain && self.use_h2c.load(Ordering::Relaxed) {
-            self.get(&self.h2c, &url).await
+            self.get(&self.h2c, url, timeout).await
         } else {
-            match self.get(&self.http1, &url).await {
+            match self.get(&self.http1, url, timeout).await {
                 // A plain-HTTP resolver that closes HTTP/1.1 connections may speak only h2c
                 // (unbound's DoH does): retry with prior knowledge and remember.
                 Err(e) if plain && !e.is_timeout() => {
-                    let r = self.get(&self.h2c, &url).await;
+                    let r = self.get(&self.h2c, url, timeout).await;
                     if r.is_ok() {
                         self.use_h2c.store(true, Ordering::Relaxed);
                     }
@@ -113,13 +140,67 @@ impl Transport {
                 r => r,
             }
         };
-        let resp = resp.map_err(|e| {
+        resp.map_err(|e| {
             if e.is_timeout() {
                 format!("resolver {} timed out", self.resolver)
             } else {
-                format!("resolver {} unreachable: {}", self.resolver, root_cause(&e))
+                format!(
+                    "resolver {} unreachable: {}",
+                    self.resolver,
+                    http::root_cause(&e)
+                )
             }
-        })?;
+        })
+    }
+
+    /// One query; Ok(body) or a one-line reason.
+    pub(crate) async fn send(&self, q: &Query) -> Result<Vec<u8>, String> {
+        let url = self.url(q);
+        // Waiting for a rate-limited server is not the query's fault: its time starts after.
+        self.gate.pass().await;
+        let started = Instant::now();
+        let closed = || "the request limiter closed".to_owned();
+        let mut permit = self.requests.acquire().await.map_err(|_| closed())?;
+        let mut resp = self.fetch(&url, self.timeout).await?;
+        if http::is_rate_limited(&resp) {
+            let status = resp.status();
+            let hint = http::retry_after(resp.headers());
+            let said =
+                hint.map_or_else(String::new, |d| format!(", Retry-After {} s", d.as_secs()));
+            drop(resp);
+            let wait = self.gate.limited(hint, self.timeout);
+            let left = self.timeout.saturating_sub(started.elapsed());
+            if wait >= left {
+                return Err(format!(
+                    "resolver {} rate-limited the query (HTTP {status}{said}): more than the {} s timeout allows to wait",
+                    self.resolver,
+                    self.timeout.as_secs()
+                ));
+            }
+            // Nothing is sent meanwhile, so the slot goes to no one else's request either.
+            drop(permit);
+            tokio::time::sleep(wait).await;
+            permit = self.requests.acquire().await.map_err(|_| closed())?;
+            resp = self.fetch(&url, left - wait).await?;
+            if http::is_rate_limited(&resp) {
+                self.gate
+                    .limited(http::retry_after(resp.headers()), self.timeout);
+                return Err(format!(
+                    "resolver {} rate-limited the query (HTTP {}), also when asked again {:.1} s later",
+                    self.resolver,
+                    resp.status(),
+                    wait.as_secs_f64()
+                ));
+            }
+        }
+        self.gate.answered();
+        if let Some(target) = http::redirect_target(&resp) {
+            return Err(format!(
+                "resolver {} redirected to {}",
+                self.resolver,
+                clip(&target)
+            ));
+        }
         if !resp.status().is_success() {
             return Err(format!(
                 "resolver {} answered HTTP {}",
@@ -127,33 +208,95 @@ impl Transport {
                 resp.status()
             ));
         }
-        resp.bytes().await.map(|b| b.to_vec()).map_err(|e| {
-            format!(
-                "resolver {}: reading the answer: {}",
-                self.resolver,
-                root_cause(&e)
-            )
+        let body = http::read_capped(resp, self.body_limit()).await;
+        drop(permit);
+        body.map_err(|e| match e {
+            http::BodyError::Read(_) => format!("resolver {}: {e}", self.resolver),
+            _ => format!("resolver {}: answer {e}", self.resolver),
         })
     }
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
+/// What to do after an item finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Go on.
+    Continue,
+    /// Stop now (stdout is gone).
+    Stop,
+}
+
+/// How a run of [`drive`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Every name finished.
+    Done,
+    /// The caller asked to stop.
+    Stopped,
+    /// The interrupt future fired (Ctrl-C).
+    Interrupted,
+}
+
+/// A future that fires once, e.g. on Ctrl-C.
+pub(crate) type Interrupt = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Why a name could not be looked up at all, quoting at most [`crate::input::ECHO_CHARS`] of it.
+fn start_error(e: &EngineError) -> String {
+    match e {
+        EngineError::InvalidHost { name, source } => {
+            format!(
+                "invalid hostname {:?}: {}",
+                clip(name),
+                clip(&source.to_string())
+            )
+        }
+        other => clip(&other.to_string()),
     }
-    cur.to_string()
+}
+
+/// The profile of `localhost` or a name under it, answered here: RFC 6761 §6.3 has them
+/// resolve to loopback without asking any DNS server, so the resolver is never asked and
+/// nothing it would say is believed.
+fn localhost_profile(classifier: &Classifier, name: &str) -> Option<SiteProfile> {
+    let HostKind::Name(host) = site::normalize_host(name).ok()? else {
+        return None;
+    };
+    if !site::is_localhost(&host) {
+        return None;
+    }
+    let obs = Observation {
+        name: host.as_str().to_owned(),
+        site: Some(classifier.sites().key_of(&host).to_string()),
+        addresses: vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ],
+        resolution: Some(Resolution::Ok),
+        resolved_by: ResolvedBy::Literal,
+        ..Observation::default()
+    };
+    let mut profile = classifier.classify(&obs);
+    profile.evidence.push(Evidence {
+        layer: LayerKind::Resolution,
+        text: format!(
+            "{} is loopback (RFC 6761 §6.3): answered locally, the resolver was not asked",
+            profile.name
+        ),
+    });
+    Some(profile)
 }
 
 /// Runs look-ups for `names` through the engine with at most `concurrency` in progress,
-/// calling `on_done` for each finished profile (or start error).
+/// calling `on_done` for each finished profile (or start error) with the name's index, until
+/// all are done, `on_done` says stop, or `interrupt` fires.
 pub(crate) async fn drive(
     engine: &mut Engine,
     transport: &Transport,
     names: &[String],
     concurrency: usize,
-    mut on_done: impl FnMut(usize, Result<SiteProfile, String>),
-) {
+    mut interrupt: Option<Interrupt>,
+    mut on_done: impl FnMut(usize, Result<SiteProfile, String>) -> Flow,
+) -> Ended {
     let format = if transport.json {
         AnswerFormat::Json
     } else {
@@ -166,11 +309,19 @@ pub(crate) async fn drive(
         while active.len() < concurrency.max(1) && next < names.len() {
             let i = next;
             next += 1;
-            match engine.start(&names[i], Hints::default(), now_millis()) {
-                Ok(id) => {
-                    active.insert(id, i);
+            let flow = if let Some(p) = localhost_profile(engine.classifier(), &names[i]) {
+                on_done(i, Ok(p))
+            } else {
+                match engine.start(&names[i], Hints::default(), now_millis()) {
+                    Ok(id) => {
+                        active.insert(id, i);
+                        Flow::Continue
+                    }
+                    Err(e) => on_done(i, Err(start_error(&e))),
                 }
-                Err(e) => on_done(i, Err(e.to_string())),
+            };
+            if flow == Flow::Stop {
+                return Ended::Stopped;
             }
         }
         while let Some(q) = engine.poll_query() {
@@ -184,22 +335,31 @@ pub(crate) async fn drive(
         while let Some((id, profile)) = engine.poll_profile() {
             progressed = true;
             if let Some(i) = active.remove(&id) {
-                on_done(i, Ok(profile));
+                if on_done(i, Ok(profile)) == Flow::Stop {
+                    return Ended::Stopped;
+                }
             }
         }
         if progressed {
             continue;
         }
-        match tasks.join_next().await {
+        let joined = match interrupt.as_mut() {
+            Some(stop) => tokio::select! {
+                j = tasks.join_next() => j,
+                () = stop => return Ended::Interrupted,
+            },
+            None => tasks.join_next().await,
+        };
+        match joined {
             Some(Ok((id, Ok(body)))) => engine.handle_response(id, format, &body, now_millis()),
             Some(Ok((id, Err(reason)))) => engine.handle_failure(id, &reason, now_millis()),
-            Some(Err(e)) => eprintln!("onebasket: internal task failure: {e}"),
-            None if active.is_empty() && next >= names.len() => break,
+            Some(Err(e)) => crate::note!("internal task failure: {e}"),
+            None if active.is_empty() && next >= names.len() => return Ended::Done,
             None => {
                 // Nothing in flight yet look-ups remain: they can only be waiting on each other,
                 // which the engine never does; guard against spinning anyway.
-                eprintln!("onebasket: {} look-ups stalled", active.len());
-                break;
+                crate::note!("{} look-ups stalled", active.len());
+                return Ended::Done;
             }
         }
     }

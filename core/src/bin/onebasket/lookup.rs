@@ -1,55 +1,90 @@
-//! `lookup`: names over DoH, one profile each.
+//! `lookup`: names over DoH, one profile each, printed in the order of the arguments.
+
+use std::collections::BTreeMap;
+use std::io::Write;
 
 use anyhow::Result;
 use onebasket::engine::{Engine, EngineConfig};
 use onebasket::profile::{Resolution, SiteProfile};
 use onebasket::rules::Rules;
 
-use crate::doh::{drive, failure_line, Transport};
+use crate::doh::{drive, failure_line, Ended, Flow, Transport};
 use crate::feeds::load_classifier;
-use crate::NetArgs;
+use crate::{note, written, NetArgs, Outcome, StdoutClosed};
 
-pub(crate) async fn lookup(net: NetArgs, json: bool, names: Vec<String>) -> Result<bool> {
-    let transport = Transport::new(&net)?;
+/// Look-ups (and DoH requests) at once for `lookup`.
+const LOOKUP_CONCURRENCY: usize = 8;
+
+/// Runs `lookup`.
+pub(crate) async fn lookup(net: NetArgs, json: bool, names: Vec<String>) -> Result<Outcome> {
+    let transport = Transport::new(&net, LOOKUP_CONCURRENCY)?;
     let classifier = load_classifier(&net.feeds, true).await?;
     let config = EngineConfig {
         asn_lookups: !net.no_asn,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(classifier, config);
-    let mut ok = true;
     let names: Vec<String> = names.iter().map(|n| host_of(n)).collect();
-    drive(
+    // Results arrive as look-ups finish; each is held until those before it are printed.
+    let mut waiting: BTreeMap<usize, Result<SiteProfile, String>> = BTreeMap::new();
+    let mut next = 0usize;
+    let mut ok = true;
+    let mut closed = false;
+    let ended = drive(
         &mut engine,
         &transport,
         &names,
-        8,
-        |_, result| match result {
-            Err(e) => {
-                ok = false;
-                eprintln!("onebasket: {e}");
-            }
-            Ok(p) => {
-                if let Some(line) = failure_line(&p) {
-                    ok = false;
-                    eprintln!("onebasket: {line}");
-                    if matches!(p.resolution, Resolution::ResolverError(_)) {
-                        return;
+        LOOKUP_CONCURRENCY,
+        None,
+        |i, result| {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&next) {
+                next += 1;
+                match emit(result, json) {
+                    Ok(item_ok) => ok &= item_ok,
+                    Err(_) => {
+                        closed = true;
+                        return Flow::Stop;
                     }
                 }
-                if json {
-                    match serde_json::to_string(&p) {
-                        Ok(s) => println!("{s}"),
-                        Err(e) => eprintln!("onebasket: {}: {e}", p.name),
-                    }
-                } else {
-                    print_profile(&p, engine_rules());
-                }
             }
+            Flow::Continue
         },
     )
     .await;
-    Ok(ok)
+    if closed || ended == Ended::Stopped {
+        return Err(StdoutClosed.into());
+    }
+    Ok(Outcome::from_ok(ok))
+}
+
+/// Prints one item: its problem on stderr, its profile on stdout (JSON for every profile,
+/// resolver errors included, so a script sees each name; text for those that resolved to
+/// something). `Ok(false)` when the item failed; `Err` when stdout is gone.
+fn emit(result: Result<SiteProfile, String>, json: bool) -> Result<bool> {
+    let p = match result {
+        Err(e) => {
+            note!("{e}");
+            return Ok(false);
+        }
+        Ok(p) => p,
+    };
+    let problem = failure_line(&p);
+    if let Some(line) = &problem {
+        note!("{line}");
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        match serde_json::to_string(&p) {
+            Ok(s) => written(writeln!(out, "{s}"))?,
+            Err(e) => note!("{}: {e}", p.name),
+        }
+    } else if !matches!(p.resolution, Resolution::ResolverError(_)) {
+        written(print_profile(&mut out, &p, engine_rules()))?;
+    }
+    written(out.flush())?;
+    Ok(problem.is_none())
 }
 
 /// The built-in rules for display names (already validated when the classifier was built).
@@ -77,20 +112,30 @@ fn name_of(rules: Option<&Rules>, id: &str) -> String {
         .map_or_else(|| id.to_owned(), |p| format!("{} ({id})", p.name))
 }
 
-fn print_profile(p: &SiteProfile, rules: Option<&Rules>) {
+fn print_profile(
+    out: &mut impl Write,
+    p: &SiteProfile,
+    rules: Option<&Rules>,
+) -> std::io::Result<()> {
     let dash = || "-".to_owned();
-    println!("{}  (site {})", p.name, p.site.as_deref().unwrap_or("-"));
+    writeln!(
+        out,
+        "{}  (site {})",
+        p.name,
+        p.site.as_deref().unwrap_or("-")
+    )?;
     let addrs: Vec<String> = p.addresses.iter().map(ToString::to_string).collect();
-    println!(
+    writeln!(
+        out,
         "  addresses  {}",
         if addrs.is_empty() {
             dash()
         } else {
             addrs.join(", ")
         }
-    );
+    )?;
     if !p.cname_chain.is_empty() {
-        println!("  cname      {}", p.cname_chain.join(" → "));
+        writeln!(out, "  cname      {}", p.cname_chain.join(" → "))?;
     }
     let dns = p.dns.provider.as_deref().map_or_else(dash, |id| {
         format!(
@@ -99,14 +144,15 @@ fn print_profile(p: &SiteProfile, rules: Option<&Rules>) {
             id
         )
     });
-    println!("  dns        {dns}");
-    println!(
+    writeln!(out, "  dns        {dns}")?;
+    writeln!(
+        out,
         "  edge       {}",
         p.edge
             .provider
             .as_deref()
             .map_or_else(dash, |id| name_of(rules, id))
-    );
+    )?;
     let mut host = p
         .hosting
         .provider
@@ -125,15 +171,17 @@ fn print_profile(p: &SiteProfile, rules: Option<&Rules>) {
             host.push_str(&format!(" {h}"));
         }
     }
-    println!("  hosting    {host}");
-    println!(
+    writeln!(out, "  hosting    {host}")?;
+    writeln!(
+        out,
         "  cloud      {}   (confidence {:?})",
         p.cloud
             .as_deref()
             .map_or_else(dash, |id| name_of(rules, id)),
         p.confidence
-    );
+    )?;
     for e in &p.evidence {
-        println!("    · {}", e.text);
+        writeln!(out, "    · {}", e.text)?;
     }
+    Ok(())
 }
