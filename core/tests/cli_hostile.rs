@@ -9,13 +9,16 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{aws_feed, bin, doh, feeds, finish, fixture, questions, run_for, tempdir, AWS, GCP};
+use common::{
+    aws_feed, bin, doh, feeds, finish, fixture, questions, run_for, seen_within, tempdir,
+    watch_lines, AWS, GCP,
+};
 use onebasket_tests::fixture_feeds;
 use onebasket_tests::hostile::{
     dns_question, dns_reply, qtype, Gate, HostileServer, Record, Reply,
@@ -368,11 +371,10 @@ fn localhost_is_answered_locally_and_never_sent_to_the_resolver() {
 
 /// Reads one line of the child's stdout, closes it, then lets the server answer the rest.
 fn read_one_line_then_close(mut child: std::process::Child, gate: &Gate) -> common::Run {
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
+    let (first, reader) = watch_lines(child.stdout.take().unwrap(), "\n", true);
+    let first = seen_within(&first, &mut child, LIMIT);
     assert!(!first.is_empty());
-    drop(out);
+    reader.join().unwrap(); // stdout's read end is closed now
     gate.open();
     let run = finish(child, LIMIT);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
@@ -515,25 +517,10 @@ fn ctrl_c_in_report_prints_the_partial_report_and_exits_130() {
         .spawn()
         .unwrap();
     // Wait for the three answerable sites, then Ctrl-C.
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "stderr ended: {seen}"
-        );
-        seen.push_str(&line);
-        if line.contains("3/5 sites") {
-            break;
-        }
-    }
+    let (progress, rest) = watch_lines(child.stderr.take().unwrap(), "3/5 sites", false);
+    let seen = seen_within(&progress, &mut child, LIMIT);
+    assert!(seen.contains("3/5 sites"), "stderr ended: {seen}");
     interrupt(&child).unwrap();
-    let rest = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut s);
-        s
-    });
     let run = finish(child, LIMIT);
     let stderr = rest.join().unwrap();
     assert_eq!(run.code(), Some(130), "{seen}{stderr}");

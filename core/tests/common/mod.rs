@@ -1,10 +1,11 @@
 //! Helpers shared by the CLI tests against hostile servers (`cli_hostile.rs`, `cli_memory.rs`).
 #![allow(dead_code, clippy::unwrap_used, missing_docs)]
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use onebasket_tests::hostile::{dns_question, dns_reply, HostileServer, Question, Record, Reply};
@@ -164,4 +165,51 @@ pub fn fixture(file: &str) -> Vec<u8> {
 /// A file's bytes, or empty when it does not exist.
 pub fn read_or_empty(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
+}
+
+/// Reads `reader` line by line on a thread of its own until a line contains `marker` (or the
+/// end), and tells through the channel what it saw up to there; then, unless `close` says to
+/// drop the reader there, reads on to the end, returned by the thread. The channel lets a test
+/// wait for the marker with a time limit instead of hanging on a CLI that never prints it.
+pub fn watch_lines(
+    reader: impl Read + Send + 'static,
+    marker: &'static str,
+    close: bool,
+) -> (mpsc::Receiver<String>, std::thread::JoinHandle<String>) {
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let mut reader = BufReader::new(reader);
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            seen.push_str(&line);
+            if line.contains(marker) {
+                break;
+            }
+        }
+        let _ = tx.send(seen);
+        let mut rest = String::new();
+        if !close {
+            let _ = reader.read_to_string(&mut rest);
+        }
+        rest
+    });
+    (rx, thread)
+}
+
+/// What [`watch_lines`] saw up to its marker, within `limit`; kills `child` and fails the test
+/// when nothing came.
+pub fn seen_within(rx: &mpsc::Receiver<String>, child: &mut Child, limit: Duration) -> String {
+    match rx.recv_timeout(limit) {
+        Ok(seen) => seen,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the CLI printed nothing awaited within {limit:?}");
+        }
+    }
 }
