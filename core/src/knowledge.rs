@@ -93,6 +93,62 @@ pub fn plausible_update(previous_records: u32, new_records: u32) -> bool {
     previous_records == 0 || u64::from(new_records) * 10 > u64::from(previous_records)
 }
 
+/// How long an accepted copy of a feed stays a reference for [`plausible_update`]: 30 days, in
+/// seconds.
+pub const SHRINK_REFERENCE_SECS: u64 = 30 * 86_400;
+
+/// At most this many accepted copies are remembered per feed.
+const MAX_ACCEPTED: usize = 64;
+
+/// A copy of a feed that was accepted: when, and how many records it had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptedCopy {
+    /// When it was accepted, in seconds since the Unix epoch.
+    pub at: u64,
+    /// How many records it had.
+    pub records: u32,
+}
+
+/// The copy a new download of a feed is judged against: the largest one accepted within
+/// [`SHRINK_REFERENCE_SECS`] before `now` (the latest of equals), or the latest one when all
+/// are older. Judging against the last copy alone ratchets: two shrinks of 85 % in a row each
+/// pass, and 97 % of the feed is gone.
+pub fn shrink_reference(history: &[AcceptedCopy], now: u64) -> Option<AcceptedCopy> {
+    let since = now.saturating_sub(SHRINK_REFERENCE_SECS);
+    history
+        .iter()
+        .filter(|c| c.at >= since)
+        .max_by_key(|c| (c.records, c.at))
+        .or_else(|| history.iter().max_by_key(|c| c.at))
+        .copied()
+}
+
+/// Adds `copy` to `history` and forgets what [`shrink_reference`] can no longer pick: copies
+/// older than the window (the latest one stays), and beyond [`MAX_ACCEPTED`] the oldest of the
+/// rest (the largest one stays).
+pub fn remember_accepted(history: &mut Vec<AcceptedCopy>, copy: AcceptedCopy) {
+    history.push(copy);
+    history.sort_by_key(|c| c.at);
+    let since = copy.at.saturating_sub(SHRINK_REFERENCE_SECS);
+    let last = history.len() - 1;
+    let mut i = 0;
+    history.retain(|c| {
+        i += 1;
+        c.at >= since || i - 1 == last
+    });
+    while history.len() > MAX_ACCEPTED {
+        let largest = history.iter().map(|c| c.records).max().unwrap_or(0);
+        match history.iter().position(|c| c.records < largest) {
+            Some(oldest) => {
+                history.remove(oldest);
+            }
+            None => {
+                history.remove(0);
+            }
+        }
+    }
+}
+
 /// Some publishers (Azure) have no stable file URL, only a download page linking the current
 /// dated file (`ServiceTags_Public_20261116.json`): the first absolute https link in `page`
 /// whose file name starts like `file`'s stem and has its extension.
@@ -120,6 +176,92 @@ mod tests {
         assert!(!plausible_update(1000, 100));
         assert!(!plausible_update(56_725, 0));
         assert!(plausible_update(100, 5000));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_shrink_reference_does_not_walk_down_with_each_copy() {
+        const DAY: u64 = 86_400;
+        let now = 1_000 * DAY;
+        let mut history = Vec::new();
+        assert_eq!(shrink_reference(&history, now), None);
+        // 11,013 → 2,267 (79 % smaller: believable) → 342 (85 % smaller than the last copy).
+        remember_accepted(
+            &mut history,
+            AcceptedCopy {
+                at: now - 2 * DAY,
+                records: 11_013,
+            },
+        );
+        let reference = shrink_reference(&history, now - DAY).unwrap();
+        assert!(plausible_update(reference.records, 2_267));
+        remember_accepted(
+            &mut history,
+            AcceptedCopy {
+                at: now - DAY,
+                records: 2_267,
+            },
+        );
+        let reference = shrink_reference(&history, now).unwrap();
+        assert_eq!(
+            reference,
+            AcceptedCopy {
+                at: now - 2 * DAY,
+                records: 11_013
+            }
+        );
+        assert!(!plausible_update(reference.records, 342));
+        // A month later the large copy is no reference any more: a lasting shrink is believed.
+        let later = now - 2 * DAY + SHRINK_REFERENCE_SECS + 1;
+        assert_eq!(shrink_reference(&history, later).unwrap().records, 2_267);
+        // Long after every copy, the latest one is still the reference.
+        let much_later = now + 10 * SHRINK_REFERENCE_SECS;
+        assert_eq!(
+            shrink_reference(&history, much_later).unwrap().records,
+            2_267
+        );
+    }
+
+    #[test]
+    fn the_accepted_history_stays_small() {
+        const DAY: u64 = 86_400;
+        let mut history = Vec::new();
+        remember_accepted(
+            &mut history,
+            AcceptedCopy {
+                at: 0,
+                records: 50_000,
+            },
+        );
+        for day in 1..=200 {
+            remember_accepted(
+                &mut history,
+                AcceptedCopy {
+                    at: day * 3_600,
+                    records: 1_000,
+                },
+            );
+        }
+        assert!(history.len() <= MAX_ACCEPTED);
+        assert!(
+            history.iter().any(|c| c.records == 50_000),
+            "the largest stays"
+        );
+        // Old copies go once a newer one is accepted after the window.
+        remember_accepted(
+            &mut history,
+            AcceptedCopy {
+                at: 100 * DAY,
+                records: 900,
+            },
+        );
+        assert_eq!(
+            history,
+            [AcceptedCopy {
+                at: 100 * DAY,
+                records: 900
+            }]
+        );
     }
 
     #[test]

@@ -406,6 +406,14 @@ impl SiteKeys {
     }
 }
 
+/// Whether `host` is `localhost` or a name under it, which RFC 6761 §6.3 has resolve to
+/// loopback addresses without asking any DNS server (a resolver's answer for them is not to be
+/// believed).
+pub fn is_localhost(host: &Host) -> bool {
+    let name = host.as_str();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
 /// Slices of a `Host` (ASCII) are valid UTF-8; lossy conversion just avoids an unwrap.
 fn bytes_to_string(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -1,10 +1,13 @@
 //! Servers the integration and browser tests start on 127.0.0.1 and stop when dropped:
-//! a real DNS-over-HTTPS resolver ([`unbound::Unbound`]) and a feed mirror ([`mirror::Mirror`]).
+//! a real DNS-over-HTTPS resolver ([`unbound::Unbound`]), a feed mirror ([`mirror::Mirror`])
+//! and a hostile HTTP server whose every answer the test chooses ([`hostile::HostileServer`]).
 //!
 //! Nothing here is faked: the resolver is Debian's `unbound` answering RFC 8484 over h2c, and
 //! the mirror is an HTTP/1.1 file server with ETag / conditional-request support.
 
+pub mod hostile;
 pub mod mirror;
+pub mod process;
 pub mod unbound;
 
 use std::path::PathBuf;

@@ -348,3 +348,18 @@ fn builtin_list_loads() {
     assert!(k.is_public_suffix(&Host::parse("com").unwrap()));
     assert!(k.is_public_suffix(&Host::parse("xn--55qx5d.cn").unwrap()));
 }
+
+#[test]
+fn localhost_names_are_recognized_in_any_spelling() {
+    for yes in ["localhost", "LOCALHOST.", "api.localhost", "a.b.Localhost"] {
+        assert!(is_localhost(&Host::parse(yes).unwrap()), "{yes}");
+    }
+    for no in [
+        "localhost.example.com",
+        "notlocalhost",
+        "localhost-1.test",
+        "xlocalhost",
+    ] {
+        assert!(!is_localhost(&Host::parse(no).unwrap()), "{no}");
+    }
+}
