@@ -95,15 +95,31 @@ fn bench(c: &mut Criterion) {
     };
     let classifier = onebasket::knowledge::classifier(table.clone()).unwrap();
     let mut tracker = Tracker::restore(stored, classifier, Capabilities::default(), now);
-    assert_eq!(tracker.classes().len(), SITES * (DEPS + 1));
+    assert_eq!(tracker.stats().classes as usize, SITES * (DEPS + 1));
     let mut g = c.benchmark_group("rederive");
     g.sample_size(20);
+    // A refresh: a new table, most verdicts as they were.
     g.bench_function("1000_sites_x_50_deps", |b| {
         b.iter_batched(
             || table.clone(),
             |t| tracker.table_changed(t, now),
             BatchSize::LargeInput,
         );
+    });
+    // The first table landing: every verdict goes from "waiting for IP ranges" to a provider.
+    let empty = PrefixTable::build(&[], Vec::new());
+    g.bench_function("1000_sites_x_50_deps/first_table", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                tracker.table_changed(empty.clone(), now);
+                let full = table.clone();
+                let t0 = std::time::Instant::now();
+                tracker.table_changed(full, now);
+                total += t0.elapsed();
+            }
+            total
+        });
     });
     g.finish();
     // The queue only holds the pages' notice; drained so the figure is of the derivation alone.

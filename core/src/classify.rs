@@ -99,19 +99,8 @@ impl Classifier {
     /// prefix (GitHub's rented Actions space and Azure's own regional tag for it) are merged,
     /// so neither the region nor the service is lost.
     pub fn ranges(&self, ip: IpAddr) -> Vec<RecordRef<'_>> {
-        let mut out: Vec<RecordRef<'_>> = Vec::new();
-        for r in self.table.lookup(ip) {
-            match out
-                .iter_mut()
-                .find(|p| p.prefix == r.prefix && p.provider == r.provider)
-            {
-                Some(prev) => {
-                    prev.region = prev.region.or(r.region);
-                    prev.service = prev.service.or(r.service);
-                }
-                None => out.push(r),
-            }
-        }
+        let mut out = Vec::new();
+        self.ranges_into(ip, &mut out);
         out
     }
 
@@ -161,19 +150,28 @@ impl Classifier {
     /// rules, with the sentences behind each layer.
     pub fn classify(&self, ev: &HostEvidence) -> SiteProfile {
         let mut sentences = Vec::new();
-        let layers = self.derive(ev, &mut Notes(Some(&mut sentences)));
-        let resolution = ev
-            .resolution
-            .clone()
-            .unwrap_or(if layers.addresses.is_empty() {
-                Resolution::NoAddress
-            } else {
-                Resolution::Ok
-            });
+        let mut scratch = Vec::new();
+        let signals = self.signals_noted(ev, &mut Notes(Some(&mut sentences)));
+        let addresses = addresses_of(ev);
+        let layers = self.derive(
+            ev,
+            &addresses,
+            &signals,
+            &mut Notes(Some(&mut sentences)),
+            &mut scratch,
+        );
+        // The reasons in the stack's order, DNS down to the cloud, each layer's in the order found.
+        sentences.sort_by_key(|e| layer_rank(e.layer));
+        let resolution = ev.resolution.clone().unwrap_or(if addresses.is_empty() {
+            Resolution::NoAddress
+        } else {
+            Resolution::Ok
+        });
+        let owned = |s: Option<&str>| s.map(str::to_owned);
         SiteProfile {
             name: ev.name.clone(),
             site: ev.site.clone(),
-            addresses: layers.addresses,
+            addresses,
             cname_chain: ev.cname_chain.clone(),
             dns: DnsLayer {
                 provider: layers.dns.map(|p| p.id.clone()),
@@ -182,9 +180,20 @@ impl Classifier {
                     .map(|p| p.dns_name.clone().unwrap_or_else(|| p.name.clone())),
                 nameservers: ev.nameservers.clone(),
             },
-            edge: layers.edge,
-            hosting: layers.hosting,
-            cloud: layers.cloud,
+            edge: EdgeLayer {
+                provider: owned(layers.edge),
+                service: owned(layers.edge_service),
+            },
+            hosting: Hosting {
+                provider: owned(layers.host),
+                region: owned(layers.region),
+                service: owned(layers.service),
+                prefix: layers.prefix.map(|p| p.to_string()),
+                asn: ev.origin.as_ref().and_then(|o| o.asns.first().copied()),
+                asn_holder: ev.as_info.as_ref().map(|i| i.holder.clone()),
+                platform: owned(layers.platform),
+            },
+            cloud: owned(layers.cloud),
             confidence: layers.confidence,
             resolution,
             resolved_by: ev.resolved_by,
@@ -194,82 +203,56 @@ impl Classifier {
     }
 
     /// What one host runs on, in brief: the same derivation as [`Classifier::classify`]
-    /// without the sentences, cheap enough to redo for every stored host whenever the table or
-    /// the rules change.
+    /// without the sentences.
     pub fn brief(&self, ev: &HostEvidence) -> HostClass {
-        let layers = self.derive(ev, &mut Notes(None));
-        HostClass {
-            cloud: layers.cloud,
-            hosting: layers.hosting.provider,
-            region: layers.hosting.region,
-            edge: layers.edge.provider,
-            dns: layers.dns.map(|p| p.id.clone()),
-            resolved: match &ev.resolution {
-                Some(r) => *r == Resolution::Ok,
-                None => !layers.addresses.is_empty(),
-            },
-            at: ev.at,
-        }
+        let mut class = HostClass::default();
+        let signals = self.signals(ev);
+        let addresses = addresses_of(ev);
+        self.brief_into(ev, &addresses, &signals, &mut class, &mut Vec::new());
+        class
     }
 
-    /// The layers the evidence supports, each reason handed to `notes`.
-    fn derive<'r>(&'r self, ev: &HostEvidence, notes: &mut Notes<'_>) -> Layers<'r> {
-        let mut addresses: Vec<IpAddr> = Vec::with_capacity(ev.addresses.len() + 1);
-        // The address the browser used comes first: it is what actually served the page.
-        for ip in ev.connected_ip.iter().chain(ev.addresses.iter()) {
-            if !addresses.contains(ip) {
-                addresses.push(*ip);
-            }
-        }
+    /// What the rules alone say of a host (its CNAME and header fingerprints, its name servers):
+    /// it does not depend on the IP ranges, so a table change reuses it.
+    pub fn signals(&self, ev: &HostEvidence) -> Signals {
+        self.signals_noted(ev, &mut Notes(None))
+    }
 
-        let mut edge = EdgeLayer::default();
-        let mut hosting = Hosting::default();
-        let mut host_from_ip = false;
-        let mut any_public = false;
-        for ip in &addresses {
-            if !is_public(*ip) {
-                notes.add(LayerKind::Hosting, || {
-                    format!("{ip} is a private or reserved address: not evidence of a provider")
-                });
-                continue;
-            }
-            any_public = true;
-            for r in self.ranges(*ip) {
-                let text = || {
-                    let what = describe_record(&self.display(r.provider), &r);
-                    format!(
-                        "{ip} is in {}: {what}, {}",
-                        r.prefix,
-                        self.feed_source(r.provider)
-                    )
-                };
-                if self.is_edge(&r) {
-                    if edge.provider.is_none() {
-                        edge.provider = Some(r.provider.to_owned());
-                        edge.service = r.service.map(str::to_owned);
-                        notes.add(LayerKind::Edge, text);
-                    }
-                } else if !host_from_ip {
-                    host_from_ip = true;
-                    hosting.provider = Some(r.provider.to_owned());
-                    hosting.region = r.region.map(str::to_owned);
-                    hosting.service = r.service.map(str::to_owned);
-                    hosting.prefix = Some(r.prefix.to_string());
-                    notes.add(LayerKind::Hosting, text);
-                }
-            }
-        }
-        // No range can match while the table is empty (first start, before the feeds arrive):
-        // that is "not known yet", not "unknown".
-        let ranges_missing = any_public && self.table.is_empty();
-        if ranges_missing {
-            notes.add(LayerKind::Hosting, || {
-                "the providers' IP ranges are not loaded yet: addresses cannot be placed".to_owned()
-            });
-        }
+    /// [`Classifier::brief`] written over `class`, reusing its strings, from the host's
+    /// `addresses` ([`addresses_of`] the evidence) and `signals` ([`Classifier::signals`] of the
+    /// same evidence and rules), with `scratch` for the ranges: cheap enough to redo for every
+    /// stored host whenever the table changes (most verdicts stay as they were, and then nothing
+    /// is allocated). True when the brief changed.
+    pub fn brief_into<'r>(
+        &'r self,
+        ev: &HostEvidence,
+        addresses: &[IpAddr],
+        signals: &Signals,
+        class: &mut HostClass,
+        scratch: &mut Vec<RecordRef<'r>>,
+    ) -> bool {
+        let layers = self.derive(ev, addresses, signals, &mut Notes(None), scratch);
+        let resolved = match &ev.resolution {
+            Some(r) => *r == Resolution::Ok,
+            None => ev.connected_ip.is_some() || !ev.addresses.is_empty(),
+        };
+        let mut changed = false;
+        changed |= set(&mut class.cloud, layers.cloud);
+        changed |= set(&mut class.hosting, layers.host);
+        changed |= set(&mut class.region, layers.region);
+        changed |= set(&mut class.edge, layers.edge);
+        changed |= set(&mut class.dns, layers.dns.map(|p| p.id.as_str()));
+        changed |= class.resolved != resolved || class.at != ev.at;
+        class.resolved = resolved;
+        class.at = ev.at;
+        changed
+    }
 
-        // CNAME targets and headers name CDNs and platforms that IP ranges cannot see.
+    /// The rules' signals, each reason handed to `notes`.
+    fn signals_noted(&self, ev: &HostEvidence, notes: &mut Notes<'_>) -> Signals {
+        let mut edge: Option<&Provider> = None;
         let mut platform: Option<&Provider> = None;
+        // CNAME targets and headers name CDNs and platforms that IP ranges cannot see.
         for name in std::iter::once(&ev.name).chain(ev.cname_chain.iter()) {
             if let Some((p, suffix)) = self.rules.by_cname(name) {
                 let text = || format!("CNAME {name} is under {suffix}: {}", p.name);
@@ -282,92 +265,191 @@ impl Classifier {
                 note_signal(m.provider, text, &mut edge, &mut platform, notes);
             }
         }
+        let index = |p: Option<&Provider>| p.and_then(|p| self.rules.index_of(&p.id));
+        Signals {
+            edge: index(edge),
+            platform: index(platform),
+            dns: index(self.dns_provider(&ev.nameservers, notes)),
+        }
+    }
 
-        if let Some(origin) = &ev.origin {
-            hosting.asn = origin.asns.first().copied();
+    /// The layers the evidence supports under the current table, given the rules' `signals`,
+    /// each reason handed to `notes`.
+    fn derive<'r>(
+        &'r self,
+        ev: &HostEvidence,
+        addresses: &[IpAddr],
+        signals: &Signals,
+        notes: &mut Notes<'_>,
+        ranges: &mut Vec<RecordRef<'r>>,
+    ) -> Layers<'r> {
+        let provider = |i: Option<u16>| i.and_then(|i| self.rules.providers().get(usize::from(i)));
+        let mut l = Layers::default();
+        let mut host_from_ip = false;
+        let mut any_public = false;
+        for ip in addresses {
+            if !is_public(*ip) {
+                notes.add(LayerKind::Hosting, || {
+                    format!("{ip} is a private or reserved address: not evidence of a provider")
+                });
+                continue;
+            }
+            any_public = true;
+            self.ranges_into(*ip, ranges);
+            for r in ranges.iter() {
+                let text = || {
+                    let what = describe_record(&self.display(r.provider), r);
+                    format!(
+                        "{ip} is in {}: {what}, {}",
+                        r.prefix,
+                        self.feed_source(r.provider)
+                    )
+                };
+                if self.is_edge(r) {
+                    if l.edge.is_none() {
+                        l.edge = Some(r.provider);
+                        l.edge_service = r.service;
+                        notes.add(LayerKind::Edge, text);
+                    }
+                } else if !host_from_ip {
+                    host_from_ip = true;
+                    l.host = Some(r.provider);
+                    l.region = r.region;
+                    l.service = r.service;
+                    l.prefix = Some(r.prefix);
+                    notes.add(LayerKind::Hosting, text);
+                }
+            }
         }
-        if let Some(info) = &ev.as_info {
-            hosting.asn_holder = Some(info.holder.clone());
+        // No range can match while the table is empty (first start, before the feeds arrive):
+        // that is "not known yet", not "unknown".
+        l.ranges_missing = any_public && self.table.is_empty();
+        if l.ranges_missing {
+            notes.add(LayerKind::Hosting, || {
+                "the providers' IP ranges are not loaded yet: addresses cannot be placed".to_owned()
+            });
         }
-        let mut confidence = if host_from_ip {
+
+        // A CDN seen by name or header fills the edge only where no range did.
+        if l.edge.is_none() {
+            l.edge = provider(signals.edge).map(|p| p.id.as_str());
+        }
+        let platform = provider(signals.platform);
+
+        l.confidence = if host_from_ip {
             Confidence::High
         } else {
             Confidence::None
         };
-        if !host_from_ip {
-            if let Some(asn) = hosting.asn {
-                let holder = hosting.asn_holder.as_deref().unwrap_or("unknown holder");
-                match self.rules.by_asn(asn) {
-                    Some(p) if p.kind == ProviderKind::Cdn => {
-                        if edge.provider.is_none() {
-                            edge.provider = Some(p.id.clone());
-                        }
-                        notes.add(LayerKind::Edge, || {
-                            format!("origin AS{asn} ({holder}) belongs to {}", p.name)
-                        });
+        let asn = ev.origin.as_ref().and_then(|o| o.asns.first().copied());
+        if let (false, Some(asn)) = (host_from_ip, asn) {
+            let holder = || {
+                ev.as_info
+                    .as_ref()
+                    .map_or("unknown holder", |i| i.holder.as_str())
+            };
+            match self.rules.by_asn(asn) {
+                Some(p) if p.kind == ProviderKind::Cdn => {
+                    if l.edge.is_none() {
+                        l.edge = Some(&p.id);
                     }
-                    Some(p) => {
-                        hosting.provider = Some(p.id.clone());
-                        confidence = Confidence::Medium;
-                        notes.add(LayerKind::Hosting, || {
-                            format!("origin AS{asn} ({holder}) belongs to {}", p.name)
-                        });
-                    }
-                    None => notes.add(LayerKind::Hosting, || {
-                        format!("origin AS{asn} ({holder}) is not a provider the rules know")
-                    }),
+                    notes.add(LayerKind::Edge, || {
+                        format!("origin AS{asn} ({}) belongs to {}", holder(), p.name)
+                    });
                 }
+                Some(p) => {
+                    l.host = Some(&p.id);
+                    l.confidence = Confidence::Medium;
+                    notes.add(LayerKind::Hosting, || {
+                        format!("origin AS{asn} ({}) belongs to {}", holder(), p.name)
+                    });
+                }
+                None => notes.add(LayerKind::Hosting, || {
+                    format!(
+                        "origin AS{asn} ({}) is not a provider the rules know",
+                        holder()
+                    )
+                }),
             }
         }
         if let Some(p) = platform {
-            if hosting.provider.is_none() {
-                hosting.provider = Some(p.id.clone());
-                confidence = confidence.max(Confidence::Medium);
-            } else if hosting.provider.as_deref() != Some(p.id.as_str()) {
-                hosting.platform = Some(p.id.clone());
+            if l.host.is_none() {
+                l.host = Some(&p.id);
+                l.confidence = l.confidence.max(Confidence::Medium);
+            } else if l.host != Some(p.id.as_str()) {
+                l.platform = Some(&p.id);
             }
         }
 
-        let cloud = self.ultimate_cloud(&hosting, &edge, notes, &mut confidence);
-        let dns = self.dns_provider(&ev.nameservers, notes);
-        Layers {
-            addresses,
-            dns,
-            edge,
-            hosting,
-            cloud,
-            confidence,
-            ranges_missing,
+        let (cloud, inferred) = self.ultimate_cloud(&l, notes);
+        l.cloud = cloud;
+        if inferred && l.confidence == Confidence::None {
+            l.confidence = Confidence::Low;
+        }
+        l.dns = provider(signals.dns);
+        l
+    }
+
+    /// The records `ip` falls in, most specific first, into `out` (see [`Classifier::ranges`]).
+    fn ranges_into<'r>(&'r self, ip: IpAddr, out: &mut Vec<RecordRef<'r>>) {
+        out.clear();
+        for r in self.table.lookup(ip) {
+            match out
+                .iter_mut()
+                .find(|p| p.prefix == r.prefix && p.provider == r.provider)
+            {
+                Some(prev) => {
+                    prev.region = prev.region.or(r.region);
+                    prev.service = prev.service.or(r.service);
+                }
+                None => out.push(r),
+            }
         }
     }
 
-    fn ultimate_cloud(
-        &self,
-        hosting: &Hosting,
-        edge: &EdgeLayer,
+    /// The base a stack's ultimate cloud is found from: a platform seen beside an IP match is
+    /// checked against it; otherwise the host, then the edge (a site seen only through its CDN
+    /// depends on that CDN).
+    fn cloud_base<'a>(&self, l: &Layers<'a>) -> Option<&'a str> {
+        l.platform
+            .filter(|_| l.host.is_none())
+            .or(l.host)
+            .or(l.edge)
+    }
+
+    /// The cloud the stack ultimately runs on, and whether that is an inference through "runs
+    /// on" (a chain longer than one).
+    fn ultimate_cloud<'r>(
+        &'r self,
+        l: &Layers<'r>,
         notes: &mut Notes<'_>,
-        confidence: &mut Confidence,
-    ) -> Option<String> {
-        // A platform seen beside an IP match is checked against it; otherwise the host,
-        // then the edge (a site seen only through its CDN depends on that CDN).
-        let base = hosting
-            .platform
-            .as_deref()
-            .filter(|_| hosting.provider.is_none())
-            .or(hosting.provider.as_deref())
-            .or(edge.provider.as_deref())?;
-        let chain = self.rules.runs_on_chain(base);
-        let last = chain.last().map_or(base, |p| p.id.as_str());
-        if chain.len() > 1 {
+    ) -> (Option<&'r str>, bool) {
+        let Some(base) = self.cloud_base(l) else {
+            return (None, false);
+        };
+        let Some(first) = self.rules.get(base) else {
+            return (Some(base), false);
+        };
+        // Walked without collecting: this runs for every stored host on a table change.
+        let (mut last, mut steps) = (first, 0);
+        while let Some(next) = last.runs_on.as_deref().and_then(|r| self.rules.get(r)) {
+            if next.id == first.id || steps >= MAX_RUNS_ON {
+                break;
+            }
+            (last, steps) = (next, steps + 1);
+        }
+        if steps > 0 {
             notes.add(LayerKind::Cloud, || {
-                let names: Vec<&str> = chain.iter().map(|p| p.name.as_str()).collect();
+                let names: Vec<&str> = self
+                    .rules
+                    .runs_on_chain(base)
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
                 format!("{} (runs on, providers.toml)", names.join(" runs on "))
             });
-            if *confidence == Confidence::None {
-                *confidence = Confidence::Low;
-            }
         }
-        Some(last.to_owned())
+        (Some(last.id.as_str()), steps > 0)
     }
 
     /// The provider serving the zone: the first name server a rule recognizes.
@@ -385,13 +467,74 @@ impl Classifier {
     }
 }
 
-/// The layers [`Classifier::derive`] finds.
+/// The addresses a host is judged by: the one the browser connected to first (it is what
+/// actually served the page), then DNS's, once each.
+pub fn addresses_of(ev: &HostEvidence) -> Vec<IpAddr> {
+    let mut addresses: Vec<IpAddr> = Vec::with_capacity(ev.addresses.len() + 1);
+    for ip in ev.connected_ip.iter().chain(ev.addresses.iter()) {
+        if !addresses.contains(ip) {
+            addresses.push(*ip);
+        }
+    }
+    addresses
+}
+
+/// Longest "runs on" chain followed (the rules' own check keeps chains short and acyclic; this
+/// bounds unvalidated data).
+const MAX_RUNS_ON: usize = 8;
+
+/// Where a layer's reasons go in a profile: the stack's order, DNS down to the cloud.
+fn layer_rank(layer: LayerKind) -> u8 {
+    match layer {
+        LayerKind::Resolution => 0,
+        LayerKind::Dns => 1,
+        LayerKind::Edge => 2,
+        LayerKind::Hosting => 3,
+        LayerKind::Cloud => 4,
+    }
+}
+
+/// What the rules alone say of a host, as indices into `Rules::providers` (see
+/// [`Classifier::signals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// A CDN named by a CNAME suffix or a header fingerprint.
+    edge: Option<u16>,
+    /// A platform (PaaS) named the same way.
+    platform: Option<u16>,
+    /// The DNS provider its name servers name.
+    dns: Option<u16>,
+}
+
+/// Sets `slot` to `value`, reusing its buffer; true when it changed.
+fn set(slot: &mut Option<String>, value: Option<&str>) -> bool {
+    match (slot.as_mut(), value) {
+        (Some(s), Some(v)) if s == v => false,
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(v);
+            true
+        }
+        (None, None) => false,
+        (_, v) => {
+            *slot = v.map(str::to_owned);
+            true
+        }
+    }
+}
+
+/// The layers [`Classifier::derive`] finds, borrowed from the table and the rules.
+#[derive(Default)]
 struct Layers<'r> {
-    addresses: Vec<IpAddr>,
     dns: Option<&'r Provider>,
-    edge: EdgeLayer,
-    hosting: Hosting,
-    cloud: Option<String>,
+    edge: Option<&'r str>,
+    edge_service: Option<&'r str>,
+    host: Option<&'r str>,
+    region: Option<&'r str>,
+    service: Option<&'r str>,
+    prefix: Option<ipnet::IpNet>,
+    platform: Option<&'r str>,
+    cloud: Option<&'r str>,
     confidence: Confidence,
     ranges_missing: bool,
 }
@@ -416,13 +559,13 @@ impl Notes<'_> {
 fn note_signal<'r>(
     p: &'r Provider,
     text: impl FnOnce() -> String,
-    edge: &mut EdgeLayer,
+    edge: &mut Option<&'r Provider>,
     platform: &mut Option<&'r Provider>,
     notes: &mut Notes<'_>,
 ) {
     let layer = if p.kind == ProviderKind::Cdn {
-        if edge.provider.is_none() {
-            edge.provider = Some(p.id.clone());
+        if edge.is_none() {
+            *edge = Some(p);
         }
         LayerKind::Edge
     } else {

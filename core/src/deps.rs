@@ -65,9 +65,21 @@ pub struct HostClass {
     pub at: Millis,
 }
 
-/// What every looked-up host runs on, as derived now, by hostname: what the exposure, blame
-/// and the figures read (see `tracker`, which keeps it in step with the table and rules).
+/// What hosts run on, by hostname.
 pub type Classes = std::collections::HashMap<String, HostClass>;
+
+/// What a host runs on, as known now: the one question the exposure, blame and the figures ask
+/// (the tracker answers it from evidence derived under the current table and rules).
+pub trait ClassOf {
+    /// The class of `host`, when it was looked up.
+    fn class_of(&self, host: &str) -> Option<&HostClass>;
+}
+
+impl ClassOf for Classes {
+    fn class_of(&self, host: &str) -> Option<&HostClass> {
+        self.get(host)
+    }
+}
 
 impl HostClass {
     /// The provider a badge shows: the edge when there is one, otherwise the host, else the
@@ -334,7 +346,7 @@ fn entries(c: &HostClass) -> Vec<(ExposureLayer, String, Option<String>)> {
 
 /// The exposure of a site: its main host's layers plus every classified dependency's, read
 /// from `classes`.
-pub fn exposure(record: &SiteRecord, classes: &Classes) -> Exposure {
+pub fn exposure(record: &SiteRecord, classes: &dyn ClassOf) -> Exposure {
     type Key = (ExposureLayer, String, Option<String>);
     #[derive(Default)]
     struct Acc {
@@ -343,7 +355,7 @@ pub fn exposure(record: &SiteRecord, classes: &Classes) -> Exposure {
     }
     let mut critical: BTreeMap<Key, Acc> = BTreeMap::new();
     let mut other: BTreeMap<Key, Acc> = BTreeMap::new();
-    if let Some(c) = classes.get(&record.main_host) {
+    if let Some(c) = classes.class_of(&record.main_host) {
         for key in entries(c) {
             critical.entry(key).or_default().own = true;
         }
@@ -352,7 +364,7 @@ pub fn exposure(record: &SiteRecord, classes: &Classes) -> Exposure {
         if *host == record.main_host {
             continue;
         }
-        let Some(class) = classes.get(host) else {
+        let Some(class) = classes.class_of(host) else {
             continue;
         };
         let via = Via {
@@ -462,7 +474,7 @@ pub fn blamed(record: &SiteRecord, now: Millis, window_ms: Millis) -> Vec<&str> 
 /// the first of [`blamed`], with what it runs on (from `classes`).
 pub fn blame(
     record: &SiteRecord,
-    classes: &Classes,
+    classes: &dyn ClassOf,
     now: Millis,
     window_ms: Millis,
 ) -> Option<Blame> {
@@ -471,7 +483,7 @@ pub fn blame(
     Some(Blame {
         host: host.to_owned(),
         role: role_of(host, d).to_owned(),
-        class: classes.get(host).cloned(),
+        class: classes.class_of(host).cloned(),
         error: d.last_error.clone(),
     })
 }

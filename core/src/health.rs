@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deps::{Classes, HostClass};
+use crate::deps::{ClassOf, HostClass};
 use crate::engine::Millis;
 use crate::profile::{LayerKind, Resolution};
 use crate::protocol::{Correlation, HealthState, SiteRecord};
@@ -642,7 +642,7 @@ impl SiteFacts {
     /// The facts of a stored record at `now`: its `status`, the layers of its profile, its
     /// critical dependencies, and the third parties its failure within `window_ms` is put down
     /// to.
-    pub fn at(r: &SiteRecord, classes: &Classes, now: Millis, window_ms: Millis) -> Self {
+    pub fn at(r: &SiteRecord, classes: &dyn ClassOf, now: Millis, window_ms: Millis) -> Self {
         let mut f = Self::from_record(r, classes);
         f.blamed = crate::deps::blamed(r, now, window_ms)
             .into_iter()
@@ -653,8 +653,8 @@ impl SiteFacts {
 
     /// The facts of a stored record without blame (that needs the time); what its hosts run
     /// on is read from `classes`.
-    pub fn from_record(r: &SiteRecord, classes: &Classes) -> Self {
-        let p = classes.get(&r.main_host);
+    pub fn from_record(r: &SiteRecord, classes: &dyn ClassOf) -> Self {
+        let p = classes.class_of(&r.main_host);
         let deps = r
             .deps
             .iter()
@@ -663,7 +663,7 @@ impl SiteFacts {
                 Some(DepFacts {
                     host: h.clone(),
                     third_party: d.third_party,
-                    class: classes.get(h).cloned().filter(HostClass::is_known)?,
+                    class: classes.class_of(h).cloned().filter(HostClass::is_known)?,
                 })
             })
             .collect();

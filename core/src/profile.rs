@@ -5,10 +5,13 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 /// How sure the classification is about the hosting layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// Nothing identifies the host.
+    #[default]
     None,
     /// Only an inference ("runs on") or a weak signal names the host.
     Low,

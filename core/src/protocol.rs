@@ -476,11 +476,11 @@ impl SiteSummary {
     /// seen within `window_ms`.
     pub fn of(
         r: &SiteRecord,
-        classes: &crate::deps::Classes,
+        classes: &dyn crate::deps::ClassOf,
         now: Millis,
         window_ms: Millis,
     ) -> Self {
-        let c = classes.get(&r.main_host);
+        let c = classes.class_of(&r.main_host);
         Self {
             site: r.site.clone(),
             main_host: r.main_host.clone(),

@@ -324,6 +324,12 @@ impl Rules {
         &self.feeds
     }
 
+    /// The index of the provider with this id in [`Rules::providers`] (fits a `u16`: the
+    /// schema check bounds the file far below that).
+    pub fn index_of(&self, id: &str) -> Option<u16> {
+        self.by_id.get(id).and_then(|&i| u16::try_from(i).ok())
+    }
+
     /// The provider with this id.
     pub fn get(&self, id: &str) -> Option<&Provider> {
         self.by_id.get(id).map(|&i| &self.providers[i])

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::deps::{is_critical_type, DepOutcome};
+use crate::deps::{is_critical_type, ClassOf, DepOutcome};
 use crate::engine::Hints;
 use crate::health::{Observation, Verdict};
 use crate::protocol::SiteRecord;
@@ -177,11 +177,11 @@ impl Tracker {
         if self.pending.contains(host) {
             return false;
         }
-        match self.hosts.get(host) {
+        match self.known.evidence(host) {
             Some(ev) => ev.inconclusive() || ev.age(now) > EVIDENCE_MAX_AGE_MS,
             None => !self
-                .classes
-                .get(host)
+                .known
+                .class_of(host)
                 .is_some_and(|c| c.resolved && now.saturating_sub(c.at) <= EVIDENCE_MAX_AGE_MS),
         }
     }
@@ -408,7 +408,7 @@ impl Tracker {
         let mut never: Vec<&SiteRecord> = self
             .sites
             .values()
-            .filter(|r| r.profile.is_none() && !self.hosts.contains_key(&r.main_host))
+            .filter(|r| r.profile.is_none() && self.known.evidence(&r.main_host).is_none())
             // A page of it loading now looks it up with its hints.
             .filter(|r| !self.main_frames_seen.contains(&r.main_host))
             .filter(|r| !self.pending.contains(&r.main_host))

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::deps::ClassOf;
 use crate::health::{is_offline, sites_due, CheckOutcome};
 use crate::protocol::HealthState;
 use crate::status::{next_poll, ProviderStatus, StatusFormat};
@@ -145,7 +146,7 @@ impl Tracker {
         let used: BTreeSet<&str> = self
             .sites
             .values()
-            .filter_map(|r| self.classes.get(&r.main_host))
+            .filter_map(|r| self.known.class_of(&r.main_host))
             .flat_map(|c| [&c.cloud, &c.hosting, &c.edge, &c.dns])
             .filter_map(|p| p.as_deref())
             .collect();

@@ -121,7 +121,7 @@ impl Tracker {
         let (feeds, records) = (t.feeds().to_vec(), t.len());
         self.feeds.status.feeds = feeds;
         self.feeds.status.records = u32::try_from(records).unwrap_or(u32::MAX);
-        self.rederive();
+        self.known.rederive(self.engine.classifier());
         let tabs: Vec<_> = self.tabs.keys().copied().collect();
         for tab in tabs {
             self.show_tab(tab);

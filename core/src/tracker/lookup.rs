@@ -113,10 +113,8 @@ impl Tracker {
                 ),
             );
         }
-        if !evidence.inconclusive() || !self.classes.contains_key(&name) {
-            let class = self.engine.classifier().brief(&evidence);
-            self.hosts.insert(name.clone(), evidence);
-            self.classes.insert(name.clone(), class);
+        if !evidence.inconclusive() || !self.known.knows(&name) {
+            self.known.insert(evidence, self.engine.classifier());
             self.effects.push_back(Effect::SaveHost(name.clone()));
         }
         let main_of = self
@@ -125,7 +123,7 @@ impl Tracker {
         if let Some(site) = main_of {
             if let Some(record) = self.sites.get_mut(&site) {
                 // The verdict a version that stored verdicts left gives way to the evidence.
-                if self.hosts.contains_key(&name) && record.profile.is_some() {
+                if self.known.evidence(&name).is_some() && record.profile.is_some() {
                     record.profile = None;
                     record.profiled_at = None;
                     self.save_site(&site);

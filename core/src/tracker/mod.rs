@@ -21,12 +21,13 @@
 //!
 //! Invariant: verdicts are derived. What is stored is evidence ([`HostEvidence`] per looked-up
 //! host, [`SiteRecord`] per site); what a host runs on is `Classifier::brief` of its evidence
-//! under the current table and rules, kept in [`Tracker::classes`] and recomputed whenever the
-//! table changes.
+//! under the current table and rules ([`Tracker::class_of`]), recomputed whenever the table
+//! changes.
 
 mod browse;
 mod checks;
 mod feeds;
+mod known;
 mod lookup;
 mod view;
 
@@ -38,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
-use crate::deps::Classes;
+use crate::deps::{ClassOf, HostClass};
 use crate::engine::{Engine, EngineConfig, Hints, LookupId, Query};
 use crate::evidence::HostEvidence;
 use crate::protocol::{Correlation, FeedStatus, Settings, SiteRecord};
@@ -209,11 +210,9 @@ pub struct Tracker {
     caps: Capabilities,
     engine: Engine,
     sites: HashMap<String, SiteRecord>,
-    /// The evidence of every looked-up host (main hosts and dependencies alike).
-    hosts: HashMap<String, HostEvidence>,
-    /// What each host runs on, derived from `hosts` under the current knowledge (plus what a
-    /// version that stored verdicts left, for hosts with no evidence yet).
-    classes: Classes,
+    /// The evidence of every looked-up host (main hosts and dependencies alike) and what it
+    /// runs on, derived under the current knowledge.
+    known: known::Known,
     lookups: HashMap<LookupId, String>,
     pending: BTreeSet<String>,
     tabs: BTreeMap<TabId, TabState>,
@@ -262,13 +261,13 @@ impl Tracker {
         };
         let empty_table = table.is_empty();
         let config = engine_config(&settings);
+        let known = known::Known::restore(hosts, &sites, &classifier);
         let mut t = Self {
             settings,
             caps,
             engine: Engine::new(classifier, config),
             sites: sites.into_iter().map(|r| (r.site.clone(), r)).collect(),
-            hosts: hosts.into_iter().map(|h| (h.name.clone(), h)).collect(),
-            classes: Classes::new(),
+            known,
             lookups: HashMap::new(),
             pending: BTreeSet::new(),
             tabs: BTreeMap::new(),
@@ -291,7 +290,6 @@ impl Tracker {
             last_evidence_at: 0,
         };
         t.drop_orphan_hosts();
-        t.rederive();
         for host in pending {
             t.lookup(&host, Hints::default(), now);
         }
@@ -383,12 +381,12 @@ impl Tracker {
 
     /// A host's evidence.
     pub fn host_evidence(&self, host: &str) -> Option<&HostEvidence> {
-        self.hosts.get(host)
+        self.known.evidence(host)
     }
 
-    /// What each host runs on, as derived now.
-    pub fn classes(&self) -> &Classes {
-        &self.classes
+    /// What a host runs on, as derived now (or as a version that stored verdicts left it).
+    pub fn class_of(&self, host: &str) -> Option<&HostClass> {
+        self.known.class_of(host)
     }
 
     /// The hosts whose look-up is under way, as stored under `pending`.
@@ -426,11 +424,10 @@ impl Tracker {
     /// IP-range data stay), and clears every badge.
     pub fn clear(&mut self, now: Millis) {
         let sites: Vec<String> = self.sites.keys().cloned().collect();
-        let hosts: Vec<String> = self.hosts.keys().cloned().collect();
+        let hosts: Vec<String> = self.known.hosts().map(str::to_owned).collect();
         self.sites.clear();
         // What third-party hosts run on, and the answers about them, are browsing history too.
-        self.hosts.clear();
-        self.classes.clear();
+        self.known.clear();
         self.engine.clear_cache();
         self.dirty.clear();
         // Which providers' status pages were asked says where the user's sites ran.
@@ -479,31 +476,19 @@ impl Tracker {
             })
             .collect();
         let orphans: Vec<String> = self
-            .hosts
-            .keys()
-            .filter(|h| !used.contains(h.as_str()) && !self.pending.contains(*h))
-            .cloned()
+            .known
+            .hosts()
+            .filter(|h| !used.contains(h) && !self.pending.contains(*h))
+            .map(str::to_owned)
             .collect();
+        self.known.retain_legacy(|h| used.contains(h));
         if orphans.is_empty() {
             return;
         }
         for h in &orphans {
-            self.hosts.remove(h);
-            self.classes.remove(h);
+            self.known.remove(h);
         }
         self.effects.push_back(Effect::RemoveHosts(orphans));
-    }
-
-    /// Recomputes what every host runs on from its evidence and the current knowledge; hosts
-    /// without evidence keep what a version that stored verdicts recorded.
-    fn rederive(&mut self) {
-        let classifier = self.engine.classifier();
-        let mut classes = crate::deps::stored_classes(self.sites.values());
-        classes.reserve(self.hosts.len());
-        for (host, ev) in &self.hosts {
-            classes.insert(host.clone(), classifier.brief(ev));
-        }
-        self.classes = classes;
     }
 
     /// Marks what the open pages show as changed; they are told after [`PAGES_DELAY_MS`].

@@ -55,7 +55,7 @@ impl Tracker {
     /// The profile of a site's main host: derived now from its evidence, or, for a record a
     /// version that stored verdicts left, that verdict until the host's next look-up.
     pub fn main_profile(&self, record: &SiteRecord) -> Option<Cow<'_, SiteProfile>> {
-        match self.hosts.get(&record.main_host) {
+        match self.known.evidence(&record.main_host) {
             Some(ev) => Some(Cow::Owned(self.classifier().classify(ev))),
             None => record.profile.as_ref().map(|p| Cow::Owned(p.clone())),
         }
@@ -122,7 +122,7 @@ impl Tracker {
     /// One site's row, as derived now.
     pub fn summary(&self, record: &SiteRecord, now: Millis) -> SiteSummary {
         let window = self.settings.health_config().window_ms;
-        SiteSummary::of(record, &self.classes, now, window)
+        SiteSummary::of(record, &self.known, now, window)
     }
 
     /// The popup's view of a tab showing `url`.
@@ -187,7 +187,7 @@ impl Tracker {
         let facts: Vec<SiteFacts> = self
             .sites
             .values()
-            .map(|r| SiteFacts::at(r, &self.classes, now, window))
+            .map(|r| SiteFacts::at(r, &self.known, now, window))
             .collect();
         let rules = self.classifier().rules();
         let names = |id: &str| {
@@ -206,13 +206,13 @@ impl Tracker {
             .sites
             .values()
             .flat_map(|r| r.deps.keys())
-            .filter(|h| self.classes.contains_key(*h))
+            .filter(|h| self.known.knows(h))
             .count();
         WorkerStats {
             sites: count(self.sites.len()),
             deps: count(deps),
             deps_classified: count(classified),
-            classes: count(self.classes.len()),
+            classes: count(self.known.len()),
             pending: count(self.pending.len()),
             last_answer_at: self.last_answer_at,
             last_profile_at: self.last_evidence_at,
