@@ -22,6 +22,13 @@ pub struct Classifier {
     table: PrefixTable,
     rules: Rules,
     sites: SiteKeys,
+    /// The rules' provider for each of the table's providers (by
+    /// [`RecordRef::provider_index`]): a derivation asks about every range an address falls
+    /// in, and this answers without comparing strings.
+    table_providers: Vec<Option<u16>>,
+    /// For each of the rules' providers, the last of its "runs on" chain and the chain's
+    /// length beyond it (0: it runs on nothing else).
+    ultimate: Vec<(u16, u8)>,
 }
 
 /// The offline verdict for one address (the `onebasket ip` command).
@@ -68,11 +75,46 @@ impl From<RecordRef<'_>> for IpMatch {
 impl Classifier {
     /// A classifier over the given ranges, rules and suffix list.
     pub fn new(table: PrefixTable, rules: Rules, sites: SiteKeys) -> Self {
-        Self {
+        let ultimate = rules
+            .providers()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let chain = rules.runs_on_chain(&p.id);
+                let last = chain
+                    .last()
+                    .and_then(|l| rules.index_of(&l.id))
+                    .unwrap_or(u16::try_from(i).unwrap_or(0));
+                (
+                    last,
+                    u8::try_from(chain.len().saturating_sub(1)).unwrap_or(u8::MAX),
+                )
+            })
+            .collect();
+        let mut c = Self {
+            table_providers: Vec::new(),
             table,
             rules,
             sites,
-        }
+            ultimate,
+        };
+        c.index_table();
+        c
+    }
+
+    /// Finds the rules' provider of each of the table's providers.
+    fn index_table(&mut self) {
+        self.table_providers = self
+            .table
+            .providers()
+            .map(|id| self.rules.index_of(id))
+            .collect();
+    }
+
+    /// The rules' provider of a range.
+    fn provider_of(&self, r: &RecordRef<'_>) -> Option<&Provider> {
+        let i = (*self.table_providers.get(r.provider_index)?)?;
+        self.rules.providers().get(usize::from(i))
     }
 
     /// The prefix table in use.
@@ -83,6 +125,7 @@ impl Classifier {
     /// Replaces the prefix table (after a feed refresh).
     pub fn set_table(&mut self, table: PrefixTable) {
         self.table = table;
+        self.index_table();
     }
 
     /// The provider rules.
@@ -137,13 +180,9 @@ impl Classifier {
     }
 
     fn is_edge(&self, r: &RecordRef<'_>) -> bool {
-        let kind_is_cdn = self
-            .rules
-            .get(r.provider)
-            .is_some_and(|p| p.kind == ProviderKind::Cdn);
-        kind_is_cdn
-            || r.service
-                .is_some_and(|s| self.rules.is_edge_service(r.provider, s))
+        self.provider_of(r).is_some_and(|p| {
+            p.kind == ProviderKind::Cdn || r.service.is_some_and(|s| p.is_edge_service(s))
+        })
     }
 
     /// The profile of one host: its layers derived from the evidence and the current table and
@@ -427,17 +466,18 @@ impl Classifier {
         let Some(base) = self.cloud_base(l) else {
             return (None, false);
         };
-        let Some(first) = self.rules.get(base) else {
+        let Some(&(last, steps)) = self
+            .rules
+            .index_of(base)
+            .and_then(|i| self.ultimate.get(usize::from(i)))
+        else {
             return (Some(base), false);
         };
-        // Walked without collecting: this runs for every stored host on a table change.
-        let (mut last, mut steps) = (first, 0);
-        while let Some(next) = last.runs_on.as_deref().and_then(|r| self.rules.get(r)) {
-            if next.id == first.id || steps >= MAX_RUNS_ON {
-                break;
-            }
-            (last, steps) = (next, steps + 1);
-        }
+        let last = self
+            .rules
+            .providers()
+            .get(usize::from(last))
+            .map_or(base, |p| p.id.as_str());
         if steps > 0 {
             notes.add(LayerKind::Cloud, || {
                 let names: Vec<&str> = self
@@ -449,7 +489,7 @@ impl Classifier {
                 format!("{} (runs on, providers.toml)", names.join(" runs on "))
             });
         }
-        (Some(last.id.as_str()), steps > 0)
+        (Some(last), steps > 0)
     }
 
     /// The provider serving the zone: the first name server a rule recognizes.
@@ -478,10 +518,6 @@ pub fn addresses_of(ev: &HostEvidence) -> Vec<IpAddr> {
     }
     addresses
 }
-
-/// Longest "runs on" chain followed (the rules' own check keeps chains short and acyclic; this
-/// bounds unvalidated data).
-const MAX_RUNS_ON: usize = 8;
 
 /// Where a layer's reasons go in a profile: the stack's order, DNS down to the cloud.
 fn layer_rank(layer: LayerKind) -> u8 {

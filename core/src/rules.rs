@@ -100,6 +100,23 @@ pub struct Provider {
     pub parent: Option<String>,
 }
 
+impl Provider {
+    /// Whether a feed service string marks this provider's range as its edge rather than
+    /// hosting (see [`Rules::is_edge_service`]).
+    pub fn is_edge_service(&self, service: &str) -> bool {
+        service.split(',').map(str::trim).any(|member| {
+            self.edge_services.iter().any(|edge| {
+                member.eq_ignore_ascii_case(edge)
+                    || (member.len() > edge.len()
+                        && member.as_bytes()[edge.len()] == b'.'
+                        && member
+                            .get(..edge.len())
+                            .is_some_and(|head| head.eq_ignore_ascii_case(edge)))
+            })
+        })
+    }
+}
+
 /// One HTTP response-header fingerprint.
 ///
 /// Exactly one of `name` (a header) or `cookie` (a cookie set by `set-cookie`) is given. A header
@@ -461,19 +478,8 @@ impl Rules {
     /// `service` may be comma-joined (`"CLOUDFRONT,EC2"`); any edge member makes it an edge. An
     /// entry also covers its dotted children (`AzureFrontDoor` covers `AzureFrontDoor.Frontend`).
     pub fn is_edge_service(&self, provider: &str, service: &str) -> bool {
-        let Some(p) = self.get(provider) else {
-            return false;
-        };
-        service.split(',').map(str::trim).any(|member| {
-            p.edge_services.iter().any(|edge| {
-                member.eq_ignore_ascii_case(edge)
-                    || (member.len() > edge.len()
-                        && member.as_bytes()[edge.len()] == b'.'
-                        && member
-                            .get(..edge.len())
-                            .is_some_and(|head| head.eq_ignore_ascii_case(edge)))
-            })
-        })
+        self.get(provider)
+            .is_some_and(|p| p.is_edge_service(service))
     }
 
     /// Validates the parsed entries and builds the indexes.

@@ -110,6 +110,17 @@ pub async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// `performance.now()`: milliseconds with a fraction, for the worker's own timings in the log.
+pub fn precise_now() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| {
+            let now = js_sys::Reflect::get(&p, &"now".into()).ok()?;
+            now.dyn_ref::<js_sys::Function>()?.call0(&p).ok()?.as_f64()
+        })
+        .unwrap_or_else(js_sys::Date::now)
+}
+
 /// Milliseconds since the epoch, the `now` the core takes.
 pub fn now() -> u64 {
     // Date.now() is an integral number of milliseconds well inside f64's exact range.

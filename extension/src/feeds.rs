@@ -69,7 +69,15 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
     for e in &errors {
         bindings::warn(&format!("OneBasket feeds: {e}"));
     }
+    let started = bindings::precise_now();
     let (taken, next) = shell.with(|t| t.refresh_finished(Some(table), errors, plan, now()));
+    if taken {
+        let hosts = shell.with(|t| t.stats().classes);
+        bindings::info(&format!(
+            "OneBasket: new table applied, {hosts} hosts re-derived in {:.1} ms",
+            bindings::precise_now() - started
+        ));
+    }
     if taken {
         if let Err(e) = store::set(store::TABLE, &store::encode_bytes(&snapshot)).await {
             bindings::warn(&format!("OneBasket: storing the table failed: {e}"));

@@ -100,6 +100,9 @@ pub struct RecordRef<'a> {
     pub prefix: IpNet,
     /// Provider id.
     pub provider: &'a str,
+    /// The provider's position among the table's providers ([`PrefixTable::providers`]): lets
+    /// a caller keep per-provider facts for a table and find them without comparing strings.
+    pub provider_index: usize,
     /// Provider region, if any.
     pub region: Option<&'a str>,
     /// Provider service, if any.
@@ -918,12 +921,11 @@ impl PrefixTable {
             IpAddr::V4(a) => IpNet::V4(Ipv4Net::new(a, len).ok()?.trunc()),
             IpAddr::V6(a) => IpNet::V6(Ipv6Net::new(a, len).ok()?.trunc()),
         };
+        let provider_index = (h >> 18 & 63) as usize;
         Some(RecordRef {
             prefix,
-            provider: self
-                .providers
-                .get((h >> 18 & 63) as usize)
-                .map_or("", |s| s),
+            provider: self.providers.get(provider_index).map_or("", |s| s),
+            provider_index,
             region: opt_str(&self.regions, h >> 8 & 1023),
             service: opt_str(&self.services, h & 255),
         })
@@ -943,6 +945,11 @@ impl PrefixTable {
     /// True if the table holds no records.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// The provider ids of the table's records, by [`RecordRef::provider_index`].
+    pub fn providers(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.providers.iter().map(|p| &**p)
     }
 
     /// Metadata of the feeds the table was built from.
@@ -972,6 +979,7 @@ impl PrefixTable {
         RecordRef {
             prefix: r.prefix,
             provider: self.providers.get(r.provider as usize).map_or("", |s| s),
+            provider_index: r.provider as usize,
             region: opt_str(&self.regions, r.region),
             service: opt_str(&self.services, r.service),
         }
