@@ -47,7 +47,43 @@ pub fn probe(seed: u32) -> u32 {
     while let Some((_, p)) = engine.poll_profile() {
         n += p.evidence.len() as u32;
     }
-    n
+    n + tracker(seed, &specs, &set)
+}
+
+/// Drives the tracker through a visit, its look-up and a table change.
+fn tracker(seed: u32, specs: &[FeedSpec], set: &FeedSet) -> u32 {
+    use onebasket::tracker::{Capabilities, Stored, Tracker, Traffic, TrafficResult};
+    let empty = onebasket::table::PrefixTable::build(&[], Vec::new());
+    let Ok(classifier) = knowledge::classifier(empty) else {
+        return 4;
+    };
+    let now = u64::from(seed);
+    let mut t = Tracker::restore(Stored::default(), classifier, Capabilities::default(), now);
+    t.on_traffic(
+        Traffic {
+            tab: 1,
+            url: "https://www.example.com/".into(),
+            kind: "main_frame".into(),
+            page_url: None,
+            incognito: false,
+            ip: None,
+            result: TrafficResult::Response {
+                status: Some(200),
+                headers: Vec::new(),
+            },
+        },
+        now,
+    );
+    let mut n = 0;
+    while let Some(effect) = t.poll_effect() {
+        n += 1;
+        if let onebasket::tracker::Effect::Query { query, .. } = effect {
+            t.answer(query.id, Err("probe".into()), now);
+        }
+    }
+    t.table_changed(knowledge::build_table(set, specs), now);
+    n + t.overview(now).sites.len() as u32
+        + u32::from(t.tab_view("https://www.example.com/", now).site.is_some())
 }
 
 /// The exported entry point.
