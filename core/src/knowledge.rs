@@ -14,39 +14,22 @@ pub enum KnowledgeError {
     /// The built-in rules file is invalid (a build defect, caught by tests).
     #[error("provider rules: {0}")]
     Rules(#[from] RulesError),
-    /// A feed entry in the rules names a format this build does not know.
-    #[error("feed {file}: unknown format {format:?}")]
-    UnknownFormat {
-        /// The feed file.
-        file: String,
-        /// The format named.
-        format: String,
-    },
 }
 
-/// The feed specs the rules file declares, in the parser's terms.
+/// The feeds to download: every `[[feed]]` of the rules except the `manual` ones (published
+/// only inside an archive), which no refresh can fetch. The worker and `feeds update` use it.
 pub fn feed_specs(rules: &Rules) -> Result<Vec<FeedSpec>, KnowledgeError> {
-    rules
+    Ok(rules
         .feeds()
         .iter()
-        .map(|f| {
-            let format = f
-                .format
-                .parse()
-                .map_err(|_| KnowledgeError::UnknownFormat {
-                    file: f.file.clone(),
-                    format: f.format.clone(),
-                })?;
-            Ok(FeedSpec {
-                file: f.file.clone(),
-                url: f.url.clone(),
-                provider: f.provider.clone(),
-                format,
-                minus: f.minus.clone(),
-                rented: f.rented.clone(),
-            })
-        })
-        .collect()
+        .filter(|f| !f.manual)
+        .cloned()
+        .collect())
+}
+
+/// Every feed the rules declare, `manual` ones included: what a feed directory may hold.
+pub fn all_feed_specs(rules: &Rules) -> Vec<FeedSpec> {
+    rules.feeds().to_vec()
 }
 
 /// Builds the prefix table from whatever feeds the set holds.

@@ -18,25 +18,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::feeds::{FeedFormat, FeedSpec};
+
 /// The reviewed rules file, embedded at build time (the crate is sans-IO).
 /// `data/providers.toml`, converted to JSON by the build script (no TOML parser ships).
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
 
 #[cfg(test)]
 const BUILTIN: &str = include_str!("../data/providers.toml");
-
-/// Feed parser names a `[[feed]]` entry may use (another module implements each one).
-pub const FEED_FORMATS: &[&str] = &[
-    "aws-ip-ranges",
-    "gcp-cloud",
-    "goog",
-    "azure-service-tags",
-    "cloudflare-text",
-    "fastly",
-    "oracle",
-    "geofeed",
-    "github-meta",
-];
 
 /// Minimum contrast ratio of a badge colour against white text (WCAG AA for normal text).
 const MIN_CONTRAST: f64 = 4.5;
@@ -149,25 +138,9 @@ pub struct StatusSource {
     pub url: String,
 }
 
-/// One official IP-range file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeedEntry {
-    /// Snapshot file name (`ip-ranges.json`).
-    pub file: String,
-    /// Official URL of the file, or of the page that links it.
-    pub url: String,
-    /// Provider id the ranges belong to.
-    pub provider: String,
-    /// Parser name, one of [`FEED_FORMATS`].
-    pub format: String,
-    /// Provider id whose ranges are subtracted from this feed's.
-    #[serde(default)]
-    pub minus: Option<String>,
-    /// Service → provider id for services living in space rented from another provider.
-    #[serde(default)]
-    pub rented: BTreeMap<String, String>,
-}
+/// One official IP-range file: the parsers' [`FeedSpec`] itself, so a `[[feed]]` key and its
+/// format name exist once (the format is checked by [`FeedFormat`]'s own deserializer).
+pub type FeedEntry = FeedSpec;
 
 /// A provider whose header fingerprint matched, with the evidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -319,9 +292,14 @@ impl Rules {
         &self.providers
     }
 
-    /// Every feed entry, in file order.
+    /// Every feed entry, in file order (including `manual` ones, which are never downloaded).
     pub fn feeds(&self) -> &[FeedEntry] {
         &self.feeds
+    }
+
+    /// The feed entry for this file name.
+    pub fn feed(&self, file: &str) -> Option<&FeedEntry> {
+        self.feeds.iter().find(|f| f.file == file)
     }
 
     /// The provider with this id.
@@ -609,11 +587,43 @@ impl Rules {
                     format!("refers to unknown provider `{}`", f.provider),
                 ));
             }
-            if !FEED_FORMATS.contains(&f.format.as_str()) {
-                return Err(err(
-                    "format",
-                    format!("{:?} is not one of {}", f.format, FEED_FORMATS.join(", ")),
-                ));
+            let github_only = [
+                ("rented", f.rented.is_empty()),
+                ("owners", f.owners.is_empty()),
+            ];
+            for (key, empty) in github_only {
+                if !empty && f.format != FeedFormat::GithubMeta {
+                    return Err(err(
+                        key,
+                        format!("applies to github-meta feeds, not {}", f.format),
+                    ));
+                }
+            }
+            let lists_only = [
+                ("lists", f.lists.is_empty()),
+                ("prefix_field", f.prefix_field.is_none()),
+                ("date_field", f.date_field.is_none()),
+            ];
+            for (key, empty) in lists_only {
+                if !empty && f.format != FeedFormat::JsonLists {
+                    return Err(err(
+                        key,
+                        format!("applies to json-lists feeds, not {}", f.format),
+                    ));
+                }
+            }
+            let blank = |v: &Option<String>| v.as_deref().is_some_and(|t| t.trim().is_empty());
+            if f.lists.iter().any(|l| l.trim().is_empty())
+                || blank(&f.prefix_field)
+                || blank(&f.date_field)
+            {
+                return Err(err("lists", "names an empty key".into()));
+            }
+            if blank(&f.service) || f.service.as_deref().is_some_and(|t| t.contains(',')) {
+                return Err(err("service", "is empty or has a comma".into()));
+            }
+            if f.cadence_days == Some(0) {
+                return Err(err("cadence_days", "must be at least 1".into()));
             }
             if let Some(m) = &f.minus {
                 if !by_id.contains_key(m) || *m == f.provider {
@@ -623,13 +633,18 @@ impl Rules {
                     ));
                 }
             }
-            for (service, target) in &f.rented {
-                if !by_id.contains_key(target) {
-                    return Err(err(
-                        "rented",
-                        format!("service {service:?} refers to unknown provider `{target}`"),
-                    ));
+            for (key, map) in [("rented", &f.rented), ("owners", &f.owners)] {
+                for (service, target) in map {
+                    if !by_id.contains_key(target) {
+                        return Err(err(
+                            key,
+                            format!("service {service:?} refers to unknown provider `{target}`"),
+                        ));
+                    }
                 }
+            }
+            if let Some(list) = f.rented.keys().find(|k| f.owners.contains_key(*k)) {
+                return Err(err("owners", format!("list {list:?} is also rented")));
             }
         }
 
@@ -960,8 +975,12 @@ runs_on = "alpha"
         }
         for f in r.feeds() {
             assert!(r.get(&f.provider).is_some(), "{}", f.file);
-            assert!(FEED_FORMATS.contains(&f.format.as_str()), "{}", f.file);
-            for target in f.minus.iter().chain(f.rented.values()) {
+            for target in f
+                .minus
+                .iter()
+                .chain(f.rented.values())
+                .chain(f.owners.values())
+            {
                 assert!(r.get(target).is_some(), "{} -> {target}", f.file);
             }
         }
@@ -975,13 +994,30 @@ runs_on = "alpha"
             ("cloud.json", "gcp", "gcp-cloud"),
             ("goog.json", "google", "goog"),
             ("ServiceTags_Public.json", "azure", "azure-service-tags"),
-            ("ips-v4", "cloudflare", "cloudflare-text"),
-            ("ips-v6", "cloudflare", "cloudflare-text"),
-            ("public-ip-list.json", "fastly", "fastly"),
+            ("ips-v4", "cloudflare", "cidr-text"),
+            ("ips-v6", "cloudflare", "cidr-text"),
+            ("public-ip-list.json", "fastly", "json-lists"),
             ("public_ip_ranges.json", "oracle", "oracle"),
             ("google.csv", "digitalocean", "geofeed"),
             ("linode-geofeed.csv", "linode", "geofeed"),
             ("meta.json", "github", "github-meta"),
+            ("cloudfront-ips.json", "aws", "json-lists"),
+            ("akamai-ipv4.txt", "akamai", "cidr-text"),
+            ("akamai-ipv6.txt", "akamai", "cidr-text"),
+            ("imperva-ips.json", "imperva", "json-lists"),
+            ("gcore-public-ip-list.json", "gcore", "json-lists"),
+            ("cachefly-cdn.txt", "cachefly", "cidr-text"),
+            ("quic-cloud-ips.txt", "quic-cloud", "ip-text"),
+            ("bunny-edgeserverlist.json", "bunny", "json-lists"),
+            ("bunny-edgeserverlist-ipv6.json", "bunny", "json-lists"),
+            ("cdn77-public_lmax_prefixes.json", "cdn77", "json-lists"),
+            ("vultr-geofeed.json", "vultr", "geofeed"),
+            ("zscaler-cenr.json", "zscaler", "zscaler-cenr"),
+            (
+                "zscaler-hubs-cidr-recommended.json",
+                "zscaler",
+                "json-lists",
+            ),
         ];
         assert_eq!(r.feeds().len(), expected.len());
         for (file, provider, format) in expected {
@@ -999,6 +1035,71 @@ runs_on = "alpha"
             meta.rented.get("codespaces").map(String::as_str),
             Some("azure")
         );
+        assert_eq!(
+            meta.owners.get("pages").map(String::as_str),
+            Some("github-pages")
+        );
+        // Only Akamai's zip-only lists are manual; every other feed can be downloaded.
+        let manual: Vec<&str> = r
+            .feeds()
+            .iter()
+            .filter(|f| f.manual)
+            .map(|f| f.file.as_str())
+            .collect();
+        assert_eq!(manual, ["akamai-ipv4.txt", "akamai-ipv6.txt"]);
+        assert_eq!(
+            r.feed("cloudfront-ips.json").unwrap().service.as_deref(),
+            Some("CLOUDFRONT")
+        );
+        assert_eq!(r.feed("ip-ranges.json").unwrap().cadence_days, Some(3));
+        assert!(r.feed("nope.json").is_none());
+    }
+
+    /// Issue 18: `cloudflare-api` was refused by a second, shorter list of format names.
+    #[test]
+    fn every_format_loads_in_a_feed_entry() {
+        for &format in FeedFormat::ALL {
+            let extra = match format {
+                FeedFormat::JsonLists => "lists = [\"a\"]\n",
+                _ => "",
+            };
+            let text = format!(
+                "{BASE}\n[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"{format}\"\n{extra}"
+            );
+            let r = Rules::from_toml(&text).unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(r.feeds()[0].format, format);
+        }
+        let api = format!(
+            "{BASE}\n[[feed]]\nfile = \"ips.json\"\nurl = \"https://api.cloudflare.com/client/v4/ips\"\nprovider = \"alpha\"\nformat = \"cloudflare-api\"\n"
+        );
+        let r = Rules::from_toml(&api).unwrap();
+        assert_eq!(r.feeds()[0].format, FeedFormat::CloudflareApi);
+        let r = Rules::from_json(&serde_json::to_string(&serde_json::json!({
+            "feed": [{"file": "ips.json", "url": "https://x", "provider": "p", "format": "cloudflare-api"}],
+            "provider": [{"id": "p", "name": "P", "badge": "P", "color": "#000000", "kind": "cdn"}]
+        })).unwrap()).unwrap();
+        assert_eq!(r.feeds()[0].format, FeedFormat::CloudflareApi);
+    }
+
+    /// The data file's header lists exactly the formats the parser knows.
+    #[test]
+    fn header_lists_every_format() {
+        let header: String = BUILTIN
+            .lines()
+            .skip_while(|l| !l.contains("format          required."))
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let listed: Vec<&str> = header
+            .split(['|', ' ', ':', '.'])
+            .filter(|w| FeedFormat::ALL.iter().any(|f| f.as_str() == *w))
+            .collect();
+        for &format in FeedFormat::ALL {
+            assert!(
+                listed.contains(&format.as_str()),
+                "{format} missing from the header"
+            );
+        }
     }
 
     #[test]
@@ -1104,7 +1205,7 @@ asns = [7, 1]
 file = "x.json"
 url = "https://example.com/x.json"
 provider = "nobody"
-format = "fastly"
+format = "cidr-text"
 "##;
         let e = reject(feed);
         assert!(e.contains("`x.json`") && e.contains("nobody"), "{e}");
@@ -1142,9 +1243,32 @@ format = "fastly"
         }
         let bad_format =
             "[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"csv\"\n";
-        assert!(reject(bad_format).contains("`format`"));
-        let bad_rented = "[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"fastly\"\nrented = { actions = \"zeta\" }\n";
-        assert!(reject(bad_rented).contains("zeta"));
+        let e = reject(bad_format);
+        assert!(e.contains("unknown feed format \"csv\""), "{e}");
+        let feed = |format: &str, extra: &str| {
+            format!("[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"{format}\"\n{extra}\n")
+        };
+        let bad_rented = feed("github-meta", "rented = { actions = \"zeta\" }");
+        assert!(reject(&bad_rented).contains("zeta"));
+        for (format, extra, key) in [
+            ("cidr-text", "rented = { actions = \"beta\" }", "`rented`"),
+            ("goog", "owners = { pages = \"beta\" }", "`owners`"),
+            ("github-meta", "owners = { pages = \"zeta\" }", "zeta"),
+            (
+                "github-meta",
+                "rented = { pages = \"beta\" }\nowners = { pages = \"beta\" }",
+                "also rented",
+            ),
+            ("cidr-text", "lists = [\"a\"]", "`lists`"),
+            ("geofeed", "prefix_field = \"p\"", "`prefix_field`"),
+            ("json-lists", "lists = [\"\"]", "empty key"),
+            ("json-lists", "service = \"A,B\"", "`service`"),
+            ("cidr-text", "cadence_days = 0", "`cadence_days`"),
+            ("cidr-text", "cadence = 7", "cadence"),
+        ] {
+            let e = reject(&feed(format, extra));
+            assert!(e.contains(key), "{format} {extra}: {e}");
+        }
         let bad_minus = "[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"goog\"\nminus = \"zeta\"\n";
         assert!(reject(bad_minus).contains("`minus`"));
     }

@@ -202,7 +202,8 @@ fn feed_path(dir: &Path, spec: &FeedSpec) -> Option<PathBuf> {
 /// Loads every feed file present in `dir`; a missing or broken file is reported and skipped.
 fn load_dir(dir: &Path, quiet_missing: bool) -> Result<(FeedSet, Vec<FeedSpec>, usize)> {
     let rules = Rules::builtin().context("built-in provider rules")?;
-    let specs = knowledge::feed_specs(&rules)?;
+    // Every feed, the `manual` ones (Akamai's zip-only lists) included: a directory may hold them.
+    let specs = knowledge::all_feed_specs(&rules);
     let mut set = FeedSet::new();
     let mut loaded = 0;
     for spec in &specs {
@@ -287,6 +288,14 @@ async fn feeds_update(dir: Option<PathBuf>, base: Option<&str>) -> Result<bool> 
         .timeout(Duration::from_secs(60))
         .build()?;
     let mut all_ok = true;
+    for spec in rules.feeds().iter().filter(|f| f.manual) {
+        println!(
+            "{:<26} manual      unpack it from {} into {}",
+            spec.file,
+            spec.url,
+            dir.display()
+        );
+    }
     for spec in &specs {
         let url = match base {
             Some(b) => format!("{}/{}", b.trim_end_matches('/'), spec.file),

@@ -1,5 +1,7 @@
 //! Shared helpers: decoding bytes, walking JSON with precise error locations, prefixes and dates.
 
+use std::net::IpAddr;
+
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
@@ -188,6 +190,31 @@ impl<'a> Ctx<'a> {
 
     pub fn prefix(&self, text: &str, at: &dyn Fn() -> String) -> Result<IpNet, FeedError> {
         parse_prefix(text).ok_or_else(|| self.bad_prefix(at(), text))
+    }
+
+    /// A CIDR, or a bare address as its host route: for lists that publish single edge
+    /// servers (QUIC.cloud, Bunny), where a bare address is the format, not a cut line.
+    pub fn prefix_or_address(
+        &self,
+        text: &str,
+        at: &dyn Fn() -> String,
+    ) -> Result<IpNet, FeedError> {
+        let trimmed = text.trim();
+        parse_prefix(trimmed)
+            .or_else(|| trimmed.parse::<IpAddr>().ok().map(IpNet::from))
+            .ok_or_else(|| self.bad_prefix(at(), text))
+    }
+
+    /// A JSON string holding a CIDR or a bare address (see [`Ctx::prefix_or_address`]).
+    pub fn prefix_or_address_value(
+        &self,
+        value: &Value,
+        at: &dyn Fn() -> String,
+    ) -> Result<IpNet, FeedError> {
+        match value.as_str() {
+            Some(text) => self.prefix_or_address(text, at),
+            None => Err(self.wrong_type(at(), "a prefix string", value)),
+        }
     }
 
     /// `syncToken`-like version: a string or a number, kept as text.

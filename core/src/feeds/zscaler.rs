@@ -1,0 +1,65 @@
+//! Zscaler's cloud enforcement node ranges (`api.config.zscaler.com/<cloud>/cenr/json`):
+//! `{"<cloud>": {"continent : <name>": {"city : <name>": [{"range": "<cidr>", …}]}}, …}`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
+use serde_json::Value;
+
+use super::ctx::{member, top, Ctx};
+use super::{FeedError, FeedSpec, Parsed};
+use crate::PrefixRecord;
+
+/// One record per range. Region = the city (`Amsterdam II`) when the range is listed under one
+/// city; a range listed under several cities (shared ranges such as 136.226.200.0/23 sit under
+/// 27 European cities) gets their continent when they share one, else no region. Top-level
+/// keys whose value is not an object (`svpnIPs`, single addresses inside the ranges) are not
+/// range lists and are skipped.
+pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
+    let root = cx.json(bytes)?;
+    let clouds = cx.object(&root, &top)?;
+    let mut places: BTreeMap<IpNet, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for (cloud, continents) in clouds {
+        let Value::Object(continents) = continents else {
+            continue;
+        };
+        for (continent_key, cities) in continents {
+            let continent = label(continent_key, "continent");
+            let continent_at = || member(cloud, continent_key);
+            let cities = cx.object(cities, &continent_at)?;
+            for (city_key, entries) in cities {
+                let city = label(city_key, "city");
+                let city_at = || member(&continent_at(), city_key);
+                for (i, entry) in cx.array(entries, &city_at)?.iter().enumerate() {
+                    let at = || format!("{}[{i}]", city_at());
+                    let prefix = cx.prefix_value(cx.required(entry, &at, "range")?, &at)?;
+                    places.entry(prefix).or_default().insert((continent, city));
+                }
+            }
+        }
+    }
+    let records = places
+        .into_iter()
+        .map(|(prefix, at)| {
+            let continents: BTreeSet<&str> = at.iter().map(|&(continent, _)| continent).collect();
+            let region = match (at.len(), continents.len()) {
+                (1, _) => at.first().map(|&(_, city)| city),
+                (_, 1) => continents.first().copied(),
+                _ => None,
+            };
+            PrefixRecord::new(prefix, &spec.provider, region, None)
+        })
+        .collect();
+    Ok(Parsed {
+        date: None,
+        version: None,
+        records,
+    })
+}
+
+/// `"city : Amsterdam II"` → `Amsterdam II`; a key without the `<kind> :` label is kept whole.
+fn label<'k>(key: &'k str, kind: &str) -> &'k str {
+    key.split_once(':')
+        .filter(|(head, _)| head.trim() == kind)
+        .map_or(key, |(_, name)| name.trim())
+}
