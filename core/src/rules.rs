@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::feeds::{FeedFormat, FeedSpec};
+use crate::feeds::{rented_service, FeedFormat, FeedSpec};
 
 /// The reviewed rules file, embedded at build time (the crate is sans-IO).
 /// `data/providers.toml`, converted to JSON by the build script (no TOML parser ships).
@@ -141,6 +141,20 @@ pub struct StatusSource {
 /// One official IP-range file: the parsers' [`FeedSpec`] itself, so a `[[feed]]` key and its
 /// format name exist once (the format is checked by [`FeedFormat`]'s own deserializer).
 pub type FeedEntry = FeedSpec;
+
+/// A list a provider publishes inside another provider's space ("GitHub Actions may run
+/// here", in Azure): it says who may run in the range, never what the range is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    /// Provider id whose space it is (`azure`); the records carry this provider.
+    pub space_of: String,
+    /// Provider id that publishes the list and may run there (`github`).
+    pub by: String,
+    /// The list's name in the publisher's feed (`actions`).
+    pub list: String,
+    /// The service its records carry ([`crate::feeds::rented_service`]: `github-actions`).
+    pub service: String,
+}
 
 /// A provider whose header fingerprint matched, with the evidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +279,8 @@ pub struct Rules {
     by_asn: BTreeMap<u32, usize>,
     ns: Vec<NsPattern>,
     headers: Vec<PreparedHeader>,
+    /// Provider of the records → service → the overlay list it stands for.
+    overlays: BTreeMap<String, BTreeMap<String, Overlay>>,
 }
 
 impl Rules {
@@ -300,6 +316,32 @@ impl Rules {
     /// The feed entry for this file name.
     pub fn feed(&self, file: &str) -> Option<&FeedEntry> {
         self.feeds.iter().find(|f| f.file == file)
+    }
+
+    /// The overlay lists a record of `provider` with this (comma-joined) `service` stands
+    /// for, when every member of the service is one: such a record says who may run inside
+    /// the range, not what the range is. Empty for an ordinary record.
+    pub fn overlays(&self, provider: &str, service: &str) -> Vec<&Overlay> {
+        let Some(by_service) = self.overlays.get(provider) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for member in service.split(',').map(str::trim) {
+            match by_service.get(member) {
+                Some(o) => found.push(o),
+                None => return Vec::new(),
+            }
+        }
+        found
+    }
+
+    /// Whether [`Rules::overlays`] is not empty, without allocating (checked per look-up).
+    pub fn is_overlay(&self, provider: &str, service: &str) -> bool {
+        self.overlays.get(provider).is_some_and(|by_service| {
+            service
+                .split(',')
+                .all(|member| by_service.contains_key(member.trim()))
+        })
     }
 
     /// The provider with this id.
@@ -566,6 +608,7 @@ impl Rules {
         }
 
         let mut files = BTreeMap::new();
+        let mut overlays = BTreeMap::new();
         for f in &feeds {
             let err = |key: &'static str, reason: String| RulesError::Feed {
                 file: f.file.clone(),
@@ -646,6 +689,21 @@ impl Rules {
             if let Some(list) = f.rented.keys().find(|k| f.owners.contains_key(*k)) {
                 return Err(err("owners", format!("list {list:?} is also rented")));
             }
+            for (list, renter) in &f.rented {
+                let service = rented_service(&f.provider, list);
+                overlays
+                    .entry(renter.clone())
+                    .or_insert_with(BTreeMap::new)
+                    .insert(
+                        service.clone(),
+                        Overlay {
+                            space_of: renter.clone(),
+                            by: f.provider.clone(),
+                            list: list.clone(),
+                            service,
+                        },
+                    );
+            }
         }
 
         Ok(Rules {
@@ -656,6 +714,7 @@ impl Rules {
             by_asn,
             ns,
             headers,
+            overlays,
         })
     }
 }
@@ -1100,6 +1159,28 @@ runs_on = "alpha"
                 "{format} missing from the header"
             );
         }
+    }
+
+    #[test]
+    fn overlays_come_from_rented_lists() {
+        let r = rules();
+        let o = r.overlays("azure", "github-actions");
+        assert_eq!(o.len(), 1);
+        assert_eq!(
+            (o[0].by.as_str(), o[0].list.as_str(), o[0].space_of.as_str()),
+            ("github", "actions", "azure")
+        );
+        assert_eq!(
+            r.overlays("azure", "github-actions,github-codespaces")
+                .len(),
+            2
+        );
+        assert!(r.is_overlay("azure", "github-codespaces"));
+        // A service that is also something else is not (only) an overlay.
+        assert!(r.overlays("azure", "github-actions,Storage").is_empty());
+        assert!(!r.is_overlay("azure", "Storage"));
+        assert!(!r.is_overlay("github", "actions"));
+        assert!(!r.is_overlay("aws", "github-actions"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use onebasket::engine::{AnswerFormat, Engine, EngineConfig, Hints, LookupId, Query, QueryId};
-use onebasket::feeds::{FeedSet, FeedSpec};
+use onebasket::feeds::{AsnTable, FeedSet, FeedSpec};
 use onebasket::knowledge;
 use onebasket::profile::{Resolution, SiteProfile};
 use onebasket::rules::Rules;
@@ -55,6 +55,9 @@ enum Command {
         /// Print one JSON object per line.
         #[arg(long)]
         json: bool,
+        /// Offline IP→AS table (CSV `range_start,range_end,asn,org`, unpacked); repeatable.
+        #[arg(long, value_name = "FILE")]
+        asn_table: Vec<PathBuf>,
         /// Addresses, or `-` for stdin.
         #[arg(required = true)]
         addresses: Vec<String>,
@@ -149,8 +152,9 @@ async fn run(cli: Cli) -> Result<bool> {
         Command::Ip {
             feeds,
             json,
+            asn_table,
             addresses,
-        } => classify_ips(&feeds, json, &addresses),
+        } => classify_ips(&feeds, json, &asn_table, &addresses),
         Command::Report {
             net,
             concurrency,
@@ -427,7 +431,32 @@ fn describe_cached(path: &Path, spec: &FeedSpec) -> String {
 // ---------------------------------------------------------------------------------------------
 // `ip`
 
-fn classify_ips(feeds: &FeedsArg, json: bool, args: &[String]) -> Result<bool> {
+/// The `--asn-table` files, merged; none given, none used.
+fn load_asn_tables(files: &[PathBuf]) -> Result<Option<AsnTable>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut table = AsnTable::new();
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            bail!(
+                "{} is gzip-compressed: unpack it first (zcat)",
+                file.display()
+            );
+        }
+        table.add_csv(&file.display().to_string(), &bytes)?;
+    }
+    Ok(Some(table))
+}
+
+fn classify_ips(
+    feeds: &FeedsArg,
+    json: bool,
+    asn_tables: &[PathBuf],
+    args: &[String],
+) -> Result<bool> {
+    let asn_table = load_asn_tables(asn_tables)?;
     let (set, specs, _) = match &feeds.feeds {
         Some(dir) => load_dir(dir, false)?,
         None => {
@@ -455,12 +484,16 @@ fn classify_ips(feeds: &FeedsArg, json: bool, args: &[String]) -> Result<bool> {
         let trimmed = text.trim_start_matches('[').trim_end_matches(']');
         match trimmed.parse::<IpAddr>() {
             Ok(ip) => {
-                let v = classifier.classify_ip(ip);
+                let asn = asn_table
+                    .as_ref()
+                    .and_then(|t| t.lookup(ip))
+                    .map(|e| (e.asn, e.holder));
+                let v = classifier.classify_ip_with_asn(ip, asn);
                 if json {
                     serde_json::to_writer(&mut *out, &v)?;
                     out.write_all(b"\n")?;
                 } else {
-                    writeln!(
+                    write!(
                         out,
                         "{}\t{}\t{}\t{}\t{}",
                         v.address,
@@ -469,6 +502,15 @@ fn classify_ips(feeds: &FeedsArg, json: bool, args: &[String]) -> Result<bool> {
                         v.service.as_deref().unwrap_or("-"),
                         v.prefix.as_deref().unwrap_or("-"),
                     )?;
+                    // The AS column only when a table was given, so the default output keeps
+                    // its five columns.
+                    if asn_table.is_some() {
+                        match v.asn {
+                            Some(n) => write!(out, "\tAS{n}")?,
+                            None => out.write_all(b"\t-")?,
+                        }
+                    }
+                    out.write_all(b"\n")?;
                 }
             }
             Err(_) => {

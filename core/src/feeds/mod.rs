@@ -27,6 +27,7 @@
 //! malformed entry fails the whole file with an error naming the entry, so bad data never
 //! half-replaces good data.
 
+mod asn_table;
 mod aws;
 mod azure;
 mod cloudflare;
@@ -50,6 +51,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::PrefixRecord;
+pub use asn_table::{AsnEntry, AsnTable};
 pub use error::FeedError;
 pub use github::rented_service;
 
