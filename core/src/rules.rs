@@ -1387,6 +1387,42 @@ format = "cidr-text"
         assert_eq!(hit("e1234.a.akamaiedge.net").unwrap().0, "akamai");
         assert_eq!(hit("foo.cdn.cloudflare.net").unwrap().0, "cloudflare");
         assert_eq!(hit("cloudflare.net"), None);
+        // Issue 15: the peers' (cdncheck, findcdn, cdnmon) suffixes for providers we know.
+        for (name, provider) in [
+            ("example.com.w.kunlunsl.com", "alibaba"),
+            ("example.com.m.alikunlun.net", "alibaba"),
+            ("example.com.cdngslb.com", "alibaba"),
+            ("www.example.com.cdn.dnsv1.com", "tencent"),
+            ("www.example.com.c.cdnhwc1.com", "huawei"),
+            ("e123.dscg.akamaiedge.net", "akamai"),
+            ("www.example.com.akadns.net", "akamai"),
+            ("a23-1-2-3.deploy.static.akamaitechnologies.com", "akamai"),
+            ("example.vo.llnwd.net", "edgio"),
+            ("wpc.1234.edgecastcdn.net", "edgio"),
+            ("x.v5cdn.net", "edgio"),
+            ("abc.vo.msecnd.net", "azure"),
+            ("example.lswcdn.net", "leaseweb"),
+            ("abc123.x.incapdns.net", "imperva"),
+            ("abc123.impervadns.net", "imperva"),
+            ("apex-loadbalancer.netlify.com", "netlify"),
+            ("1234567.rsc.cdn77.org", "cdn77"),
+            ("example.cachefly.net", "cachefly"),
+            ("cl-3249f890.gcdn.co", "gcore"),
+            ("ghs4.googlehosted.com", "google"),
+        ] {
+            assert_eq!(hit(name).map(|h| h.0), Some(provider.to_owned()), "{name}");
+        }
+        // Reviewed out: companies' own web domains are not CDN targets.
+        for name in [
+            "www.cloudflare.com",
+            "bunnycdn.com",
+            "g.alicdn.com",
+            "x.nocookie.net",
+        ] {
+            assert_eq!(hit(name), None, "{name}");
+        }
+        // msecnd.net beyond the legacy Azure CDN's vo. zone is not claimed.
+        assert_eq!(hit("az123.msecnd.net"), None);
         assert_eq!(hit(""), None);
         assert_eq!(hit("."), None);
         assert_eq!(hit("net"), None);
@@ -1514,6 +1550,27 @@ format = "cidr-text"
         assert_eq!(id(24940), Some("hetzner"));
         assert_eq!(id(15169), Some("google"));
         assert_eq!(id(396982), Some("gcp"));
+        // Issue 15: Akamai's and Imperva's other ASNs, the new CDNs, the hosters'.
+        for (asn, provider) in [
+            (35994, "akamai"),
+            (36183, "akamai"),
+            (32787, "akamai"),
+            (12222, "akamai"),
+            (62571, "imperva"),
+            (19551, "imperva"),
+            (15133, "edgio"),
+            (22822, "edgio"),
+            (60068, "cdn77"),
+            (30081, "cachefly"),
+            (199524, "gcore"),
+            (22616, "zscaler"),
+            (60626, "leaseweb"),
+            (213230, "hetzner"),
+            (16276, "ovh"),
+            (12876, "scaleway"),
+        ] {
+            assert_eq!(id(asn), Some(provider), "AS{asn}");
+        }
         assert_eq!(id(64512), None);
     }
 

@@ -286,6 +286,14 @@ fn addresses_outside_every_feed_take_their_as_provider() {
         ("2620:dd:a000::1", "hetzner", 24_940),
         ("2.26.132.5", "ovh", 16_276),
         ("51.15.0.1", "scaleway", 12_876),
+        ("45.223.42.1", "imperva", 62_571),
+        ("23.1.232.1", "akamai", 35_994),
+        ("8.34.34.1", "zscaler", 22_616),
+        ("37.19.192.1", "cdn77", 60_068),
+        ("2.56.220.1", "gcore", 199_524),
+        ("45.88.132.1", "cachefly", 30_081),
+        ("110.232.176.1", "edgio", 15_133),
+        ("89.255.248.1", "leaseweb", 60_626),
     ] {
         assert_eq!(ip(c, addr).provider, None, "{addr} is in no fixture feed");
         let v = with_as(c, addr);
