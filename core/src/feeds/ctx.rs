@@ -308,3 +308,20 @@ pub(crate) fn iso_date(text: &str) -> Option<&str> {
         && !text.as_bytes().get(10).is_some_and(u8::is_ascii_digit);
     well_formed.then_some(day)
 }
+
+/// Days since 1970-01-01 of a timestamp's leading `YYYY-MM-DD` (proleptic Gregorian), for
+/// feed ages; None when the text does not start with a valid day.
+pub(crate) fn day_number(text: &str) -> Option<i64> {
+    let day = iso_date(text)?;
+    let y: i64 = day.get(..4)?.parse().ok()?;
+    let m: i64 = day.get(5..7)?.parse().ok()?;
+    let d: i64 = day.get(8..10)?.parse().ok()?;
+    // Howard Hinnant's days_from_civil: March-based years make the leap day the last one.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
