@@ -151,22 +151,29 @@ impl Classifier {
     }
 
     /// The ranges `ip` falls in, most specific first. Records of one provider for the same
-    /// prefix (GitHub's rented Actions space and Azure's own regional tag for it) are merged,
-    /// so neither the region nor the service is lost.
-    /// An overlay record is never merged with an ordinary one: its service says who may run
-    /// there, not what the range is (see [`Classifier::overlay_note`]).
+    /// prefix from different feeds (CloudFront's own list and ip-ranges.json) are merged, so
+    /// neither the region nor the service is lost. An overlay record is never merged with an
+    /// ordinary one (GitHub's rented Actions space and Azure's own tag for the same prefix):
+    /// its service says who may run there, not what the range is (see
+    /// [`Classifier::overlay_note`]).
     pub fn ranges(&self, ip: IpAddr) -> Vec<RecordRef<'_>> {
         let mut out: Vec<RecordRef<'_>> = Vec::new();
+        let mut overlays: Vec<bool> = Vec::new();
         for r in self.table.lookup(ip) {
             let overlay = self.is_overlay(&r);
-            match out.iter_mut().find(|p| {
-                p.prefix == r.prefix && p.provider == r.provider && self.is_overlay(p) == overlay
-            }) {
-                Some(prev) => {
+            match out
+                .iter_mut()
+                .zip(&overlays)
+                .find(|(p, &o)| p.prefix == r.prefix && p.provider == r.provider && o == overlay)
+            {
+                Some((prev, _)) => {
                     prev.region = prev.region.or(r.region);
                     prev.service = prev.service.or(r.service);
                 }
-                None => out.push(r),
+                None => {
+                    out.push(r);
+                    overlays.push(overlay);
+                }
             }
         }
         out

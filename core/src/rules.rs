@@ -279,8 +279,8 @@ pub struct Rules {
     by_asn: BTreeMap<u32, usize>,
     ns: Vec<NsPattern>,
     headers: Vec<PreparedHeader>,
-    /// Provider of the records → service → the overlay list it stands for.
-    overlays: BTreeMap<String, BTreeMap<String, Overlay>>,
+    /// The overlay lists of every feed (a handful: a list, not a map, keeps the wasm small).
+    overlays: Vec<Overlay>,
 }
 
 impl Rules {
@@ -322,26 +322,27 @@ impl Rules {
     /// for, when every member of the service is one: such a record says who may run inside
     /// the range, not what the range is. Empty for an ordinary record.
     pub fn overlays(&self, provider: &str, service: &str) -> Vec<&Overlay> {
-        let Some(by_service) = self.overlays.get(provider) else {
+        if !self.is_overlay(provider, service) {
             return Vec::new();
-        };
-        let mut found = Vec::new();
-        for member in service.split(',').map(str::trim) {
-            match by_service.get(member) {
-                Some(o) => found.push(o),
-                None => return Vec::new(),
-            }
         }
-        found
+        service
+            .split(',')
+            .filter_map(|member| self.overlay(provider, member.trim()))
+            .collect()
     }
 
     /// Whether [`Rules::overlays`] is not empty, without allocating (checked per look-up).
     pub fn is_overlay(&self, provider: &str, service: &str) -> bool {
-        self.overlays.get(provider).is_some_and(|by_service| {
-            service
+        self.overlays.iter().any(|o| o.space_of == provider)
+            && service
                 .split(',')
-                .all(|member| by_service.contains_key(member.trim()))
-        })
+                .all(|member| self.overlay(provider, member.trim()).is_some())
+    }
+
+    fn overlay(&self, provider: &str, service: &str) -> Option<&Overlay> {
+        self.overlays
+            .iter()
+            .find(|o| o.space_of == provider && o.service == service)
     }
 
     /// The provider with this id.
@@ -608,7 +609,7 @@ impl Rules {
         }
 
         let mut files = BTreeMap::new();
-        let mut overlays = BTreeMap::new();
+        let mut overlays = Vec::new();
         for f in &feeds {
             let err = |key: &'static str, reason: String| RulesError::Feed {
                 file: f.file.clone(),
@@ -690,19 +691,12 @@ impl Rules {
                 return Err(err("owners", format!("list {list:?} is also rented")));
             }
             for (list, renter) in &f.rented {
-                let service = rented_service(&f.provider, list);
-                overlays
-                    .entry(renter.clone())
-                    .or_insert_with(BTreeMap::new)
-                    .insert(
-                        service.clone(),
-                        Overlay {
-                            space_of: renter.clone(),
-                            by: f.provider.clone(),
-                            list: list.clone(),
-                            service,
-                        },
-                    );
+                overlays.push(Overlay {
+                    space_of: renter.clone(),
+                    by: f.provider.clone(),
+                    list: list.clone(),
+                    service: rented_service(&f.provider, list),
+                });
             }
         }
 

@@ -1,8 +1,6 @@
 //! Zscaler's cloud enforcement node ranges (`api.config.zscaler.com/<cloud>/cenr/json`):
 //! `{"<cloud>": {"continent : <name>": {"city : <name>": [{"range": "<cidr>", …}]}}, …}`.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use ipnet::IpNet;
 use serde_json::Value;
 
@@ -18,7 +16,9 @@ use crate::PrefixRecord;
 pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
     let root = cx.json(bytes)?;
     let clouds = cx.object(&root, &top)?;
-    let mut places: BTreeMap<IpNet, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    // (range, continent, city) rows, sorted and grouped per range: the same row type as the AWS
+    // parser's, so the wasm carries one sort for both.
+    let mut rows: Vec<(IpNet, &str, &str)> = Vec::new();
     for (cloud, continents) in clouds {
         let Value::Object(continents) = continents else {
             continue;
@@ -33,21 +33,25 @@ pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, F
                 for (i, entry) in cx.array(entries, &city_at)?.iter().enumerate() {
                     let at = || format!("{}[{i}]", city_at());
                     let prefix = cx.prefix_value(cx.required(entry, &at, "range")?, &at)?;
-                    places.entry(prefix).or_default().insert((continent, city));
+                    rows.push((prefix, continent, city));
                 }
             }
         }
     }
-    let records = places
-        .into_iter()
-        .map(|(prefix, at)| {
-            let continents: BTreeSet<&str> = at.iter().map(|&(continent, _)| continent).collect();
-            let region = match (at.len(), continents.len()) {
-                (1, _) => at.first().map(|&(_, city)| city),
-                (_, 1) => continents.first().copied(),
-                _ => None,
+    rows.sort_unstable();
+    rows.dedup();
+    let records = rows
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter_map(|group| {
+            let &(prefix, continent, city) = group.first()?;
+            let region = if group.len() == 1 {
+                Some(city)
+            } else if group.iter().all(|row| row.1 == continent) {
+                Some(continent)
+            } else {
+                None
             };
-            PrefixRecord::new(prefix, &spec.provider, region, None)
+            Some(PrefixRecord::new(prefix, &spec.provider, region, None))
         })
         .collect();
     Ok(Parsed {
