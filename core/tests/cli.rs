@@ -264,6 +264,56 @@ fn ip_falls_back_to_an_offline_as_table() {
 }
 
 #[test]
+fn ip_reads_the_extra_feeds_by_their_file_names() {
+    let extra = fixture_feeds().join("../feeds-extra");
+    let o = run(&[
+        "ip",
+        "--feeds",
+        extra.to_str().unwrap(),
+        "--json",
+        "45.60.1.1",
+        "205.234.175.10",
+        "147.161.156.1",
+        "89.222.125.7",
+        "8.3.29.10",
+        "13.32.1.1",
+        "23.50.1.1",
+        "2400:7aa0:131b::1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<(String, String)> = json_lines(&o)
+        .iter()
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or("-").to_owned();
+            (s("provider"), format!("{} {}", s("region"), s("service")))
+        })
+        .collect();
+    let want = [
+        ("imperva", "- -"),
+        ("cachefly", "- -"),
+        ("zscaler", "Amsterdam II -"),
+        ("cdn77", "- -"),
+        ("vultr", "US-CA Los Angeles -"),
+        ("aws", "- CLOUDFRONT"),
+        ("akamai", "- -"),
+        ("zscaler", "- -"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(p, r)| ((*p).to_owned(), (*r).to_owned()))
+        .collect();
+    assert_eq!(got, want);
+    // The feeds the folder lacks are named; the converted snapshots have no official name.
+    let err = stderr(&o);
+    assert!(err.contains("feed ip-ranges.json not found"), "{err}");
+    assert!(
+        err.contains("feed bunny-edgeserverlist.json not found"),
+        "{err}"
+    );
+    assert!(!err.contains("imperva-ips.json"), "{err}");
+}
+
+#[test]
 fn missing_feed_files_are_reported_and_skipped() {
     let dir = tempdir("partial-feeds");
     std::fs::copy(fixture_feeds().join("ips-v4"), dir.join("ips-v4")).unwrap();
