@@ -25,7 +25,7 @@ pub struct Classifier {
     /// The rules' provider for each of the table's providers (by
     /// [`RecordRef::provider_index`]): a derivation asks about every range an address falls
     /// in, and this answers without comparing strings.
-    table_providers: Vec<Option<u16>>,
+    table_providers: Vec<TableProvider>,
     /// For each of the rules' providers, the last of its "runs on" chain and the chain's
     /// length beyond it (0: it runs on nothing else).
     ultimate: Vec<(u16, u8)>,
@@ -44,8 +44,32 @@ pub struct IpVerdict {
     pub service: Option<String>,
     /// The matching prefix.
     pub prefix: Option<String>,
-    /// Every other (less specific or same-prefix) match, e.g. the cloud under a CDN range.
+    /// Every other (less specific or same-prefix) match, e.g. the cloud under a CDN range, and
+    /// every overlay list the address is in ("GitHub actions may run here").
     pub also: Vec<IpMatch>,
+    /// Origin AS of the address, when an AS source (an offline table) was given.
+    #[serde(default)]
+    pub asn: Option<u32>,
+    /// That AS's holder name.
+    #[serde(default)]
+    pub asn_holder: Option<String>,
+    /// What the provider rests on: `range`, `asn`, or `range-and-asn` (the AS refined a range
+    /// to the part of its owner that runs it); `null` when nothing is known.
+    #[serde(default)]
+    pub basis: Option<IpBasis>,
+}
+
+/// What an [`IpVerdict`]'s provider rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IpBasis {
+    /// A published range.
+    Range,
+    /// Only the origin AS (no published range covers the address).
+    Asn,
+    /// A published range of the owner, narrowed by the origin AS to the part that runs it
+    /// (Google's range, AS396982: Google Cloud).
+    RangeAndAsn,
 }
 
 /// One range an address falls in.
@@ -59,6 +83,10 @@ pub struct IpMatch {
     pub service: Option<String>,
     /// The prefix.
     pub prefix: String,
+    /// For an overlay list, what it means ("GitHub actions may run here (…)"): it names who
+    /// may run in the range, not what the range is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl From<RecordRef<'_>> for IpMatch {
@@ -68,6 +96,7 @@ impl From<RecordRef<'_>> for IpMatch {
             region: r.region.map(str::to_owned),
             service: r.service.map(str::to_owned),
             prefix: r.prefix.to_string(),
+            note: None,
         }
     }
 }
@@ -107,13 +136,16 @@ impl Classifier {
         self.table_providers = self
             .table
             .providers()
-            .map(|id| self.rules.index_of(id))
+            .map(|id| TableProvider {
+                rules: self.rules.index_of(id),
+                rented: self.rules.rents_out(id),
+            })
             .collect();
     }
 
     /// The rules' provider of a range.
     fn provider_of(&self, r: &RecordRef<'_>) -> Option<&Provider> {
-        let i = (*self.table_providers.get(r.provider_index)?)?;
+        let i = self.table_providers.get(r.provider_index)?.rules?;
         self.rules.providers().get(usize::from(i))
     }
 
@@ -139,8 +171,11 @@ impl Classifier {
     }
 
     /// The ranges `ip` falls in, most specific first. Records of one provider for the same
-    /// prefix (GitHub's rented Actions space and Azure's own regional tag for it) are merged,
-    /// so neither the region nor the service is lost.
+    /// prefix from different feeds (CloudFront's own list and ip-ranges.json) are merged, so
+    /// neither the region nor the service is lost. An overlay record is never merged with an
+    /// ordinary one (GitHub's rented Actions space and Azure's own tag for the same prefix):
+    /// its service says who may run there, not what the range is (see
+    /// [`Classifier::overlay_note`]).
     pub fn ranges(&self, ip: IpAddr) -> Vec<RecordRef<'_>> {
         let mut out = Vec::new();
         self.ranges_into(ip, &mut out);
@@ -149,17 +184,79 @@ impl Classifier {
 
     /// Classifies one address against the published ranges only.
     pub fn classify_ip(&self, address: IpAddr) -> IpVerdict {
+        self.classify_ip_with_asn(address, None)
+    }
+
+    /// Classifies one address against the published ranges and, when given, its origin AS
+    /// (`(asn, holder)`, e.g. from an offline [`crate::feeds::AsnTable`]). The overlap rules
+    /// (ARCHITECTURE.md): an overlay record is never the answer, only an `also` entry with
+    /// its note; a range whose provider is the `parent` of the AS's provider is narrowed to
+    /// that provider (Google's range, AS396982 → Google Cloud); an address no range covers
+    /// takes the AS's provider.
+    pub fn classify_ip_with_asn(&self, address: IpAddr, asn: Option<(u32, &str)>) -> IpVerdict {
         let ranges = self.ranges(address);
-        let mut matches = ranges.into_iter();
-        let first = matches.next();
-        IpVerdict {
+        let (overlays, own): (Vec<_>, Vec<_>) =
+            ranges.into_iter().partition(|r| self.is_overlay(r));
+        // Only overlays cover it: the space is still their owner's (the records carry the
+        // owner), just without a region or service of its own.
+        let first = own.first().copied();
+        let owner = overlays.first().filter(|_| first.is_none());
+        let mut verdict = IpVerdict {
             address,
-            provider: first.map(|r| r.provider.to_owned()),
+            provider: first.or(owner.copied()).map(|r| r.provider.to_owned()),
             region: first.and_then(|r| r.region.map(str::to_owned)),
             service: first.and_then(|r| r.service.map(str::to_owned)),
-            prefix: first.map(|r| r.prefix.to_string()),
-            also: matches.map(IpMatch::from).collect(),
+            prefix: first.or(owner.copied()).map(|r| r.prefix.to_string()),
+            also: own.iter().skip(1).copied().map(IpMatch::from).collect(),
+            asn: asn.map(|(n, _)| n),
+            asn_holder: asn.map(|(_, h)| h.to_owned()).filter(|h| !h.is_empty()),
+            basis: (first.is_some() || owner.is_some()).then_some(IpBasis::Range),
+        };
+        verdict.also.extend(overlays.iter().map(|r| IpMatch {
+            note: self.overlay_note(r),
+            ..IpMatch::from(*r)
+        }));
+        if let Some(p) = asn.and_then(|(n, _)| self.rules.by_asn(n)) {
+            match verdict.provider.as_deref() {
+                Some(range_provider) if p.parent.as_deref() == Some(range_provider) => {
+                    verdict.provider = Some(p.id.clone());
+                    verdict.basis = Some(IpBasis::RangeAndAsn);
+                }
+                None => {
+                    verdict.provider = Some(p.id.clone());
+                    verdict.basis = Some(IpBasis::Asn);
+                }
+                Some(_) => {}
+            }
         }
+        verdict
+    }
+
+    /// Whether a record is an overlay list's (see [`Classifier::overlay_note`]).
+    pub fn is_overlay(&self, r: &RecordRef<'_>) -> bool {
+        // Only a few providers' space is rented out: most records are settled without looking
+        // at the service.
+        let rents = self
+            .table_providers
+            .get(r.provider_index)
+            .is_some_and(|f| f.rented);
+        rents
+            && r.service
+                .is_some_and(|s| self.rules.is_overlay(r.provider, s))
+    }
+
+    /// What an overlay record means ("GitHub actions may run here (Microsoft Azure space
+    /// GitHub rents)"), or None for an ordinary record.
+    pub fn overlay_note(&self, r: &RecordRef<'_>) -> Option<String> {
+        let overlays = self.rules.overlays(r.provider, r.service?);
+        let first = overlays.first()?;
+        let lists: Vec<&str> = overlays.iter().map(|o| o.list.as_str()).collect();
+        let by = self.display(&first.by);
+        Some(format!(
+            "{by} {} may run here ({} space {by} rents)",
+            lists.join(", "),
+            self.display(&first.space_of)
+        ))
     }
 
     /// "ip-ranges.json of 2026-08-22" for the feed a provider's records came from.
@@ -335,7 +432,18 @@ impl Classifier {
             }
             any_public = true;
             self.ranges_into(*ip, ranges);
+            let mut owner = None;
             for r in ranges.iter() {
+                if self.is_overlay(r) {
+                    // An overlay names who may run here, never the host: noted, and its owner
+                    // stands in only if nothing else covers the address.
+                    owner = owner.or(Some(r));
+                    notes.add(LayerKind::Hosting, || {
+                        let note = self.overlay_note(r).unwrap_or_default();
+                        format!("{ip} is in {}: {note}", r.prefix)
+                    });
+                    continue;
+                }
                 let text = || {
                     let what = describe_record(&self.display(r.provider), r);
                     format!(
@@ -359,6 +467,11 @@ impl Classifier {
                     notes.add(LayerKind::Hosting, text);
                 }
             }
+            if let Some(r) = owner.filter(|_| !host_from_ip) {
+                host_from_ip = true;
+                l.host = Some(r.provider);
+                l.prefix = Some(r.prefix);
+            }
         }
         // No range can match while the table is empty (first start, before the feeds arrive):
         // that is "not known yet", not "unknown".
@@ -381,6 +494,26 @@ impl Classifier {
             Confidence::None
         };
         let asn = ev.origin.as_ref().and_then(|o| o.asns.first().copied());
+        // A range of the owner narrowed by the origin AS to the part that runs it (overlap
+        // rule b, ARCHITECTURE.md): Google's range, AS396982 → Google Cloud.
+        if let (true, Some(asn)) = (host_from_ip, asn) {
+            if let Some(p) = self.rules.by_asn(asn) {
+                if p.parent.is_some() && p.parent.as_deref() == l.host {
+                    notes.add(LayerKind::Hosting, || {
+                        let holder = ev
+                            .as_info
+                            .as_ref()
+                            .map_or("unknown holder", |i| i.holder.as_str());
+                        format!(
+                            "origin AS{asn} ({holder}) belongs to {}, inside {}'s range",
+                            p.name,
+                            self.display(l.host.unwrap_or_default())
+                        )
+                    });
+                    l.host = Some(&p.id);
+                }
+            }
+        }
         if let (false, Some(asn)) = (host_from_ip, asn) {
             let holder = || {
                 ev.as_info
@@ -433,10 +566,12 @@ impl Classifier {
     fn ranges_into<'r>(&'r self, ip: IpAddr, out: &mut Vec<RecordRef<'r>>) {
         out.clear();
         for r in self.table.lookup(ip) {
-            match out
-                .iter_mut()
-                .find(|p| p.prefix == r.prefix && p.provider == r.provider)
-            {
+            let overlay = self.is_overlay(&r);
+            match out.iter_mut().find(|p| {
+                p.prefix == r.prefix
+                    && p.provider_index == r.provider_index
+                    && self.is_overlay(p) == overlay
+            }) {
                 Some(prev) => {
                     prev.region = prev.region.or(r.region);
                     prev.service = prev.service.or(r.service);
@@ -528,6 +663,15 @@ fn layer_rank(layer: LayerKind) -> u8 {
         LayerKind::Hosting => 3,
         LayerKind::Cloud => 4,
     }
+}
+
+/// What the classifier keeps about each of a table's providers.
+#[derive(Debug, Clone, Copy)]
+struct TableProvider {
+    /// Its entry in the rules.
+    rules: Option<u16>,
+    /// Some of its space is rented out (an overlay list names who may run there).
+    rented: bool,
 }
 
 /// What the rules alone say of a host, as indices into `Rules::providers` (see

@@ -1,6 +1,8 @@
 //! Assembling a [`Classifier`] from feed files the caller read: the glue between feeds, table,
 //! rules and site keys, shared by the CLI and the extension.
 
+use serde::{Deserialize, Serialize};
+
 use crate::classify::Classifier;
 use crate::feeds::{FeedError, FeedSet, FeedSpec};
 use crate::rules::{Rules, RulesError};
@@ -14,39 +16,22 @@ pub enum KnowledgeError {
     /// The built-in rules file is invalid (a build defect, caught by tests).
     #[error("provider rules: {0}")]
     Rules(#[from] RulesError),
-    /// A feed entry in the rules names a format this build does not know.
-    #[error("feed {file}: unknown format {format:?}")]
-    UnknownFormat {
-        /// The feed file.
-        file: String,
-        /// The format named.
-        format: String,
-    },
 }
 
-/// The feed specs the rules file declares, in the parser's terms.
+/// The feeds to download: every `[[feed]]` of the rules except the `manual` ones (published
+/// only inside an archive), which no refresh can fetch. The worker and `feeds update` use it.
 pub fn feed_specs(rules: &Rules) -> Result<Vec<FeedSpec>, KnowledgeError> {
-    rules
+    Ok(rules
         .feeds()
         .iter()
-        .map(|f| {
-            let format = f
-                .format
-                .parse()
-                .map_err(|_| KnowledgeError::UnknownFormat {
-                    file: f.file.clone(),
-                    format: f.format.clone(),
-                })?;
-            Ok(FeedSpec {
-                file: f.file.clone(),
-                url: f.url.clone(),
-                provider: f.provider.clone(),
-                format,
-                minus: f.minus.clone(),
-                rented: f.rented.clone(),
-            })
-        })
-        .collect()
+        .filter(|f| !f.manual)
+        .cloned()
+        .collect())
+}
+
+/// Every feed the rules declare, `manual` ones included: what a feed directory may hold.
+pub fn all_feed_specs(rules: &Rules) -> Vec<FeedSpec> {
+    rules.feeds().to_vec()
 }
 
 /// Builds the prefix table from whatever feeds the set holds.
@@ -151,10 +136,12 @@ pub fn remember_accepted(history: &mut Vec<AcceptedCopy>, copy: AcceptedCopy) {
 
 /// Some publishers (Azure) have no stable file URL, only a download page linking the current
 /// dated file (`ServiceTags_Public_20261116.json`): the first absolute https link in `page`
-/// whose file name starts like `file`'s stem and has its extension.
+/// whose file name starts like `file`'s stem and has its extension. The link may sit in an
+/// `href`, or in the JSON the page's script reads (where `/` may be escaped as `\/`).
 pub fn find_feed_link(page: &str, file: &str) -> Option<String> {
     let (stem, ext) = file.rsplit_once('.')?;
     let suffix = format!(".{ext}");
+    let page = page.replace("\\/", "/");
     page.split(['"', '\'', ' ', '<', '>'])
         .find(|s| {
             s.starts_with("https://")
@@ -165,7 +152,69 @@ pub fn find_feed_link(page: &str, file: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// One feed whose data is older than its provider's usual publication cadence allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedAgeWarning {
+    /// The feed file (`ip-ranges.json`).
+    pub file: String,
+    /// Provider id the feed belongs to.
+    pub provider: String,
+    /// The publication day the file states (`2026-08-22`).
+    pub date: String,
+    /// Whole days between that day and `now`.
+    pub age_days: u32,
+    /// The provider's usual cadence, in days (`cadence_days` of the `[[feed]]` entry).
+    pub cadence_days: u32,
+}
+
+/// How many cadences a feed may miss before it is called stale: providers skip a beat now and
+/// then (AWS publishes several times a day, then not for two), so one missed cadence is normal.
+pub const STALE_AFTER_CADENCES: u32 = 2;
+
+/// A warning when the feed's own publication date is more than [`STALE_AFTER_CADENCES`] times
+/// its cadence before `now_ms` (Unix milliseconds): the data may miss the provider's newest
+/// ranges. None when the feed is fresh, has no date in the file (Cloudflare, Fastly, GitHub,
+/// Azure's file), or has no cadence. Pure: the caller passes the clock.
+pub fn feed_age_warning(
+    info: &FeedInfo,
+    cadence_days: Option<u32>,
+    now_ms: u64,
+) -> Option<FeedAgeWarning> {
+    let cadence = cadence_days.filter(|&c| c > 0)?;
+    let date = info.date.as_deref()?;
+    let published = crate::feeds::day_number(date)?;
+    let today = i64::try_from(now_ms / 86_400_000).ok()?;
+    let age = u32::try_from(today.checked_sub(published)?).ok()?;
+    (age > cadence.saturating_mul(STALE_AFTER_CADENCES)).then(|| FeedAgeWarning {
+        file: info.file.clone(),
+        provider: info.provider.clone(),
+        date: date.to_owned(),
+        age_days: age,
+        cadence_days: cadence,
+    })
+}
+
+/// [`feed_age_warning`] for every feed of a table (`FeedStatus::feeds`), with each feed's
+/// cadence from the rules; stalest first.
+pub fn feed_age_warnings(rules: &Rules, feeds: &[FeedInfo], now_ms: u64) -> Vec<FeedAgeWarning> {
+    let mut out: Vec<FeedAgeWarning> = feeds
+        .iter()
+        .filter_map(|info| {
+            let cadence = rules.feed(&info.file).and_then(|f| f.cadence_days);
+            feed_age_warning(info, cadence, now_ms)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (u64::from(b.age_days) * u64::from(a.cadence_days))
+            .cmp(&(u64::from(a.age_days) * u64::from(b.cadence_days)))
+            .then_with(|| a.file.cmp(&b.file))
+    });
+    out
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -176,6 +225,119 @@ mod tests {
         assert!(!plausible_update(1000, 100));
         assert!(!plausible_update(56_725, 0));
         assert!(plausible_update(100, 5000));
+    }
+
+    fn info(file: &str, date: Option<&str>) -> FeedInfo {
+        FeedInfo {
+            file: file.into(),
+            provider: "p".into(),
+            date: date.map(Into::into),
+            version: None,
+            records: 1,
+        }
+    }
+
+    /// 2026-08-22 00:00 UTC, in Unix milliseconds.
+    const AUG_22: u64 = 20_687 * 86_400_000;
+
+    #[test]
+    fn feed_age_warnings_follow_the_cadence() {
+        let aws = info("ip-ranges.json", Some("2026-08-22"));
+        assert_eq!(feed_age_warning(&aws, Some(3), AUG_22), None);
+        // Two cadences late is still normal; one day more is stale.
+        assert_eq!(
+            feed_age_warning(&aws, Some(3), AUG_22 + 6 * 86_400_000),
+            None
+        );
+        let w = feed_age_warning(&aws, Some(3), AUG_22 + 7 * 86_400_000 + 5).unwrap();
+        assert_eq!(
+            w,
+            FeedAgeWarning {
+                file: "ip-ranges.json".into(),
+                provider: "p".into(),
+                date: "2026-08-22".into(),
+                age_days: 7,
+                cadence_days: 3,
+            }
+        );
+        // No date in the file, no cadence, a date in the future, a malformed date: no warning.
+        assert_eq!(
+            feed_age_warning(&info("ips-v4", None), Some(7), AUG_22),
+            None
+        );
+        assert_eq!(feed_age_warning(&aws, None, u64::MAX), None);
+        assert_eq!(
+            feed_age_warning(&info("f", Some("2027-01-01")), Some(1), AUG_22),
+            None
+        );
+        assert_eq!(
+            feed_age_warning(&info("f", Some("20260822")), Some(1), AUG_22),
+            None
+        );
+        // The JSON the pages receive.
+        assert_eq!(
+            serde_json::to_value(&w).unwrap(),
+            serde_json::json!({"file": "ip-ranges.json", "provider": "p", "date": "2026-08-22",
+                               "ageDays": 7, "cadenceDays": 3})
+        );
+    }
+
+    #[test]
+    fn feed_age_warnings_use_the_rules_cadences() {
+        let rules = Rules::builtin().unwrap();
+        let feeds = [
+            info("ip-ranges.json", Some("2026-08-22")),
+            info("cloud.json", Some("2026-05-05")),
+            info("public_ip_ranges.json", Some("2025-07-21")),
+            info("google.csv", None),
+        ];
+        // On 2026-09-01: AWS (cadence 3) is 10 days old, cloud.json (7) 119, Oracle (30) 407.
+        let now = AUG_22 + 10 * 86_400_000;
+        let w = feed_age_warnings(&rules, &feeds, now);
+        let got: Vec<(&str, u32, u32)> = w
+            .iter()
+            .map(|w| (w.file.as_str(), w.age_days, w.cadence_days))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("cloud.json", 119, 7),
+                ("public_ip_ranges.json", 407, 30),
+                ("ip-ranges.json", 10, 3),
+            ]
+        );
+    }
+
+    /// The two layouts of Azure's download page the worker and CLI follow: the older
+    /// confirmation page's `<a href>` and the current details page, whose script reads the
+    /// file's address from embedded JSON (sometimes with `\/`-escaped slashes). Written from
+    /// the pages' structure, not copied.
+    #[test]
+    fn azure_download_page_formats() {
+        let want = "https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/ServiceTags_Public_20261116.json";
+        let confirmation = format!(
+            r#"<!DOCTYPE html ><html lang="en-us"><head><title>Download Azure IP Ranges and Service Tags – Public Cloud</title></head>
+            <body><a href="https://www.microsoft.com/en-us/download/details.aspx?id=56519">back</a>
+            <a class="mscom-link failoverLink" href="{want}" data-m="{{}}">click here to download manually</a></body></html>"#
+        );
+        let details = format!(
+            r#"<!doctype html><html><body><div id="root"></div><script>window.__DLCDetails__={{"dlcDetailsView":{{"downloadFile":[{{"name":"ServiceTags_Public_20261116.json","url":"{want}","size":"4401044"}}]}}}};</script></body></html>"#
+        );
+        let escaped = details.replace('/', "\\/");
+        for page in [&confirmation, &details, &escaped] {
+            assert_eq!(
+                find_feed_link(page, "ServiceTags_Public.json").as_deref(),
+                Some(want)
+            );
+        }
+        // A page that lost the link (a new layout, a bot-check page) is a clear miss.
+        assert_eq!(
+            find_feed_link(
+                "<!doctype html><html><body>Access Denied</body></html>",
+                "ServiceTags_Public.json"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -18,25 +18,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::feeds::{rented_service, FeedFormat, FeedSpec};
+
 /// The reviewed rules file, embedded at build time (the crate is sans-IO).
 /// `data/providers.toml`, converted to JSON by the build script (no TOML parser ships).
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/providers.json"));
 
 #[cfg(test)]
 const BUILTIN: &str = include_str!("../data/providers.toml");
-
-/// Feed parser names a `[[feed]]` entry may use (another module implements each one).
-pub const FEED_FORMATS: &[&str] = &[
-    "aws-ip-ranges",
-    "gcp-cloud",
-    "goog",
-    "azure-service-tags",
-    "cloudflare-text",
-    "fastly",
-    "oracle",
-    "geofeed",
-    "github-meta",
-];
 
 /// Minimum contrast ratio of a badge colour against white text (WCAG AA for normal text).
 const MIN_CONTRAST: f64 = 4.5;
@@ -166,24 +155,22 @@ pub struct StatusSource {
     pub url: String,
 }
 
-/// One official IP-range file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeedEntry {
-    /// Snapshot file name (`ip-ranges.json`).
-    pub file: String,
-    /// Official URL of the file, or of the page that links it.
-    pub url: String,
-    /// Provider id the ranges belong to.
-    pub provider: String,
-    /// Parser name, one of [`FEED_FORMATS`].
-    pub format: String,
-    /// Provider id whose ranges are subtracted from this feed's.
-    #[serde(default)]
-    pub minus: Option<String>,
-    /// Service → provider id for services living in space rented from another provider.
-    #[serde(default)]
-    pub rented: BTreeMap<String, String>,
+/// One official IP-range file: the parsers' [`FeedSpec`] itself, so a `[[feed]]` key and its
+/// format name exist once (the format is checked by [`FeedFormat`]'s own deserializer).
+pub type FeedEntry = FeedSpec;
+
+/// A list a provider publishes inside another provider's space ("GitHub Actions may run
+/// here", in Azure): it says who may run in the range, never what the range is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    /// Provider id whose space it is (`azure`); the records carry this provider.
+    pub space_of: String,
+    /// Provider id that publishes the list and may run there (`github`).
+    pub by: String,
+    /// The list's name in the publisher's feed (`actions`).
+    pub list: String,
+    /// The service its records carry ([`crate::feeds::rented_service`]: `github-actions`).
+    pub service: String,
 }
 
 /// A provider whose header fingerprint matched, with the evidence.
@@ -309,6 +296,8 @@ pub struct Rules {
     by_asn: BTreeMap<u32, usize>,
     ns: Vec<NsPattern>,
     headers: Vec<PreparedHeader>,
+    /// The overlay lists of every feed (a handful: a list, not a map, keeps the wasm small).
+    overlays: Vec<Overlay>,
 }
 
 impl Rules {
@@ -336,7 +325,7 @@ impl Rules {
         &self.providers
     }
 
-    /// Every feed entry, in file order.
+    /// Every feed entry, in file order (including `manual` ones, which are never downloaded).
     pub fn feeds(&self) -> &[FeedEntry] {
         &self.feeds
     }
@@ -345,6 +334,44 @@ impl Rules {
     /// schema check bounds the file far below that).
     pub fn index_of(&self, id: &str) -> Option<u16> {
         self.by_id.get(id).and_then(|&i| u16::try_from(i).ok())
+    }
+
+    /// The feed entry for this file name.
+    pub fn feed(&self, file: &str) -> Option<&FeedEntry> {
+        self.feeds.iter().find(|f| f.file == file)
+    }
+
+    /// The overlay lists a record of `provider` with this (comma-joined) `service` stands
+    /// for, when every member of the service is one: such a record says who may run inside
+    /// the range, not what the range is. Empty for an ordinary record.
+    pub fn overlays(&self, provider: &str, service: &str) -> Vec<&Overlay> {
+        if !self.is_overlay(provider, service) {
+            return Vec::new();
+        }
+        service
+            .split(',')
+            .filter_map(|member| self.overlay(provider, member.trim()))
+            .collect()
+    }
+
+    /// Whether some of `provider`'s space is rented out (an overlay list names who may run
+    /// there).
+    pub fn rents_out(&self, provider: &str) -> bool {
+        self.overlays.iter().any(|o| o.space_of == provider)
+    }
+
+    /// Whether [`Rules::overlays`] is not empty, without allocating (checked per look-up).
+    pub fn is_overlay(&self, provider: &str, service: &str) -> bool {
+        self.overlays.iter().any(|o| o.space_of == provider)
+            && service
+                .split(',')
+                .all(|member| self.overlay(provider, member.trim()).is_some())
+    }
+
+    fn overlay(&self, provider: &str, service: &str) -> Option<&Overlay> {
+        self.overlays
+            .iter()
+            .find(|o| o.space_of == provider && o.service == service)
     }
 
     /// The provider with this id.
@@ -618,6 +645,7 @@ impl Rules {
         }
 
         let mut files = BTreeMap::new();
+        let mut overlays = Vec::new();
         for f in &feeds {
             let err = |key: &'static str, reason: String| RulesError::Feed {
                 file: f.file.clone(),
@@ -639,11 +667,43 @@ impl Rules {
                     format!("refers to unknown provider `{}`", f.provider),
                 ));
             }
-            if !FEED_FORMATS.contains(&f.format.as_str()) {
-                return Err(err(
-                    "format",
-                    format!("{:?} is not one of {}", f.format, FEED_FORMATS.join(", ")),
-                ));
+            let github_only = [
+                ("rented", f.rented.is_empty()),
+                ("owners", f.owners.is_empty()),
+            ];
+            for (key, empty) in github_only {
+                if !empty && f.format != FeedFormat::GithubMeta {
+                    return Err(err(
+                        key,
+                        format!("applies to github-meta feeds, not {}", f.format),
+                    ));
+                }
+            }
+            let lists_only = [
+                ("lists", f.lists.is_empty()),
+                ("prefix_field", f.prefix_field.is_none()),
+                ("date_field", f.date_field.is_none()),
+            ];
+            for (key, empty) in lists_only {
+                if !empty && f.format != FeedFormat::JsonLists {
+                    return Err(err(
+                        key,
+                        format!("applies to json-lists feeds, not {}", f.format),
+                    ));
+                }
+            }
+            let blank = |v: &Option<String>| v.as_deref().is_some_and(|t| t.trim().is_empty());
+            if f.lists.iter().any(|l| l.trim().is_empty())
+                || blank(&f.prefix_field)
+                || blank(&f.date_field)
+            {
+                return Err(err("lists", "names an empty key".into()));
+            }
+            if blank(&f.service) || f.service.as_deref().is_some_and(|t| t.contains(',')) {
+                return Err(err("service", "is empty or has a comma".into()));
+            }
+            if f.cadence_days == Some(0) {
+                return Err(err("cadence_days", "must be at least 1".into()));
             }
             if let Some(m) = &f.minus {
                 if !by_id.contains_key(m) || *m == f.provider {
@@ -653,13 +713,26 @@ impl Rules {
                     ));
                 }
             }
-            for (service, target) in &f.rented {
-                if !by_id.contains_key(target) {
-                    return Err(err(
-                        "rented",
-                        format!("service {service:?} refers to unknown provider `{target}`"),
-                    ));
+            for (key, map) in [("rented", &f.rented), ("owners", &f.owners)] {
+                for (service, target) in map {
+                    if !by_id.contains_key(target) {
+                        return Err(err(
+                            key,
+                            format!("service {service:?} refers to unknown provider `{target}`"),
+                        ));
+                    }
                 }
+            }
+            if let Some(list) = f.rented.keys().find(|k| f.owners.contains_key(*k)) {
+                return Err(err("owners", format!("list {list:?} is also rented")));
+            }
+            for (list, renter) in &f.rented {
+                overlays.push(Overlay {
+                    space_of: renter.clone(),
+                    by: f.provider.clone(),
+                    list: list.clone(),
+                    service: rented_service(&f.provider, list),
+                });
             }
         }
 
@@ -671,6 +744,7 @@ impl Rules {
             by_asn,
             ns,
             headers,
+            overlays,
         })
     }
 }
@@ -990,8 +1064,12 @@ runs_on = "alpha"
         }
         for f in r.feeds() {
             assert!(r.get(&f.provider).is_some(), "{}", f.file);
-            assert!(FEED_FORMATS.contains(&f.format.as_str()), "{}", f.file);
-            for target in f.minus.iter().chain(f.rented.values()) {
+            for target in f
+                .minus
+                .iter()
+                .chain(f.rented.values())
+                .chain(f.owners.values())
+            {
                 assert!(r.get(target).is_some(), "{} -> {target}", f.file);
             }
         }
@@ -1005,13 +1083,30 @@ runs_on = "alpha"
             ("cloud.json", "gcp", "gcp-cloud"),
             ("goog.json", "google", "goog"),
             ("ServiceTags_Public.json", "azure", "azure-service-tags"),
-            ("ips-v4", "cloudflare", "cloudflare-text"),
-            ("ips-v6", "cloudflare", "cloudflare-text"),
-            ("public-ip-list.json", "fastly", "fastly"),
+            ("ips-v4", "cloudflare", "cidr-text"),
+            ("ips-v6", "cloudflare", "cidr-text"),
+            ("public-ip-list.json", "fastly", "json-lists"),
             ("public_ip_ranges.json", "oracle", "oracle"),
             ("google.csv", "digitalocean", "geofeed"),
             ("linode-geofeed.csv", "linode", "geofeed"),
             ("meta.json", "github", "github-meta"),
+            ("cloudfront-ips.json", "aws", "json-lists"),
+            ("akamai-ipv4.txt", "akamai", "cidr-text"),
+            ("akamai-ipv6.txt", "akamai", "cidr-text"),
+            ("imperva-ips.json", "imperva", "json-lists"),
+            ("gcore-public-ip-list.json", "gcore", "json-lists"),
+            ("cachefly-cdn.txt", "cachefly", "cidr-text"),
+            ("quic-cloud-ips.txt", "quic-cloud", "ip-text"),
+            ("bunny-edgeserverlist.json", "bunny", "json-lists"),
+            ("bunny-edgeserverlist-ipv6.json", "bunny", "json-lists"),
+            ("cdn77-public_lmax_prefixes.json", "cdn77", "json-lists"),
+            ("vultr-geofeed.json", "vultr", "geofeed"),
+            ("zscaler-cenr.json", "zscaler", "zscaler-cenr"),
+            (
+                "zscaler-hubs-cidr-recommended.json",
+                "zscaler",
+                "json-lists",
+            ),
         ];
         assert_eq!(r.feeds().len(), expected.len());
         for (file, provider, format) in expected {
@@ -1029,6 +1124,93 @@ runs_on = "alpha"
             meta.rented.get("codespaces").map(String::as_str),
             Some("azure")
         );
+        assert_eq!(
+            meta.owners.get("pages").map(String::as_str),
+            Some("github-pages")
+        );
+        // Only Akamai's zip-only lists are manual; every other feed can be downloaded.
+        let manual: Vec<&str> = r
+            .feeds()
+            .iter()
+            .filter(|f| f.manual)
+            .map(|f| f.file.as_str())
+            .collect();
+        assert_eq!(manual, ["akamai-ipv4.txt", "akamai-ipv6.txt"]);
+        assert_eq!(
+            r.feed("cloudfront-ips.json").unwrap().service.as_deref(),
+            Some("CLOUDFRONT")
+        );
+        assert_eq!(r.feed("ip-ranges.json").unwrap().cadence_days, Some(3));
+        assert!(r.feed("nope.json").is_none());
+    }
+
+    /// Issue 18: `cloudflare-api` was refused by a second, shorter list of format names.
+    #[test]
+    fn every_format_loads_in_a_feed_entry() {
+        for &format in FeedFormat::ALL {
+            let extra = match format {
+                FeedFormat::JsonLists => "lists = [\"a\"]\n",
+                _ => "",
+            };
+            let text = format!(
+                "{BASE}\n[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"{format}\"\n{extra}"
+            );
+            let r = Rules::from_toml(&text).unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(r.feeds()[0].format, format);
+        }
+        let api = format!(
+            "{BASE}\n[[feed]]\nfile = \"ips.json\"\nurl = \"https://api.cloudflare.com/client/v4/ips\"\nprovider = \"alpha\"\nformat = \"cloudflare-api\"\n"
+        );
+        let r = Rules::from_toml(&api).unwrap();
+        assert_eq!(r.feeds()[0].format, FeedFormat::CloudflareApi);
+        let r = Rules::from_json(&serde_json::to_string(&serde_json::json!({
+            "feed": [{"file": "ips.json", "url": "https://x", "provider": "p", "format": "cloudflare-api"}],
+            "provider": [{"id": "p", "name": "P", "badge": "P", "color": "#000000", "kind": "cdn"}]
+        })).unwrap()).unwrap();
+        assert_eq!(r.feeds()[0].format, FeedFormat::CloudflareApi);
+    }
+
+    /// The data file's header lists exactly the formats the parser knows.
+    #[test]
+    fn header_lists_every_format() {
+        let header: String = BUILTIN
+            .lines()
+            .skip_while(|l| !l.contains("format          required."))
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let listed: Vec<&str> = header
+            .split(['|', ' ', ':', '.'])
+            .filter(|w| FeedFormat::ALL.iter().any(|f| f.as_str() == *w))
+            .collect();
+        for &format in FeedFormat::ALL {
+            assert!(
+                listed.contains(&format.as_str()),
+                "{format} missing from the header"
+            );
+        }
+    }
+
+    #[test]
+    fn overlays_come_from_rented_lists() {
+        let r = rules();
+        let o = r.overlays("azure", "github-actions");
+        assert_eq!(o.len(), 1);
+        assert_eq!(
+            (o[0].by.as_str(), o[0].list.as_str(), o[0].space_of.as_str()),
+            ("github", "actions", "azure")
+        );
+        assert_eq!(
+            r.overlays("azure", "github-actions,github-codespaces")
+                .len(),
+            2
+        );
+        assert!(r.is_overlay("azure", "github-codespaces"));
+        // A service that is also something else is not (only) an overlay.
+        assert!(r.overlays("azure", "github-actions,Storage").is_empty());
+        assert!(!r.is_overlay("azure", "Storage"));
+        assert!(!r.is_overlay("github", "actions"));
+        assert!(!r.is_overlay("aws", "github-actions"));
     }
 
     #[test]
@@ -1134,7 +1316,7 @@ asns = [7, 1]
 file = "x.json"
 url = "https://example.com/x.json"
 provider = "nobody"
-format = "fastly"
+format = "cidr-text"
 "##;
         let e = reject(feed);
         assert!(e.contains("`x.json`") && e.contains("nobody"), "{e}");
@@ -1172,9 +1354,32 @@ format = "fastly"
         }
         let bad_format =
             "[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"csv\"\n";
-        assert!(reject(bad_format).contains("`format`"));
-        let bad_rented = "[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"fastly\"\nrented = { actions = \"zeta\" }\n";
-        assert!(reject(bad_rented).contains("zeta"));
+        let e = reject(bad_format);
+        assert!(e.contains("unknown feed format \"csv\""), "{e}");
+        let feed = |format: &str, extra: &str| {
+            format!("[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"{format}\"\n{extra}\n")
+        };
+        let bad_rented = feed("github-meta", "rented = { actions = \"zeta\" }");
+        assert!(reject(&bad_rented).contains("zeta"));
+        for (format, extra, key) in [
+            ("cidr-text", "rented = { actions = \"beta\" }", "`rented`"),
+            ("goog", "owners = { pages = \"beta\" }", "`owners`"),
+            ("github-meta", "owners = { pages = \"zeta\" }", "zeta"),
+            (
+                "github-meta",
+                "rented = { pages = \"beta\" }\nowners = { pages = \"beta\" }",
+                "also rented",
+            ),
+            ("cidr-text", "lists = [\"a\"]", "`lists`"),
+            ("geofeed", "prefix_field = \"p\"", "`prefix_field`"),
+            ("json-lists", "lists = [\"\"]", "empty key"),
+            ("json-lists", "service = \"A,B\"", "`service`"),
+            ("cidr-text", "cadence_days = 0", "`cadence_days`"),
+            ("cidr-text", "cadence = 7", "cadence"),
+        ] {
+            let e = reject(&feed(format, extra));
+            assert!(e.contains(key), "{format} {extra}: {e}");
+        }
         let bad_minus = "[[feed]]\nfile = \"f\"\nurl = \"https://x\"\nprovider = \"alpha\"\nformat = \"goog\"\nminus = \"zeta\"\n";
         assert!(reject(bad_minus).contains("`minus`"));
     }
@@ -1212,6 +1417,42 @@ format = "fastly"
         assert_eq!(hit("e1234.a.akamaiedge.net").unwrap().0, "akamai");
         assert_eq!(hit("foo.cdn.cloudflare.net").unwrap().0, "cloudflare");
         assert_eq!(hit("cloudflare.net"), None);
+        // Issue 15: the peers' (cdncheck, findcdn, cdnmon) suffixes for providers we know.
+        for (name, provider) in [
+            ("example.com.w.kunlunsl.com", "alibaba"),
+            ("example.com.m.alikunlun.net", "alibaba"),
+            ("example.com.cdngslb.com", "alibaba"),
+            ("www.example.com.cdn.dnsv1.com", "tencent"),
+            ("www.example.com.c.cdnhwc1.com", "huawei"),
+            ("e123.dscg.akamaiedge.net", "akamai"),
+            ("www.example.com.akadns.net", "akamai"),
+            ("a23-1-2-3.deploy.static.akamaitechnologies.com", "akamai"),
+            ("example.vo.llnwd.net", "edgio"),
+            ("wpc.1234.edgecastcdn.net", "edgio"),
+            ("x.v5cdn.net", "edgio"),
+            ("abc.vo.msecnd.net", "azure"),
+            ("example.lswcdn.net", "leaseweb"),
+            ("abc123.x.incapdns.net", "imperva"),
+            ("abc123.impervadns.net", "imperva"),
+            ("apex-loadbalancer.netlify.com", "netlify"),
+            ("1234567.rsc.cdn77.org", "cdn77"),
+            ("example.cachefly.net", "cachefly"),
+            ("cl-3249f890.gcdn.co", "gcore"),
+            ("ghs4.googlehosted.com", "google"),
+        ] {
+            assert_eq!(hit(name).map(|h| h.0), Some(provider.to_owned()), "{name}");
+        }
+        // Reviewed out: companies' own web domains are not CDN targets.
+        for name in [
+            "www.cloudflare.com",
+            "bunnycdn.com",
+            "g.alicdn.com",
+            "x.nocookie.net",
+        ] {
+            assert_eq!(hit(name), None, "{name}");
+        }
+        // msecnd.net beyond the legacy Azure CDN's vo. zone is not claimed.
+        assert_eq!(hit("az123.msecnd.net"), None);
         assert_eq!(hit(""), None);
         assert_eq!(hit("."), None);
         assert_eq!(hit("net"), None);
@@ -1339,6 +1580,27 @@ format = "fastly"
         assert_eq!(id(24940), Some("hetzner"));
         assert_eq!(id(15169), Some("google"));
         assert_eq!(id(396982), Some("gcp"));
+        // Issue 15: Akamai's and Imperva's other ASNs, the new CDNs, the hosters'.
+        for (asn, provider) in [
+            (35994, "akamai"),
+            (36183, "akamai"),
+            (32787, "akamai"),
+            (12222, "akamai"),
+            (62571, "imperva"),
+            (19551, "imperva"),
+            (15133, "edgio"),
+            (22822, "edgio"),
+            (60068, "cdn77"),
+            (30081, "cachefly"),
+            (199524, "gcore"),
+            (22616, "zscaler"),
+            (60626, "leaseweb"),
+            (213230, "hetzner"),
+            (16276, "ovh"),
+            (12876, "scaleway"),
+        ] {
+            assert_eq!(id(asn), Some(provider), "AS{asn}");
+        }
         assert_eq!(id(64512), None);
     }
 

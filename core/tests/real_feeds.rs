@@ -1,12 +1,13 @@
 //! Parses the real feed snapshots in `shared/fixtures/feeds` (see its SOURCES.md).
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use onebasket::feeds::{parse, FeedFormat, FeedSet, FeedSpec, ParsedFeed};
+use onebasket::feeds::{parse, FeedSet, FeedSpec, ParsedFeed};
+use onebasket::knowledge;
+use onebasket::rules::Rules;
 use onebasket::PrefixRecord;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/feeds");
@@ -22,92 +23,13 @@ fn read(file: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
 
-fn spec(file: &str, url: &str, provider: &str, format: FeedFormat) -> FeedSpec {
-    FeedSpec {
-        file: file.into(),
-        url: url.into(),
-        provider: provider.into(),
-        format,
-        minus: None,
-        rented: BTreeMap::new(),
-    }
-}
-
+/// The feed entries of the built-in rules whose file is in `shared/fixtures/feeds` (the rest are
+/// in `feeds-extra`, tested in `feeds_extra.rs`): the tests check the shipped data, not a copy.
 fn specs() -> Vec<FeedSpec> {
-    use FeedFormat::*;
-    let mut goog = spec(
-        "goog.json",
-        "https://www.gstatic.com/ipranges/goog.json",
-        "google",
-        Goog,
-    );
-    goog.minus = Some("gcp".into());
-    let mut github = spec(
-        "meta.json",
-        "https://api.github.com/meta",
-        "github",
-        GithubMeta,
-    );
-    github.rented.insert("actions".into(), "azure".into());
-    github.rented.insert("codespaces".into(), "azure".into());
-    vec![
-        spec(
-            "ip-ranges.json",
-            "https://ip-ranges.amazonaws.com/ip-ranges.json",
-            "aws",
-            AwsIpRanges,
-        ),
-        spec(
-            "cloud.json",
-            "https://www.gstatic.com/ipranges/cloud.json",
-            "gcp",
-            GcpCloud,
-        ),
-        goog,
-        spec(
-            "ServiceTags_Public.json",
-            "https://www.microsoft.com/en-us/download/details.aspx?id=56519",
-            "azure",
-            AzureServiceTags,
-        ),
-        spec(
-            "ips-v4",
-            "https://www.cloudflare.com/ips-v4",
-            "cloudflare",
-            CloudflareText,
-        ),
-        spec(
-            "ips-v6",
-            "https://www.cloudflare.com/ips-v6",
-            "cloudflare",
-            CloudflareText,
-        ),
-        spec(
-            "public-ip-list.json",
-            "https://api.fastly.com/public-ip-list",
-            "fastly",
-            Fastly,
-        ),
-        spec(
-            "public_ip_ranges.json",
-            "https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json",
-            "oracle",
-            Oracle,
-        ),
-        spec(
-            "google.csv",
-            "https://digitalocean.com/geo/google.csv",
-            "digitalocean",
-            Geofeed,
-        ),
-        spec(
-            "linode-geofeed.csv",
-            "https://geoip.linode.com/",
-            "linode",
-            Geofeed,
-        ),
-        github,
-    ]
+    knowledge::all_feed_specs(&Rules::builtin().unwrap())
+        .into_iter()
+        .filter(|s| PathBuf::from(FIXTURES).join(&s.file).is_file())
+        .collect()
 }
 
 fn parsed(file: &str) -> ParsedFeed {
@@ -397,7 +319,8 @@ fn github() {
     let feed = parsed("meta.json");
     assert_eq!(feed.date, None);
     // 5,603 unique CIDRs (4,623 v4 / 980 v6); 311 of them are in both `actions` (rented from
-    // Azure) and `actions_macos`, so they get one record per provider: 5,914 records.
+    // Azure) and `actions_macos`, so they get one record per provider: 5,914 records; the
+    // 10 `pages` CIDRs (6 v4, 4 v6) are GitHub Pages' own records.
     assert_eq!(count_v4_v6(&feed), (4_934, 980));
     assert_eq!(
         feed.records
@@ -411,7 +334,16 @@ fn github() {
             .iter()
             .filter(|x| x.provider == "github")
             .count(),
-        415
+        405
+    );
+    // The `pages` list is GitHub Pages' own space (owners = { pages = "github-pages" }), the
+    // provider a github.io CNAME names too.
+    assert_eq!(
+        feed.records
+            .iter()
+            .filter(|x| x.provider == "github-pages")
+            .count(),
+        10
     );
     let r = &feed.records;
     assert_eq!(
@@ -424,7 +356,7 @@ fn github() {
     );
     assert_eq!(
         lookup(r, "185.199.108.153"),
-        owned("185.199.108.153/32", "github", None, Some("pages"))
+        owned("185.199.108.153/32", "github-pages", None, Some("pages"))
     );
     let hooks = lookup(r, "2a0a:a440::1");
     assert_eq!(

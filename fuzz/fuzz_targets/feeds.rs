@@ -1,6 +1,6 @@
-//! Every feed parser on every input: the built-in specs (all official feed files) plus one spec
-//! per format no official file uses (the Cloudflare API JSON), so every parser is reached and the
-//! real fixture files work as seeds unchanged. Successful parses go through `FeedSet::apply`,
+//! Every feed parser on every input: the built-in specs (all official feed files, `manual` ones
+//! included) plus one spec per format no official file uses (the Cloudflare API JSON), so every
+//! parser is reached and the real fixture files work as seeds unchanged. Successful parses go through `FeedSet::apply`,
 //! `FeedSet::records` (with goog.json's `minus`) and the table snapshot.
 #![no_main]
 
@@ -16,17 +16,17 @@ fn specs() -> &'static [FeedSpec] {
     static SPECS: OnceLock<Vec<FeedSpec>> = OnceLock::new();
     SPECS.get_or_init(|| {
         let rules = Rules::builtin().expect("built-in rules");
-        let mut specs = knowledge::feed_specs(&rules).expect("built-in feed specs");
-        for format in FeedFormat::ALL {
+        // Every feed of the rules (manual ones too) covers each format with the options the
+        // real feeds use (json-lists with and without `lists`, `prefix_field`, `date_field`).
+        let mut specs = knowledge::all_feed_specs(&rules);
+        for &format in FeedFormat::ALL {
             if !specs.iter().any(|s| s.format == format) {
-                specs.push(FeedSpec {
-                    file: format!("extra-{format}"),
-                    url: String::new(),
-                    provider: "extra".into(),
+                specs.push(FeedSpec::new(
+                    &format!("extra-{format}"),
+                    "",
+                    "extra",
                     format,
-                    minus: None,
-                    rented: Default::default(),
-                });
+                ));
             }
         }
         specs

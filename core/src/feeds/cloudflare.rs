@@ -1,32 +1,11 @@
-//! Cloudflare `ips-v4` / `ips-v6` (text) and the `client/v4/ips` API answer (JSON).
+//! Cloudflare's `client/v4/ips` API answer (JSON); its text files are `cidr-text`.
 
 use super::ctx::{member, top, Ctx};
 use super::error::snippet;
 use super::{FeedError, FeedSpec, Parsed};
 use crate::PrefixRecord;
 
-/// One CIDR per line; blank lines and `#` comments (whole-line or trailing) are skipped.
-pub(super) fn parse_text(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
-    let text = cx.text(bytes)?;
-    let mut records = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let content = line
-            .split_once('#')
-            .map_or(line, |(before, _)| before)
-            .trim();
-        if content.is_empty() {
-            continue;
-        }
-        let prefix = cx.prefix(content, &|| format!("line {}", n + 1))?;
-        records.push(PrefixRecord::new(prefix, &spec.provider, None, None));
-    }
-    Ok(Parsed {
-        date: None,
-        version: None,
-        records,
-    })
-}
-
+/// `{success, errors, result{ipv4_cidrs, ipv6_cidrs, etag}}`; `success: false` is an API failure.
 pub(super) fn parse_api(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
     let root = cx.json(bytes)?;
     let success = cx.required(&root, &top, "success")?;

@@ -1,5 +1,7 @@
 //! Shared helpers: decoding bytes, walking JSON with precise error locations, prefixes and dates.
 
+use std::net::IpAddr;
+
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
@@ -190,6 +192,31 @@ impl<'a> Ctx<'a> {
         parse_prefix(text).ok_or_else(|| self.bad_prefix(at(), text))
     }
 
+    /// A CIDR, or a bare address as its host route: for lists that publish single edge
+    /// servers (QUIC.cloud, Bunny), where a bare address is the format, not a cut line.
+    pub fn prefix_or_address(
+        &self,
+        text: &str,
+        at: &dyn Fn() -> String,
+    ) -> Result<IpNet, FeedError> {
+        let trimmed = text.trim();
+        parse_prefix(trimmed)
+            .or_else(|| trimmed.parse::<IpAddr>().ok().map(IpNet::from))
+            .ok_or_else(|| self.bad_prefix(at(), text))
+    }
+
+    /// A JSON string holding a CIDR or a bare address (see [`Ctx::prefix_or_address`]).
+    pub fn prefix_or_address_value(
+        &self,
+        value: &Value,
+        at: &dyn Fn() -> String,
+    ) -> Result<IpNet, FeedError> {
+        match value.as_str() {
+            Some(text) => self.prefix_or_address(text, at),
+            None => Err(self.wrong_type(at(), "a prefix string", value)),
+        }
+    }
+
     /// `syncToken`-like version: a string or a number, kept as text.
     pub fn opt_version(
         &self,
@@ -280,4 +307,21 @@ pub(crate) fn iso_date(text: &str) -> Option<&str> {
         && (1..=31).contains(&dom)
         && !text.as_bytes().get(10).is_some_and(u8::is_ascii_digit);
     well_formed.then_some(day)
+}
+
+/// Days since 1970-01-01 of a timestamp's leading `YYYY-MM-DD` (proleptic Gregorian), for
+/// feed ages; None when the text does not start with a valid day.
+pub(crate) fn day_number(text: &str) -> Option<i64> {
+    let day = iso_date(text)?;
+    let y: i64 = day.get(..4)?.parse().ok()?;
+    let m: i64 = day.get(5..7)?.parse().ok()?;
+    let d: i64 = day.get(8..10)?.parse().ok()?;
+    // Howard Hinnant's days_from_civil: March-based years make the leap day the last one.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
 }

@@ -1,6 +1,8 @@
-//! RFC 8805 geofeeds (`prefix,country,region,city,postal`), e.g. DigitalOcean and Linode.
+//! RFC 8805 geofeeds (`prefix,country,region,city,postal`), e.g. DigitalOcean and Linode, and
+//! the same feed as JSON (Vultr's `{updated, subnets[{ip_prefix, alpha2code, region, city}]}`):
+//! one format, two spellings.
 
-use super::ctx::{iso_date, Ctx};
+use super::ctx::{iso_date, top, Ctx};
 use super::error::snippet;
 use super::{FeedError, FeedSpec, Parsed};
 use crate::PrefixRecord;
@@ -10,6 +12,10 @@ use crate::PrefixRecord;
 /// RFC 8805 region codes are ISO 3166-2 and already carry the country, so it is not repeated.
 pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
     let text = cx.text(bytes)?;
+    // A CSV line starts with a prefix or `#`, never with a brace: the JSON spelling.
+    if text.trim_start().starts_with('{') {
+        return parse_json(cx, spec, bytes);
+    }
     let mut date = None;
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();
@@ -34,13 +40,7 @@ pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, F
             .map_err(|problem| cx.shape(at(), format!("{problem} in {:?}", snippet(line))))?;
         let field = |k: usize| fields.get(k).map_or("", String::as_str);
         let prefix = cx.prefix(field(0), &at)?;
-        let (country, code, city) = (field(1), field(2), field(3));
-        let place = if code.is_empty() { country } else { code };
-        let region = match (place.is_empty(), city.is_empty()) {
-            (_, true) => place.to_owned(),
-            (true, false) => city.to_owned(),
-            (false, false) => format!("{place} {city}"),
-        };
+        let region = region_name(field(1), field(2), field(3));
         records.push(PrefixRecord::new(
             prefix,
             &spec.provider,
@@ -55,8 +55,45 @@ pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, F
     })
 }
 
+/// The JSON spelling: the same fields under JSON names, the date in `updated`.
+fn parse_json(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
+    let root = cx.json(bytes)?;
+    let date = cx.opt_date(&root, &top, "updated")?;
+    let subnets = cx.req_array(&root, &top, "subnets")?;
+    let mut records = Vec::with_capacity(subnets.len());
+    for (i, entry) in subnets.iter().enumerate() {
+        let at = || format!("subnets[{i}]");
+        let prefix = cx.prefix_value(cx.required(entry, &at, "ip_prefix")?, &at)?;
+        let text = |key: &str| -> Result<&str, FeedError> {
+            Ok(cx.opt_str(entry, &at, key)?.unwrap_or("").trim())
+        };
+        let region = region_name(text("alpha2code")?, text("region")?, text("city")?);
+        records.push(PrefixRecord::new(
+            prefix,
+            &spec.provider,
+            Some(&region),
+            None,
+        ));
+    }
+    Ok(Parsed {
+        date,
+        version: None,
+        records,
+    })
+}
+
+/// `<region code or country> <city>`, falling back to whichever parts exist.
+fn region_name(country: &str, code: &str, city: &str) -> String {
+    let place = if code.is_empty() { country } else { code };
+    match (place.is_empty(), city.is_empty()) {
+        (_, true) => place.to_owned(),
+        (true, false) => city.to_owned(),
+        (false, false) => format!("{place} {city}"),
+    }
+}
+
 /// Splits one RFC 4180 line, honouring double quotes (a city may contain a comma).
-fn split_csv(line: &str, out: &mut Vec<String>) -> Result<(), &'static str> {
+pub(super) fn split_csv(line: &str, out: &mut Vec<String>) -> Result<(), &'static str> {
     out.clear();
     let mut field = String::new();
     let mut chars = line.chars().peekable();

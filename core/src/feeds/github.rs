@@ -12,9 +12,11 @@ use crate::PrefixRecord;
 /// Every top-level array holding at least one CIDR is a prefix list (`hooks`, `actions`, …);
 /// once a list is recognised all its entries must be CIDRs, so a corrupted entry is an error
 /// rather than a silent drop. Other keys (`ssh_keys`, `domains`, booleans) are ignored.
-/// A prefix gets one record per provider: GitHub's own keys joined as the service, and keys
-/// in `spec.rented` (space GitHub rents, e.g. `actions` in Azure) a record of the renting
-/// provider with service `<provider>-<key>` (`github-actions`).
+/// A prefix gets one record per provider: GitHub's own keys joined as the service; keys in
+/// `spec.owners` (`pages` → `github-pages`) a record of that provider with the key as service;
+/// and keys in `spec.rented` (space GitHub rents, e.g. `actions` in Azure) a record of the
+/// renting provider with service [`rented_service`] (`github-actions`), which the classifier
+/// treats as an overlay, never as the service of the range.
 pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedError> {
     let root = cx.json(bytes)?;
     let object = cx.object(&root, &top)?;
@@ -29,9 +31,10 @@ pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, F
         if !is_prefix_list {
             continue;
         }
-        let (provider, service) = match spec.rented.get(key) {
-            Some(renter) => (renter.as_str(), format!("{}-{key}", spec.provider)),
-            None => (spec.provider.as_str(), key.clone()),
+        let (provider, service) = match (spec.rented.get(key), spec.owners.get(key)) {
+            (Some(renter), _) => (renter.as_str(), rented_service(&spec.provider, key)),
+            (None, Some(owner)) => (owner.as_str(), key.clone()),
+            (None, None) => (spec.provider.as_str(), key.clone()),
         };
         for (i, entry) in list.iter().enumerate() {
             let prefix = cx.prefix_value(entry, &|| format!("{key}[{i}]"))?;
@@ -53,4 +56,10 @@ pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, F
         version: None,
         records,
     })
+}
+
+/// The service name a rented list's records carry: `<feed provider>-<list>` (`github-actions`).
+/// The rules derive their overlay index from the same function, so the two cannot disagree.
+pub fn rented_service(feed_provider: &str, list: &str) -> String {
+    format!("{feed_provider}-{list}")
 }

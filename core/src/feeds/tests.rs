@@ -1,18 +1,21 @@
 //! Hand-written samples of every format, good and malformed.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-
 use super::*;
 
 fn spec(file: &str, provider: &str, format: FeedFormat) -> FeedSpec {
-    FeedSpec {
-        file: file.to_owned(),
-        url: format!("https://example.invalid/{file}"),
-        provider: provider.to_owned(),
+    FeedSpec::new(
+        file,
+        &format!("https://example.invalid/{file}"),
+        provider,
         format,
-        minus: None,
-        rented: BTreeMap::new(),
+    )
+}
+
+fn lists_spec(file: &str, provider: &str, lists: &[&str]) -> FeedSpec {
+    FeedSpec {
+        lists: lists.iter().map(|l| (*l).to_owned()).collect(),
+        ..spec(file, provider, FeedFormat::JsonLists)
     }
 }
 
@@ -151,7 +154,7 @@ fn entry_text_is_truncated() {
 
 #[test]
 fn invalid_utf8_is_reported_with_position() {
-    let s = spec("ips-v4", "cloudflare", FeedFormat::CloudflareText);
+    let s = spec("ips-v4", "cloudflare", FeedFormat::CidrText);
     let e = parse(&s, b"1.1.1.0/24\n1.0.0.0/24 \xff\n").unwrap_err();
     assert_eq!(
         e,
@@ -312,8 +315,8 @@ fn azure_merges_tags_per_prefix() {
 }
 
 #[test]
-fn cloudflare_text_tolerates_comments_and_blank_lines() {
-    let s = spec("ips-v4", "cloudflare", FeedFormat::CloudflareText);
+fn cidr_text_tolerates_comments_and_blank_lines() {
+    let s = spec("ips-v4", "cloudflare", FeedFormat::CidrText);
     let feed = parse(
         &s,
         b"# Cloudflare\n173.245.48.0/20\r\n\n  104.16.0.0/13  # big one\n2400:cb00::/32",
@@ -379,8 +382,12 @@ fn cloudflare_api() {
 }
 
 #[test]
-fn fastly() {
-    let s = spec("public-ip-list.json", "fastly", FeedFormat::Fastly);
+fn json_lists_fastly() {
+    let s = lists_spec(
+        "public-ip-list.json",
+        "fastly",
+        &["addresses", "ipv6_addresses"],
+    );
     let feed = parse(
         &s,
         br#"{"addresses":["151.101.0.0/16"],"ipv6_addresses":["2a04:4e42::/32"]}"#,
@@ -586,7 +593,7 @@ fn github_meta_services_and_rented_space() {
 
 #[test]
 fn format_names_round_trip() {
-    for format in FeedFormat::ALL {
+    for &format in FeedFormat::ALL {
         let name = format.as_str();
         assert_eq!(name.parse::<FeedFormat>().unwrap(), format);
         assert_eq!(
@@ -608,11 +615,195 @@ fn format_names_round_trip() {
         spec.rented.get("actions").map(String::as_str),
         Some("azure")
     );
+    // The one list of names: the error names every format, and serde refuses an unknown one.
+    let e = "csv".parse::<FeedFormat>().unwrap_err().to_string();
+    for &format in FeedFormat::ALL {
+        assert!(e.contains(format.as_str()), "{e}");
+    }
+    let bad = serde_json::from_str::<FeedSpec>(
+        r#"{"file":"f","url":"https://x","provider":"p","format":"fastly"}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("unknown feed format \"fastly\""), "{bad}");
+    // A spec with a key no parser knows is refused (the rules file's typo guard).
+    assert!(serde_json::from_str::<FeedSpec>(
+        r#"{"file":"f","url":"https://x","provider":"p","format":"goog","lists_typo":[]}"#
+    )
+    .is_err());
+}
+
+#[test]
+fn ip_text_takes_bare_addresses_and_br_separators() {
+    let s = spec("quic-cloud-ips.txt", "quic-cloud", FeedFormat::IpText);
+    let feed = parse(
+        &s,
+        b"102.221.36.98<br />103.106.229.82<BR>\n2001:db8::1\n104.244.77.0/24 # a block\n",
+    )
+    .unwrap();
+    assert_eq!(
+        feed.records,
+        vec![
+            rec("102.221.36.98/32", "quic-cloud", None, None),
+            rec("103.106.229.82/32", "quic-cloud", None, None),
+            rec("104.244.77.0/24", "quic-cloud", None, None),
+            rec("2001:db8::1/128", "quic-cloud", None, None),
+        ]
+    );
+    let (_, msg) = err(&s, "1.2.3.4\n1.2.3<br/>");
+    assert_eq!(msg, r#"quic-cloud-ips.txt: line 2: invalid prefix "1.2.3""#);
+    let (_, msg) = err(&s, "1.2.3.4<b>5.6.7.8");
+    assert_eq!(
+        msg,
+        r#"quic-cloud-ips.txt: line 1: invalid prefix "1.2.3.4<b>5.6.7.8""#
+    );
+    // cidr-text keeps refusing a bare address: there it is a line cut short.
+    let c = spec("ips-v4", "cloudflare", FeedFormat::CidrText);
+    let (_, msg) = err(&c, "104.16.0.0/13\n104.24.0.0\n");
+    assert_eq!(msg, r#"ips-v4: line 2: invalid prefix "104.24.0.0""#);
+    let (_, msg) = err(&c, "1.1.1.0/24<br>1.0.0.0/24");
+    assert!(msg.starts_with("ips-v4: line 1: invalid prefix"), "{msg}");
+}
+
+#[test]
+fn json_lists_shapes() {
+    // Bare top-level array (Bunny), bare addresses allowed inside JSON.
+    let bunny = spec("bunny.json", "bunny", FeedFormat::JsonLists);
+    let feed = parse(&bunny, br#"["89.187.188.227", "2400:52e0:1a00::1"]"#).unwrap();
+    assert_eq!(
+        feed.records,
+        vec![
+            rec("89.187.188.227/32", "bunny", None, None),
+            rec("2400:52e0:1a00::1/128", "bunny", None, None),
+        ]
+    );
+    let (_, msg) = err(&bunny, r#"{"ipv4": []}"#);
+    assert_eq!(
+        msg,
+        r#"bunny.json: top level: expected an array, found an object {"ipv4":[]}"#
+    );
+    // Objects with the prefix in a named field, and a date field (CDN77).
+    let cdn77 = FeedSpec {
+        prefix_field: Some("prefix".into()),
+        date_field: Some("updated_at".into()),
+        ..lists_spec("cdn77.json", "cdn77", &["prefixes"])
+    };
+    let feed = parse(
+        &cdn77,
+        br#"{"updated_at": "2026-07-27T14:00:04.173594+00:00", "prefixes": [{"prefix": "89.222.125.0/26"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(feed.date.as_deref(), Some("2026-07-27"));
+    assert_eq!(
+        feed.records,
+        vec![rec("89.222.125.0/26", "cdn77", None, None)]
+    );
+    let (_, msg) = err(&cdn77, r#"{"prefixes": [{"cidr": "89.222.125.0/26"}]}"#);
+    assert!(
+        msg.starts_with(r#"cdn77.json: prefixes[0]: missing field "prefix""#),
+        "{msg}"
+    );
+    let (_, msg) = err(&cdn77, r#"{"prefixes": [{"prefix": "89.222.125.0/33"}]}"#);
+    assert_eq!(
+        msg,
+        r#"cdn77.json: prefixes[0].prefix: invalid prefix "89.222.125.0/33""#
+    );
+    // A fixed service from the spec fills records the format leaves without one.
+    let cloudfront = FeedSpec {
+        service: Some("CLOUDFRONT".into()),
+        ..lists_spec("cloudfront-ips.json", "aws", &["GLOBAL", "REGIONAL"])
+    };
+    let feed = parse(&cloudfront, br#"{"REGIONAL": ["13.113.196.64/26"]}"#).unwrap();
+    assert_eq!(
+        feed.records,
+        vec![rec("13.113.196.64/26", "aws", None, Some("CLOUDFRONT"))]
+    );
+    let (_, msg) = err(&cloudfront, r#"{"GLOBAL": "13.32.0.0/15"}"#);
+    assert_eq!(
+        msg,
+        r#"cloudfront-ips.json: GLOBAL: expected an array, found a string "13.32.0.0/15""#
+    );
+}
+
+#[test]
+fn geofeed_json_spelling() {
+    let s = spec("vultr-geofeed.json", "vultr", FeedFormat::Geofeed);
+    let feed = parse(
+        &s,
+        br#"{"description":"x","asn":20473,"updated":"2024-04-18T07:55:40-04:00","subnets":[
+            {"ip_prefix":"8.3.29.0/24","alpha2code":"US","region":"US-CA","city":"Los Angeles","postal_code":"90012"},
+            {"ip_prefix":"2001:19f0:5000::/38","alpha2code":"NL","region":"","city":""}]}"#,
+    )
+    .unwrap();
+    assert_eq!(feed.date.as_deref(), Some("2024-04-18"));
+    assert_eq!(
+        feed.records,
+        vec![
+            rec("8.3.29.0/24", "vultr", Some("US-CA Los Angeles"), None),
+            rec("2001:19f0:5000::/38", "vultr", Some("NL"), None),
+        ]
+    );
+    let (_, msg) = err(&s, r#"{"subnets":[{"prefix":"8.3.29.0/24"}]}"#);
+    assert!(
+        msg.starts_with(r#"vultr-geofeed.json: subnets[0]: missing field "ip_prefix""#),
+        "{msg}"
+    );
+}
+
+#[test]
+fn zscaler_regions() {
+    let s = spec("zscaler-cenr.json", "zscaler", FeedFormat::ZscalerCenr);
+    let feed = parse(
+        &s,
+        br#"{"zscaler.net":{
+              "continent : EMEA":{
+                "city : Amsterdam II":[{"range":"147.161.156.0/23"},{"range":"136.226.200.0/23"}],
+                "city : Munich I":[{"range":"136.226.200.0/23"}]},
+              "continent : APAC":{"city : Tokyo IV":[{"range":"2400:7aa0::/32"},{"range":"165.225.96.0/23"}]},
+              "continent : Americas":{"city : Chicago":[{"range":"165.225.96.0/23"}]}},
+            "svpnIPs":["165.225.240.56"]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        feed.records,
+        vec![
+            rec("136.226.200.0/23", "zscaler", Some("EMEA"), None),
+            rec("147.161.156.0/23", "zscaler", Some("Amsterdam II"), None),
+            rec("165.225.96.0/23", "zscaler", None, None),
+            rec("2400:7aa0::/32", "zscaler", Some("Tokyo IV"), None),
+        ]
+    );
+    let (_, msg) = err(
+        &s,
+        r#"{"zscaler.net":{"continent : EMEA":{"city : X":[{"range":"1.2.3/23"}]}}}"#,
+    );
+    assert_eq!(
+        msg,
+        r#"zscaler-cenr.json: zscaler.net.continent : EMEA.city : X[0]: invalid prefix "1.2.3/23""#
+    );
+}
+
+#[test]
+fn github_owned_lists_go_to_their_provider() {
+    let mut s = spec("meta.json", "github", FeedFormat::GithubMeta);
+    s.owners.insert("pages".into(), "github-pages".into());
+    let feed = parse(
+        &s,
+        br#"{"web": ["140.82.112.0/20"], "pages": ["185.199.108.153/32"]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        feed.records,
+        vec![
+            rec("140.82.112.0/20", "github", None, Some("web")),
+            rec("185.199.108.153/32", "github-pages", None, Some("pages")),
+        ]
+    );
 }
 
 #[test]
 fn feed_set_keeps_previous_data_on_failure() {
-    let s = spec("ips-v4", "cloudflare", FeedFormat::CloudflareText);
+    let s = spec("ips-v4", "cloudflare", FeedFormat::CidrText);
     let mut set = FeedSet::new();
     assert_eq!(set.apply(&s, b"104.16.0.0/13\n").unwrap().records.len(), 1);
     for bad in [&b""[..], b"104.16.0.0/13\n104.24.0.0/", b"\xff"] {
@@ -690,4 +881,14 @@ fn feed_set_records_apply_minus() {
             .count(),
         4
     );
+}
+
+#[test]
+fn day_numbers() {
+    assert_eq!(day_number("1970-01-01"), Some(0));
+    assert_eq!(day_number("2000-03-01T00:00:00"), Some(11_017));
+    assert_eq!(day_number("2026-08-22-15-17-05"), Some(20_687));
+    assert_eq!(day_number("2024-02-29"), Some(19_782));
+    assert_eq!(day_number("2024-13-01"), None);
+    assert_eq!(day_number("yesterday"), None);
 }

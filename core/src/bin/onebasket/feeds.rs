@@ -42,8 +42,16 @@ pub(crate) fn feed_path(dir: &Path, spec: &FeedSpec) -> Option<PathBuf> {
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
+            // `<stem>_<digits>.<ext>` or `<stem>-<digits>.<ext>`: a dated copy, never another
+            // feed that starts the same way (`cloudfront-ips.json` is not a `cloud.json`).
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(stem) && n.ends_with(&format!(".{ext}")) && n.len() > spec.file.len()
+                n.strip_prefix(stem)
+                    .and_then(|rest| rest.strip_suffix(ext))
+                    .and_then(|rest| rest.strip_suffix('.'))
+                    .and_then(|date| date.strip_prefix(['_', '-']))
+                    .is_some_and(|date| {
+                        !date.is_empty() && date.bytes().all(|b| b.is_ascii_digit())
+                    })
             })
         })
         .collect();
@@ -57,11 +65,13 @@ fn specs() -> Result<Vec<FeedSpec>> {
     Ok(knowledge::feed_specs(&rules)?)
 }
 
-/// Loads every feed file present in `dir`; a missing or broken file is reported (a missing one
-/// only when `explicit`: the user named the directory) and skipped. A named directory that
-/// does not exist or holds none of the files is an error.
+/// Loads every feed file present in `dir`; a broken file is reported and skipped, and the
+/// missing ones are counted in one line (only when `explicit`: the user named the directory; a
+/// directory rarely holds all of the providers' lists). A named directory that does not exist
+/// or holds none of the files is an error.
 fn load_dir(dir: &Path, explicit: bool) -> Result<(FeedSet, Vec<FeedSpec>, usize)> {
-    let specs = specs()?;
+    // Every feed, the `manual` ones (Akamai's zip-only lists) included: a directory may hold them.
+    let specs = knowledge::all_feed_specs(&Rules::builtin().context("built-in provider rules")?);
     if explicit && !dir.is_dir() {
         bail!("--feeds {}: not a directory", dir.display());
     }
@@ -75,13 +85,24 @@ fn load_dir(dir: &Path, explicit: bool) -> Result<(FeedSet, Vec<FeedSpec>, usize
             names.join(", ")
         );
     }
+    let missing: Vec<&str> = found
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(s, _)| s.file.as_str())
+        .collect();
+    if explicit && !missing.is_empty() {
+        note!(
+            "{} of {} feed files are not in {}, so their ranges are unknown: {}",
+            missing.len(),
+            specs.len(),
+            dir.display(),
+            missing.join(", ")
+        );
+    }
     let mut set = FeedSet::new();
     let mut loaded = 0;
     for (spec, path) in found {
         let Some(path) = path else {
-            if explicit {
-                note!("feed {} not found in {}: skipped", spec.file, dir.display());
-            }
             continue;
         };
         match std::fs::read(&path) {
@@ -187,22 +208,32 @@ pub(crate) async fn feeds_update(
         .redirect(http::feed_redirects())
         .build()?;
     let mut all_ok = true;
+    let say = |line: String| -> Result<()> {
+        match lines {
+            Lines::Stdout => {
+                let mut out = std::io::stdout().lock();
+                written(writeln!(out, "{line}").and_then(|()| out.flush()))?;
+            }
+            Lines::Stderr => note!("{line}"),
+        }
+        Ok(())
+    };
+    let rules = Rules::builtin().context("built-in provider rules")?;
+    for spec in rules.feeds().iter().filter(|f| f.manual) {
+        say(format!(
+            "{:<26} manual      unpack it from {} into {}",
+            spec.file,
+            spec.url,
+            dir.display()
+        ))?;
+    }
     for spec in &specs {
         let url = match base {
             Some(b) => format!("{}/{}", b.trim_end_matches('/'), spec.file),
             None => spec.url.clone(),
         };
         match update_one(&client, &dir, &meta_dir, spec, &url).await {
-            Ok(line) => {
-                let line = format!("{:<26} {line}", spec.file);
-                match lines {
-                    Lines::Stdout => {
-                        let mut out = std::io::stdout().lock();
-                        written(writeln!(out, "{line}").and_then(|()| out.flush()))?;
-                    }
-                    Lines::Stderr => note!("{line}"),
-                }
-            }
+            Ok(line) => say(format!("{:<26} {line}", spec.file))?,
             Err(e) => {
                 all_ok = false;
                 let kept = if feed_path(&dir, spec).is_some() {

@@ -57,6 +57,9 @@ enum Command {
         /// Print one JSON object per line.
         #[arg(long)]
         json: bool,
+        /// Offline IP→AS table (CSV `range_start,range_end,asn,org`, unpacked); repeatable.
+        #[arg(long, value_name = "FILE")]
+        asn_table: Vec<PathBuf>,
         /// Addresses, or `-` for stdin.
         #[arg(required = true)]
         addresses: Vec<String>,
@@ -220,8 +223,9 @@ async fn run(cli: Cli) -> Result<Outcome> {
         Command::Ip {
             feeds,
             json,
+            asn_table,
             addresses,
-        } => ip::classify_ips(&feeds, json, &addresses),
+        } => ip::classify_ips(&feeds, json, &asn_table, &addresses),
         Command::Report {
             net,
             concurrency,
