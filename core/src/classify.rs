@@ -15,6 +15,7 @@ use crate::profile::{
 use crate::rules::{Provider, ProviderKind, Rules};
 use crate::site::SiteKeys;
 use crate::table::{PrefixTable, RecordRef};
+use smallvec::SmallVec;
 
 /// Everything the classifier knows: the published ranges, the provider rules and the suffix list.
 #[derive(Debug)]
@@ -141,6 +142,14 @@ impl Classifier {
                 rented: self.rules.rents_out(id),
             })
             .collect();
+    }
+
+    /// The id of the rules' provider at `index`.
+    fn provider_id(&self, index: u16) -> Option<String> {
+        self.rules
+            .providers()
+            .get(usize::from(index))
+            .map(|p| p.id.clone())
     }
 
     /// The rules' provider of a range.
@@ -315,10 +324,20 @@ impl Classifier {
                     .dns
                     .map(|p| p.dns_name.clone().unwrap_or_else(|| p.name.clone())),
                 nameservers: ev.nameservers.clone(),
+                also: signals
+                    .dns
+                    .iter()
+                    .skip(1)
+                    .filter_map(|i| self.provider_id(*i))
+                    .collect(),
+                own: signals.own_dns,
+                other: signals.dns_other,
             },
             edge: EdgeLayer {
                 provider: owned(layers.edge),
                 service: owned(layers.edge_service),
+                also: layers.edge_also.iter().map(|s| (*s).to_owned()).collect(),
+                dns: signals.edge_dns.and_then(|i| self.provider_id(i)),
             },
             hosting: Hosting {
                 provider: owned(layers.host),
@@ -368,11 +387,28 @@ impl Classifier {
         scratch: &mut Vec<RecordRef<'r>>,
     ) -> bool {
         let layers = self.derive(ev, addresses, signals, &mut Notes(None), scratch);
+        let name = |i: &u16| {
+            self.rules
+                .providers()
+                .get(usize::from(*i))
+                .map(|p| p.id.as_str())
+        };
+        let mut changed = set_list(
+            &mut class.dns_also,
+            signals.dns.iter().skip(1).filter_map(name),
+        );
+        changed |= set_list(&mut class.edge_also, layers.edge_also.iter().copied());
+        changed |= set(
+            &mut class.edge_dns,
+            signals.edge_dns.as_ref().and_then(name),
+        );
+        changed |= class.own_dns != signals.own_dns || class.dns_other != signals.dns_other;
+        class.own_dns = signals.own_dns;
+        class.dns_other = signals.dns_other;
         let resolved = match &ev.resolution {
             Some(r) => *r == Resolution::Ok,
             None => ev.connected_ip.is_some() || !ev.addresses.is_empty(),
         };
-        let mut changed = false;
         changed |= set(&mut class.cloud, layers.cloud);
         changed |= set(&mut class.hosting, layers.host);
         changed |= set(&mut class.region, layers.region);
@@ -402,10 +438,71 @@ impl Classifier {
             }
         }
         let index = |p: Option<&Provider>| p.and_then(|p| self.rules.index_of(&p.id));
-        Signals {
+        let mut signals = Signals {
             edge: index(edge),
             platform: index(platform),
-            dns: index(self.dns_provider(&ev.nameservers, notes)),
+            ..Signals::default()
+        };
+        self.dns_operators(ev, &mut signals, notes);
+        signals.edge_dns = ev
+            .cname_nameservers
+            .iter()
+            .find_map(|ns| {
+                let (p, pattern) = self.rules.by_ns(ns)?;
+                notes.add(LayerKind::Edge, || {
+                    format!(
+                        "the CNAME target's zone is served by NS {ns} ({pattern}): {}",
+                        p.dns_name.as_deref().unwrap_or(&p.name)
+                    )
+                });
+                Some(p)
+            })
+            .and_then(|p| self.rules.index_of(&p.id));
+        signals
+    }
+
+    /// Who answers the host's zone: every DNS provider its name servers name (in NS order),
+    /// whether some are its own (under its own registrable domain: not a third party), and
+    /// whether some belong to no provider the rules know.
+    fn dns_operators(&self, ev: &HostEvidence, signals: &mut Signals, notes: &mut Notes<'_>) {
+        for ns in &ev.nameservers {
+            let own = ev
+                .site
+                .as_deref()
+                .is_some_and(|site| self.sites.site_key(ns).is_ok_and(|k| k.as_str() == site));
+            if own {
+                if !signals.own_dns {
+                    notes.add(LayerKind::Dns, || {
+                        format!("NS {ns} is under the site's own domain: it runs its own DNS")
+                    });
+                }
+                signals.own_dns = true;
+                continue;
+            }
+            match self.rules.by_ns(ns) {
+                Some((p, pattern)) => {
+                    let Some(i) = self.rules.index_of(&p.id) else {
+                        continue;
+                    };
+                    if !signals.dns.contains(&i) {
+                        signals.dns.push(i);
+                        notes.add(LayerKind::Dns, || {
+                            format!(
+                                "NS {ns} matches {pattern}: {}",
+                                p.dns_name.as_deref().unwrap_or(&p.name)
+                            )
+                        });
+                    }
+                }
+                None => {
+                    if !signals.dns_other {
+                        notes.add(LayerKind::Dns, || {
+                            format!("NS {ns} belongs to no DNS provider the rules know")
+                        });
+                    }
+                    signals.dns_other = true;
+                }
+            }
         }
     }
 
@@ -457,6 +554,10 @@ impl Classifier {
                         l.edge = Some(r.provider);
                         l.edge_service = r.service;
                         notes.add(LayerKind::Edge, text);
+                    } else if l.edge != Some(r.provider) && !l.edge_also.contains(&r.provider) {
+                        // Addresses on a second CDN: the site is spread over both.
+                        l.edge_also.push(r.provider);
+                        notes.add(LayerKind::Edge, text);
                     }
                 } else if !host_from_ip {
                     host_from_ip = true;
@@ -483,8 +584,12 @@ impl Classifier {
         }
 
         // A CDN seen by name or header fills the edge only where no range did.
-        if l.edge.is_none() {
-            l.edge = provider(signals.edge).map(|p| p.id.as_str());
+        match (l.edge, provider(signals.edge)) {
+            (None, p) => l.edge = p.map(|p| p.id.as_str()),
+            (Some(e), Some(p)) if e != p.id && !l.edge_also.contains(&p.id.as_str()) => {
+                l.edge_also.push(&p.id);
+            }
+            _ => {}
         }
         let platform = provider(signals.platform);
 
@@ -558,7 +663,7 @@ impl Classifier {
         if inferred && l.confidence == Confidence::None {
             l.confidence = Confidence::Low;
         }
-        l.dns = provider(signals.dns);
+        l.dns = provider(signals.dns.first().copied());
         l
     }
 
@@ -582,13 +687,10 @@ impl Classifier {
     }
 
     /// The base a stack's ultimate cloud is found from: a platform seen beside an IP match is
-    /// checked against it; otherwise the host, then the edge (a site seen only through its CDN
-    /// depends on that CDN).
+    /// checked against it; otherwise the host. Never the edge: behind a CDN with no evidence of
+    /// the origin, the cloud is unknown ("origin unknown behind Cloudflare"), not the CDN.
     fn cloud_base<'a>(&self, l: &Layers<'a>) -> Option<&'a str> {
-        l.platform
-            .filter(|_| l.host.is_none())
-            .or(l.host)
-            .or(l.edge)
+        l.platform.filter(|_| l.host.is_none()).or(l.host)
     }
 
     /// The cloud the stack ultimately runs on, and whether that is an inference through "runs
@@ -626,20 +728,6 @@ impl Classifier {
         }
         (Some(last), steps > 0)
     }
-
-    /// The provider serving the zone: the first name server a rule recognizes.
-    fn dns_provider(&self, nameservers: &[String], notes: &mut Notes<'_>) -> Option<&Provider> {
-        let (ns, p, pattern) = nameservers
-            .iter()
-            .find_map(|ns| self.rules.by_ns(ns).map(|(p, pattern)| (ns, p, pattern)))?;
-        notes.add(LayerKind::Dns, || {
-            format!(
-                "NS {ns} matches {pattern}: {}",
-                p.dns_name.as_deref().unwrap_or(&p.name)
-            )
-        });
-        Some(p)
-    }
 }
 
 /// The addresses a host is judged by: the one the browser connected to first (it is what
@@ -676,14 +764,30 @@ struct TableProvider {
 
 /// What the rules alone say of a host, as indices into `Rules::providers` (see
 /// [`Classifier::signals`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Signals {
     /// A CDN named by a CNAME suffix or a header fingerprint.
     edge: Option<u16>,
     /// A platform (PaaS) named the same way.
     platform: Option<u16>,
-    /// The DNS provider its name servers name.
-    dns: Option<u16>,
+    /// Every DNS provider its name servers name, in NS order.
+    dns: SmallVec<[u16; 2]>,
+    /// Some of its name servers are under its own registrable domain.
+    own_dns: bool,
+    /// Some of its name servers belong to no provider the rules know.
+    dns_other: bool,
+    /// The DNS provider of the zone its CNAME chain ends in (a CDN's own DNS).
+    edge_dns: Option<u16>,
+}
+
+/// Sets `list` to `values`, reusing its buffers when nothing changed; true when it changed.
+fn set_list<'a>(list: &mut Vec<String>, values: impl Iterator<Item = &'a str> + Clone) -> bool {
+    if list.iter().map(String::as_str).eq(values.clone()) {
+        return false;
+    }
+    list.clear();
+    list.extend(values.map(str::to_owned));
+    true
 }
 
 /// Sets `slot` to `value`, reusing its buffer; true when it changed.
@@ -713,6 +817,8 @@ struct Layers<'r> {
     region: Option<&'r str>,
     service: Option<&'r str>,
     prefix: Option<ipnet::IpNet>,
+    /// CDNs beyond `edge` (addresses on two CDNs, or a CNAME to another).
+    edge_also: SmallVec<[&'r str; 1]>,
     platform: Option<&'r str>,
     cloud: Option<&'r str>,
     confidence: Confidence,
@@ -762,7 +868,16 @@ impl Classifier {
     pub fn stack_line(&self, p: &SiteProfile) -> String {
         let mut parts: Vec<String> = Vec::new();
         if let Some(edge) = &p.edge.provider {
-            parts.push(self.display(edge));
+            let mut s = self.display(edge);
+            for also in &p.edge.also {
+                s.push_str(" + ");
+                s.push_str(&self.display(also));
+            }
+            parts.push(s);
+            if p.hosting.provider.is_none() && p.cloud.is_none() {
+                // Said as unknown, never guessed: the CDN is not where the site runs.
+                parts.push("origin unknown".to_owned());
+            }
         }
         if let Some(host) = &p.hosting.provider {
             let mut s = self.display(host);
@@ -785,11 +900,46 @@ impl Classifier {
         } else {
             parts.join(" → ")
         };
-        if let Some(dns) = p.dns.product.as_ref().or(p.dns.provider.as_ref()) {
+        if let Some(dns) = self.dns_text(&p.dns) {
             line.push_str(" · DNS: ");
-            line.push_str(dns);
+            line.push_str(&dns);
         }
         line
+    }
+
+    /// "Route 53", "Route 53 + NS1 (redundant)", "own name servers", "Route 53 + own (redundant)";
+    /// `None` when nothing is known of the DNS.
+    pub fn dns_text(&self, d: &DnsLayer) -> Option<String> {
+        let mut names: Vec<String> = d
+            .provider
+            .iter()
+            .map(|id| {
+                d.product
+                    .clone()
+                    .filter(|_| d.provider.as_deref() == Some(id))
+                    .unwrap_or_else(|| self.dns_display(id))
+            })
+            .chain(d.also.iter().map(|id| self.dns_display(id)))
+            .collect();
+        if d.own {
+            names.push("own name servers".to_owned());
+        }
+        if d.other && !names.is_empty() {
+            names.push("another provider".to_owned());
+        }
+        match names.len() {
+            0 => None,
+            1 => names.pop(),
+            _ => Some(format!("{} (redundant)", names.join(" + "))),
+        }
+    }
+
+    /// A DNS provider's product name ("Route 53"), else its name.
+    fn dns_display(&self, id: &str) -> String {
+        self.rules.get(id).map_or_else(
+            || id.to_owned(),
+            |p| p.dns_name.clone().unwrap_or_else(|| p.name.clone()),
+        )
     }
 }
 

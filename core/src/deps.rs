@@ -7,7 +7,6 @@
 //!
 //! [`SiteRecord::depend`]: crate::protocol::SiteRecord::depend
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -57,8 +56,23 @@ pub struct HostClass {
     pub region: Option<String>,
     /// Provider id of the edge / CDN.
     pub edge: Option<String>,
-    /// Provider id of the authoritative DNS.
+    /// Provider id of the authoritative DNS (the first its name servers name).
     pub dns: Option<String>,
+    /// Further DNS providers among its name servers: with any, one failing does not break it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_also: Vec<String>,
+    /// Some of its name servers are under its own domain (its own DNS, no third party's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_dns: bool,
+    /// Some of its name servers belong to no provider the rules know.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dns_other: bool,
+    /// CDNs beyond `edge` it is spread over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge_also: Vec<String>,
+    /// The DNS provider of the zone its CNAME chain ends in (its CDN's own DNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_dns: Option<String>,
     /// False when the name did not resolve (NXDOMAIN, no address, resolver failure).
     pub resolved: bool,
     /// When the look-up finished.
@@ -99,9 +113,24 @@ impl HostClass {
             region: p.hosting.region.clone(),
             edge: p.edge.provider.clone(),
             dns: p.dns.provider.clone(),
+            dns_also: p.dns.also.clone(),
+            own_dns: p.dns.own,
+            dns_other: p.dns.other,
+            edge_also: p.edge.also.clone(),
+            edge_dns: p.edge.dns.clone(),
             resolved: p.resolution == Resolution::Ok,
             at,
         }
+    }
+
+    /// True when its DNS has more than one operator (two providers, or a provider beside its
+    /// own or an unknown one): no one DNS provider's failure breaks it.
+    pub fn redundant_dns(&self) -> bool {
+        let operators = usize::from(self.dns.is_some())
+            + self.dns_also.len()
+            + usize::from(self.own_dns)
+            + usize::from(self.dns_other);
+        operators > 1
     }
 
     /// True when any layer is known.
@@ -246,184 +275,6 @@ pub fn stored_classes<'a>(records: impl IntoIterator<Item = &'a SiteRecord>) -> 
         }
     }
     classes
-}
-
-/// A layer of the stack a site can be exposed to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExposureLayer {
-    /// The cloud everything ultimately runs on.
-    Cloud,
-    /// One region of a hosting provider.
-    Region,
-    /// An edge / CDN.
-    Edge,
-    /// An authoritative DNS provider.
-    Dns,
-    /// A hosting provider other than the cloud under it (a platform such as Vercel on AWS);
-    /// listed last so the order of the other layers stays the stack's.
-    Hosting,
-}
-
-/// A host through which a site is exposed to a provider.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Via {
-    /// The hostname.
-    pub host: String,
-    /// True for another site's host.
-    pub third_party: bool,
-    /// What it is for ([`role_of`]).
-    pub role: String,
-    /// Its hosting provider.
-    pub hosting: Option<String>,
-    /// Its hosting region.
-    pub region: Option<String>,
-}
-
-/// One provider (or region) a site depends on, and through which of its hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Exposed {
-    /// Which layer.
-    pub layer: ExposureLayer,
-    /// Provider id.
-    pub provider: String,
-    /// The region, for [`ExposureLayer::Region`].
-    pub region: Option<String>,
-    /// True when the site's main host itself is exposed.
-    pub own: bool,
-    /// Other hosts through which it is exposed: the site's own first, then third parties;
-    /// at most [`MAX_VIA`].
-    pub via: Vec<Via>,
-    /// Hosts beyond those in `via`.
-    pub more: u32,
-    /// True when at least one of the hosts (listed or not) is a third party.
-    pub third_party: bool,
-}
-
-impl Exposed {
-    /// The group key correlation and the pages use: `aws`, or `aws us-east-1` for a region.
-    pub fn key(&self) -> String {
-        match &self.region {
-            Some(r) => format!("{} {r}", self.provider),
-            None => self.provider.clone(),
-        }
-    }
-}
-
-/// What would break a site, and what would only degrade it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Exposure {
-    /// Providers whose failure breaks the site: its main host's stack, and that of every host
-    /// its pages need (documents, scripts, API calls, stylesheets).
-    pub critical: Vec<Exposed>,
-    /// Providers seen only behind images, fonts, media and beacons (not also critical).
-    pub non_critical: Vec<Exposed>,
-}
-
-/// The (layer, provider, region) entries of one host's brief.
-fn entries(c: &HostClass) -> Vec<(ExposureLayer, String, Option<String>)> {
-    let mut out = Vec::with_capacity(5);
-    if let Some(cloud) = &c.cloud {
-        out.push((ExposureLayer::Cloud, cloud.clone(), None));
-    }
-    if let Some(h) = c.hosting.as_ref().filter(|h| c.cloud.as_ref() != Some(*h)) {
-        out.push((ExposureLayer::Hosting, h.clone(), None));
-    }
-    if let (Some(h), Some(r)) = (&c.hosting, &c.region) {
-        out.push((ExposureLayer::Region, h.clone(), Some(r.clone())));
-    }
-    if let Some(edge) = &c.edge {
-        out.push((ExposureLayer::Edge, edge.clone(), None));
-    }
-    if let Some(dns) = &c.dns {
-        out.push((ExposureLayer::Dns, dns.clone(), None));
-    }
-    out
-}
-
-/// The exposure of a site: its main host's layers plus every classified dependency's, read
-/// from `classes`.
-pub fn exposure(record: &SiteRecord, classes: &dyn ClassOf) -> Exposure {
-    type Key = (ExposureLayer, String, Option<String>);
-    #[derive(Default)]
-    struct Acc {
-        own: bool,
-        via: Vec<(bool, Via)>,
-    }
-    let mut critical: BTreeMap<Key, Acc> = BTreeMap::new();
-    let mut other: BTreeMap<Key, Acc> = BTreeMap::new();
-    if let Some(c) = classes.class_of(&record.main_host) {
-        for key in entries(c) {
-            critical.entry(key).or_default().own = true;
-        }
-    }
-    for (host, dep) in &record.deps {
-        if *host == record.main_host {
-            continue;
-        }
-        let Some(class) = classes.class_of(host) else {
-            continue;
-        };
-        let via = Via {
-            host: host.clone(),
-            third_party: dep.third_party,
-            role: role_of(host, dep).to_owned(),
-            hosting: class.hosting.clone(),
-            region: class.region.clone(),
-        };
-        let target = if dep.critical {
-            &mut critical
-        } else {
-            &mut other
-        };
-        for key in entries(class) {
-            target
-                .entry(key)
-                .or_default()
-                .via
-                .push((dep.critical, via.clone()));
-        }
-    }
-    let finish = |map: BTreeMap<Key, Acc>| -> Vec<Exposed> {
-        let mut v: Vec<Exposed> = map
-            .into_iter()
-            .map(|((layer, provider, region), mut acc)| {
-                // The site's own hosts first, then third parties; by name within each.
-                acc.via.sort_by(|a, b| {
-                    (a.1.third_party, &a.1.host).cmp(&(b.1.third_party, &b.1.host))
-                });
-                let third_party = acc.via.iter().any(|(_, v)| v.third_party);
-                let total = acc.via.len();
-                let via: Vec<Via> = acc.via.into_iter().take(MAX_VIA).map(|(_, v)| v).collect();
-                Exposed {
-                    layer,
-                    provider,
-                    region,
-                    own: acc.own,
-                    more: u32::try_from(total - via.len()).unwrap_or(u32::MAX),
-                    via,
-                    third_party,
-                }
-            })
-            .collect();
-        // Stack order, then the most hosts first.
-        v.sort_by(|a, b| {
-            a.layer
-                .cmp(&b.layer)
-                .then_with(|| (b.via.len() + b.more as usize).cmp(&(a.via.len() + a.more as usize)))
-                .then_with(|| a.key().cmp(&b.key()))
-        });
-        v
-    };
-    let critical_keys: Vec<Key> = critical.keys().cloned().collect();
-    other.retain(|k, _| !critical_keys.contains(k));
-    Exposure {
-        critical: finish(critical),
-        non_critical: finish(other),
-    }
 }
 
 /// The third party a failing site's failure is put down to, when its own hosts answer.

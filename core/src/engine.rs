@@ -133,6 +133,9 @@ struct LookupState {
     hints: Hints,
     results: HashMap<Key, Outcome>,
     waiting: HashSet<Key>,
+    /// The zone (registrable domain) of the CNAME chain's last name when it is another than
+    /// the host's own: whoever serves it (a CDN's own DNS) is a dependency too.
+    cname_zone: Option<String>,
 }
 
 /// The look-up engine; see the module docs.
@@ -215,6 +218,7 @@ impl Engine {
                 hints,
                 results: HashMap::new(),
                 waiting: HashSet::new(),
+                cname_zone: None,
             },
         );
         self.advance(id, now);
@@ -402,6 +406,16 @@ impl Engine {
                 ready &= self.require_chain(id, &name, qtype, now);
             }
         }
+        if ready {
+            // Once the chain is known: who serves the zone it ends in, when not the host's.
+            let cname_zone = self.cname_zone(id).filter(|z| Some(z) != ns_zone.as_ref());
+            if let Some(state) = self.lookups.get_mut(&id) {
+                state.cname_zone.clone_from(&cname_zone);
+            }
+            if let Some(zone) = cname_zone {
+                ready &= self.require(id, (zone, QueryType::Ns), now);
+            }
+        }
         if let Some(zone) = ns_zone {
             ready &= self.require(id, (zone, QueryType::Ns), now);
         }
@@ -460,6 +474,28 @@ impl Engine {
     fn origin_of(&self, id: LookupId, key: &Key) -> Option<dns::CymruOrigin> {
         let state = self.lookups.get(&id)?;
         txt_of(state.results.get(key)?).find_map(|t| dns::parse_cymru_origin(t).ok())
+    }
+
+    /// The registrable domain of the last name of the host's CNAME chain (as DNS or the
+    /// browser gave it), when it has one.
+    fn cname_zone(&self, id: LookupId) -> Option<String> {
+        let state = self.lookups.get(&id)?;
+        let last = [QueryType::A, QueryType::Aaaa]
+            .into_iter()
+            .filter_map(|t| walk(&state.results, &state.name, t).chain.pop())
+            .next()
+            .or_else(|| {
+                state
+                    .hints
+                    .resolved
+                    .as_ref()
+                    .and_then(|r| r.canonical_name.clone())
+                    .filter(|c| *c != state.name)
+            })?;
+        match self.classifier.sites().site_key(&last).ok()? {
+            SiteKey::Domain(d) => Some(d),
+            _ => None,
+        }
     }
 
     /// The address whose AS is asked: the one the browser used, else the first resolved.
@@ -528,14 +564,19 @@ impl Engine {
         for (key, outcome) in &state.results {
             match (key.1, outcome) {
                 (QueryType::Ns, Outcome::Records { records, .. }) => {
-                    obs.nameservers = records
+                    let mut names: Vec<String> = records
                         .iter()
                         .filter_map(|r| match &r.data {
                             RData::Ns(n) => Some(n.clone()),
                             _ => None,
                         })
                         .collect();
-                    obs.nameservers.sort();
+                    names.sort();
+                    if state.cname_zone.as_deref() == Some(key.0.as_str()) {
+                        obs.cname_nameservers = names;
+                    } else {
+                        obs.nameservers = names;
+                    }
                 }
                 (QueryType::Txt, o) => {
                     for t in txt_of(o) {
@@ -1013,18 +1054,78 @@ mod tests {
             ..Hints::default()
         };
         e.start("www.example.com", hints, 0).unwrap();
-        let qs: Vec<QueryType> = drain(&mut e).into_iter().map(|q| q.qtype).collect();
+        let qs = drain(&mut e);
+        let asked: Vec<(&str, QueryType)> = qs.iter().map(|q| (q.name.as_str(), q.qtype)).collect();
         assert_eq!(
-            qs,
-            vec![QueryType::Ns],
-            "only the DNS provider is asked over DoH"
+            asked,
+            vec![
+                ("example.net", QueryType::Ns),
+                ("example.com", QueryType::Ns)
+            ],
+            "only the DNS providers (the site's, its CNAME target's) are asked over DoH"
         );
-        e.handle_failure(QueryId(0), "offline", 0);
+        for q in qs {
+            e.handle_failure(q.id, "offline", 0);
+        }
         let p = e.poll_profile().unwrap().1;
         assert_eq!(p.resolved_by, ResolvedBy::Browser);
         assert_eq!(p.hosting.provider.as_deref(), Some("aws"));
         assert_eq!(p.cname_chain, vec!["edge.example.net".to_owned()]);
         assert_eq!(p.resolution, Resolution::Ok);
+    }
+
+    #[test]
+    fn the_zone_a_cname_chain_ends_in_is_asked_for_its_name_servers() {
+        let mut e = engine(false);
+        e.start("www.shop.com", Hints::default(), 0).unwrap();
+        let mut asked = Vec::new();
+        loop {
+            let qs = drain(&mut e);
+            if qs.is_empty() {
+                break;
+            }
+            for q in qs {
+                asked.push((q.name.clone(), q.qtype));
+                let recs = match (q.name.as_str(), q.qtype) {
+                    ("www.shop.com", QueryType::A) => vec![Record::from_rdata(
+                        n("www.shop.com."),
+                        60,
+                        HRData::CNAME(CNAME(n("shop.global.fastly.net."))),
+                    )],
+                    ("shop.global.fastly.net", QueryType::A) => {
+                        vec![a("shop.global.fastly.net.", 60, [151, 101, 1, 1])]
+                    }
+                    ("fastly.net", QueryType::Ns) => vec![Record::from_rdata(
+                        n("fastly.net."),
+                        300,
+                        HRData::NS(NS(n("ns1.awsdns-01.org."))),
+                    )],
+                    ("shop.com", QueryType::Ns) => vec![Record::from_rdata(
+                        n("shop.com."),
+                        300,
+                        HRData::NS(NS(n("ns1.shop.com."))),
+                    )],
+                    (name, _) => vec![soa(name, 60)],
+                };
+                e.handle_response(
+                    q.id,
+                    AnswerFormat::Wire,
+                    &answer(&q, ResponseCode::NoError, recs),
+                    0,
+                );
+            }
+        }
+        assert!(
+            asked.contains(&("fastly.net".to_owned(), QueryType::Ns)),
+            "{asked:?}"
+        );
+        let (_, ev) = e.poll_evidence().unwrap();
+        assert_eq!(ev.nameservers, ["ns1.shop.com"]);
+        assert_eq!(ev.cname_nameservers, ["ns1.awsdns-01.org"]);
+        let p = e.classifier().classify(&ev);
+        assert_eq!(p.edge.dns.as_deref(), Some("aws"), "the CDN's own DNS");
+        assert!(p.dns.own, "the site runs its own name servers");
+        assert_eq!(p.dns.provider, None);
     }
 
     #[test]

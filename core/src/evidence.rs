@@ -44,6 +44,9 @@ pub struct HostEvidence {
     pub cname_chain: Vec<String>,
     /// NS host names of the registrable domain, sorted.
     pub nameservers: Vec<String>,
+    /// NS host names of the zone the CNAME chain ends in, when it is another than the host's
+    /// own (a CDN's own DNS), sorted.
+    pub cname_nameservers: Vec<String>,
     /// The response headers a provider fingerprint looks at (see [`fingerprint_headers`]):
     /// lowercase names; of `set-cookie` only the cookie names, never a value.
     pub headers: Vec<(String, String)>,

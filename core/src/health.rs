@@ -8,8 +8,8 @@
 //!   when [`needs_get_fallback`]) to [`SiteHealth::after_check`], after asking [`is_offline`]
 //!   about the whole round;
 //!
-//! and asks [`sites_due`] which sites to check next. [`correlate`] and [`what_if`] work on
-//! [`SiteFacts`], one per site, built from the stored [`SiteRecord`]s.
+//! and asks [`sites_due`] which sites to check next. [`correlate`] works on [`SiteFacts`], one
+//! per site, built from each site's row and its exposure (`crate::exposure`).
 //!
 //! What counts as a failure: HTTP 5xx, and network errors that say the site (or its DNS) did not
 //! answer properly ([`NetErrorKind::verdict`]). The user's own doing (navigating away, an ad
@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deps::{ClassOf, HostClass};
 use crate::engine::Millis;
-use crate::profile::{LayerKind, Resolution};
-use crate::protocol::{Correlation, HealthState, SiteRecord};
+use crate::exposure::{Exposed, ExposureLayer};
+use crate::profile::Resolution;
+use crate::protocol::{Correlation, HealthState, SiteSummary};
 
 const MINUTE: Millis = 60_000;
 const HOUR: Millis = 60 * MINUTE;
@@ -600,7 +600,8 @@ pub fn sites_due<'a>(
         .collect()
 }
 
-/// What correlation and what-if need to know about one site.
+/// What correlation needs to know about one site: its state and every group it critically
+/// depends on (read from its exposure, the one definition of "depends on").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteFacts {
@@ -608,123 +609,47 @@ pub struct SiteFacts {
     pub site: String,
     /// Whether it works right now.
     pub state: HealthState,
-    /// Provider id of the ultimate cloud.
-    pub cloud: Option<String>,
-    /// Provider id of the host.
-    pub hosting: Option<String>,
-    /// The host's region, as its feed spells it.
-    pub region: Option<String>,
-    /// Provider id of the edge / CDN.
-    pub edge: Option<String>,
-    /// Provider id of the authoritative DNS.
-    pub dns: Option<String>,
-    /// The classified hosts, other than the main one, that the site's pages need to work.
-    #[serde(default)]
-    pub deps: Vec<DepFacts>,
+    /// The critical entries of its exposure.
+    pub exposure: Vec<Exposed>,
     /// Failing critical third parties the site's failure is put down to (its own hosts answer).
     #[serde(default)]
     pub blamed: Vec<String>,
 }
 
-/// A host a site critically depends on, and what it runs on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DepFacts {
-    /// The hostname.
-    pub host: String,
-    /// True for another site's host.
-    pub third_party: bool,
-    /// What it runs on.
-    pub class: HostClass,
-}
-
 impl SiteFacts {
-    /// The facts of a stored record at `now`: its `status`, the layers of its profile, its
-    /// critical dependencies, and the third parties its failure within `window_ms` is put down
-    /// to.
-    pub fn at(r: &SiteRecord, classes: &dyn ClassOf, now: Millis, window_ms: Millis) -> Self {
-        let mut f = Self::from_record(r, classes);
-        f.blamed = crate::deps::blamed(r, now, window_ms)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        f
-    }
-
-    /// The facts of a stored record without blame (that needs the time); what its hosts run
-    /// on is read from `classes`.
-    pub fn from_record(r: &SiteRecord, classes: &dyn ClassOf) -> Self {
-        let p = classes.class_of(&r.main_host);
-        let deps = r
-            .deps
-            .iter()
-            .filter(|(h, d)| d.critical && **h != r.main_host)
-            .filter_map(|(h, d)| {
-                Some(DepFacts {
-                    host: h.clone(),
-                    third_party: d.third_party,
-                    class: classes.class_of(h).cloned().filter(HostClass::is_known)?,
-                })
-            })
-            .collect();
+    /// The facts of a site's row, with the hosts its failure is put down to.
+    pub fn of(s: &SiteSummary, blamed: Vec<String>) -> Self {
         Self {
-            site: r.site.clone(),
-            state: r.status,
-            cloud: p.and_then(|p| p.cloud.clone()),
-            hosting: p.and_then(|p| p.hosting.clone()),
-            region: p.and_then(|p| p.region.clone()),
-            edge: p.and_then(|p| p.edge.clone()),
-            dns: p.and_then(|p| p.dns.clone()),
-            deps,
-            blamed: Vec::new(),
+            site: s.site.clone(),
+            state: s.status,
+            exposure: s.exposure.critical.clone(),
+            blamed,
         }
-    }
-
-    /// The layers of the site's own main host.
-    fn own(&self) -> HostClass {
-        HostClass {
-            cloud: self.cloud.clone(),
-            hosting: self.hosting.clone(),
-            region: self.region.clone(),
-            edge: self.edge.clone(),
-            dns: self.dns.clone(),
-            resolved: true,
-            at: 0,
-        }
-    }
-
-    /// The groups of the site's own main host, one per layer it is known on.
-    fn groups(&self, names: &dyn Fn(&str) -> String) -> Vec<(usize, String, String)> {
-        class_groups(&self.own(), names)
     }
 }
 
-/// The groups of one host's layers: (index into [`LAYERS`], key, label).
-fn class_groups(c: &HostClass, names: &dyn Fn(&str) -> String) -> Vec<(usize, String, String)> {
-    {
-        let mut out = Vec::with_capacity(4);
-        if let Some(cloud) = &c.cloud {
-            out.push((0, cloud.clone(), names(cloud)));
-        }
-        if let (Some(host), Some(region)) = (&c.hosting, &c.region) {
-            out.push((
-                1,
-                format!("{host} {region}"),
-                format!("{} {region}", names(host)),
-            ));
-        }
-        if let Some(edge) = &c.edge {
-            out.push((2, edge.clone(), names(edge)));
-        }
-        if let Some(dns) = &c.dns {
-            out.push((3, dns.clone(), format!("{} DNS", names(dns))));
-        }
-        out
+/// The correlation layer of an exposure entry, as [`Correlation::layer`] names it.
+fn layer_name(layer: ExposureLayer) -> &'static str {
+    match layer {
+        ExposureLayer::Cloud => "cloud",
+        ExposureLayer::Region => "region",
+        ExposureLayer::Edge => "edge",
+        ExposureLayer::Dns => "dns",
+        ExposureLayer::Hosting => "hosting",
+    }
+}
+
+/// "Amazon Web Services", "Amazon Web Services us-east-1", "Route 53 DNS"…
+fn group_label(e: &Exposed, names: &dyn Fn(&str) -> String) -> String {
+    match (&e.region, e.layer) {
+        (Some(r), _) => format!("{} {r}", names(&e.provider)),
+        (None, ExposureLayer::Dns) => format!("{} DNS", names(&e.provider)),
+        (None, _) => names(&e.provider),
     }
 }
 
 /// The correlation layers, in report order for equal strength.
-const LAYERS: [&str; 4] = ["cloud", "region", "edge", "dns"];
+const LAYERS: [&str; 5] = ["cloud", "region", "edge", "dns", "hosting"];
 
 /// A suggested significance level for [`correlate`]: several dozen groups are tested at once,
 /// so a strict level keeps chance concentrations quiet.
@@ -770,18 +695,14 @@ pub fn correlate(
         // and that of every host it needs. Each group counts a site once.
         let mut member: BTreeMap<(usize, String), (String, bool)> = BTreeMap::new();
         let blamed = failing && !s.blamed.is_empty();
-        if !blamed {
-            for (ix, key, label) in s.groups(names) {
-                member.insert((ix, key), (label, false));
-            }
-        }
-        for d in &s.deps {
-            if failing && !s.blamed.contains(&d.host) {
+        for e in &s.exposure {
+            // A failing site put down to third parties counts only where those run.
+            if blamed && !e.via.iter().any(|v| s.blamed.contains(&v.host)) {
                 continue;
             }
-            for (ix, key, label) in class_groups(&d.class, names) {
-                member.entry((ix, key)).or_insert((label, d.third_party));
-            }
+            let ix = layer_rank(layer_name(e.layer));
+            let third_party = !e.own && e.via.iter().all(|v| v.third_party);
+            member.insert((ix, e.key()), (group_label(e, names), third_party));
         }
         for ((layer_ix, key), (label, third_party)) in member {
             let g = groups.entry((layer_ix, key)).or_insert_with(|| Group {
@@ -918,103 +839,6 @@ fn ln_gamma(x: f64) -> f64 {
         a += c / (x + i as f64);
     }
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
-
-/// What a what-if question is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "type")]
-pub enum Target {
-    /// A provider at any layer: DNS, edge, hosting or the cloud it all runs on.
-    Provider {
-        /// Provider id.
-        id: String,
-    },
-    /// One region of a hosting provider.
-    Region {
-        /// Provider id of the host.
-        provider: String,
-        /// The region, as its feed spells it.
-        region: String,
-    },
-    /// A provider as authoritative DNS only.
-    Dns {
-        /// Provider id.
-        id: String,
-    },
-}
-
-/// A site that depends on a what-if target, and through which layers or hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Dependent {
-    /// The site key.
-    pub site: String,
-    /// The layers of the site's own main host that depend on the target, in stack order
-    /// (DNS, edge, hosting, cloud); empty when only other hosts do.
-    pub layers: Vec<LayerKind>,
-    /// Other hosts the site needs that depend on the target (its own first, then third
-    /// parties).
-    #[serde(default)]
-    pub through: Vec<String>,
-    /// True when every dependence is through a third party (not hosted there itself).
-    #[serde(default)]
-    pub third_party_only: bool,
-}
-
-/// The layers of one host's stack that a target hits.
-fn hit_layers(c: &HostClass, target: &Target) -> Vec<LayerKind> {
-    let is = |field: &Option<String>, id: &str| field.as_deref() == Some(id);
-    match target {
-        Target::Provider { id } => [
-            (is(&c.dns, id), LayerKind::Dns),
-            (is(&c.edge, id), LayerKind::Edge),
-            (is(&c.hosting, id), LayerKind::Hosting),
-            (is(&c.cloud, id), LayerKind::Cloud),
-        ]
-        .into_iter()
-        .filter_map(|(hit, layer)| hit.then_some(layer))
-        .collect(),
-        Target::Region { provider, region } => {
-            if is(&c.hosting, provider) && is(&c.region, region) {
-                vec![LayerKind::Hosting]
-            } else {
-                Vec::new()
-            }
-        }
-        Target::Dns { id } => {
-            if is(&c.dns, id) {
-                vec![LayerKind::Dns]
-            } else {
-                Vec::new()
-            }
-        }
-    }
-}
-
-/// The user's sites that would break if `target` failed, in the order given: through their
-/// own main host, or through any host their pages need.
-pub fn what_if(sites: &[SiteFacts], target: &Target) -> Vec<Dependent> {
-    sites
-        .iter()
-        .filter_map(|s| {
-            let layers = hit_layers(&s.own(), target);
-            let mut hits: Vec<&DepFacts> = s
-                .deps
-                .iter()
-                .filter(|d| !hit_layers(&d.class, target).is_empty())
-                .collect();
-            hits.sort_by(|a, b| (a.third_party, &a.host).cmp(&(b.third_party, &b.host)));
-            if layers.is_empty() && hits.is_empty() {
-                return None;
-            }
-            Some(Dependent {
-                site: s.site.clone(),
-                third_party_only: layers.is_empty() && hits.iter().all(|d| d.third_party),
-                layers,
-                through: hits.into_iter().map(|d| d.host.clone()).collect(),
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

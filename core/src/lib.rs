@@ -16,6 +16,7 @@ pub mod deps;
 pub mod dns;
 pub mod engine;
 pub mod evidence;
+pub mod exposure;
 pub mod feeds;
 pub mod health;
 pub mod knowledge;

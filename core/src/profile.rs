@@ -4,6 +4,18 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+impl std::fmt::Display for Confidence {
+    /// The word for it, as the CLI and the pages say it (never `None`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Confidence::None => "unknown",
+            Confidence::Low => "low (inferred)",
+            Confidence::Medium => "medium (a name, header or AS)",
+            Confidence::High => "high (a published range)",
+        })
+    }
+}
+
 /// How sure the classification is about the hosting layer.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -55,6 +67,15 @@ pub struct DnsLayer {
     pub product: Option<String>,
     /// The NS host names of the registrable domain.
     pub nameservers: Vec<String>,
+    /// Further DNS providers among the name servers (a redundant set: "Route 53 + NS1").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    /// Some name servers are under the site's own domain: it runs its own DNS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own: bool,
+    /// Some name servers belong to no provider the rules know.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
 }
 
 /// The edge / CDN layer.
@@ -64,6 +85,12 @@ pub struct EdgeLayer {
     pub provider: Option<String>,
     /// The feed's service name for the edge range (e.g. `CLOUDFRONT`).
     pub service: Option<String>,
+    /// Further CDNs the host is spread over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    /// The DNS provider of the zone the CNAME chain ends in: the CDN's own DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<String>,
 }
 
 /// The hosting layer.

@@ -450,8 +450,20 @@ pub struct SiteSummary {
     pub region: Option<String>,
     /// Edge / CDN provider.
     pub edge: Option<String>,
-    /// DNS provider.
+    /// Further CDNs it is spread over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge_also: Vec<String>,
+    /// DNS provider (the first its name servers name).
     pub dns: Option<String>,
+    /// Further DNS providers among its name servers (redundant DNS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_also: Vec<String>,
+    /// Some of its name servers are its own (under its own domain).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_dns: bool,
+    /// Some of its name servers belong to no provider the rules know.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dns_other: bool,
     /// Last visit.
     pub last_seen: Millis,
     /// Visits.
@@ -464,7 +476,7 @@ pub struct SiteSummary {
     /// The providers whose failure would break it (through its own hosts or a critical third
     /// party), and those it only loads images and the like from.
     #[serde(default)]
-    pub exposure: crate::deps::Exposure,
+    pub exposure: crate::exposure::Exposure,
     /// When it fails while its own hosts answer: the critical third party that does not.
     #[serde(default)]
     pub blame: Option<crate::deps::Blame>,
@@ -472,15 +484,18 @@ pub struct SiteSummary {
 
 impl SiteSummary {
     /// The summary of a record at `now`, its hosts' layers read from `classes` (what each
-    /// looked-up host runs on, as derived now), with the third party to blame for a failure
-    /// seen within `window_ms`.
+    /// looked-up host runs on, as derived now; `rules` say which providers are clouds), with
+    /// the third party to blame for a failure seen within `window_ms`.
     pub fn of(
         r: &SiteRecord,
         classes: &dyn crate::deps::ClassOf,
+        rules: &crate::rules::Rules,
         now: Millis,
         window_ms: Millis,
     ) -> Self {
         let c = classes.class_of(&r.main_host);
+        let list =
+            |f: fn(&crate::deps::HostClass) -> &Vec<String>| c.map(f).cloned().unwrap_or_default();
         Self {
             site: r.site.clone(),
             main_host: r.main_host.clone(),
@@ -489,14 +504,32 @@ impl SiteSummary {
             hosting: c.and_then(|c| c.hosting.clone()),
             region: c.and_then(|c| c.region.clone()),
             edge: c.and_then(|c| c.edge.clone()),
+            edge_also: list(|c| &c.edge_also),
             dns: c.and_then(|c| c.dns.clone()),
+            dns_also: list(|c| &c.dns_also),
+            own_dns: c.is_some_and(|c| c.own_dns),
+            dns_other: c.is_some_and(|c| c.dns_other),
             last_seen: r.last_seen,
             visits: r.visits,
             failures: u32::try_from(r.failures.len()).unwrap_or(u32::MAX),
             status: r.status,
-            exposure: crate::deps::exposure(r, classes),
+            exposure: crate::exposure::exposure(r, classes, rules),
             blame: crate::deps::blame(r, classes, now, window_ms),
         }
+    }
+
+    /// True when the site is behind a CDN and nothing says where it runs behind it.
+    pub fn origin_unknown(&self) -> bool {
+        self.edge.is_some() && self.hosting.is_none() && self.cloud.is_none()
+    }
+
+    /// True when its DNS has more than one operator: no one DNS provider's failure breaks it.
+    pub fn redundant_dns(&self) -> bool {
+        let operators = usize::from(self.dns.is_some())
+            + self.dns_also.len()
+            + usize::from(self.own_dns)
+            + usize::from(self.dns_other);
+        operators > 1
     }
 }
 

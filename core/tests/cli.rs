@@ -400,7 +400,25 @@ fn lookup_over_a_real_doh_server_prints_every_layer() {
     );
     assert_eq!(cf["edge"]["provider"], "cloudflare");
     assert_eq!(cf["dns"]["provider"], "cloudflare");
-    assert_eq!(cf["cloud"], "cloudflare");
+    // Nothing says where it runs behind its CDN: unknown, never "runs on Cloudflare".
+    assert_eq!(cf["cloud"], Value::Null);
+    assert_eq!(cf["hosting"]["provider"], Value::Null);
+    let text = run(&[
+        "lookup",
+        "--no-asn",
+        "--resolver",
+        &dns.url(),
+        "--feeds",
+        &feeds(),
+        "www.cf-site.test",
+    ]);
+    let text = stdout(&text);
+    assert!(
+        text.contains("hosting    origin unknown behind Cloudflare"),
+        "{text}"
+    );
+    assert!(text.contains("(confidence: unknown)"), "{text}");
+    assert!(!text.contains("None"), "{text}");
 }
 
 #[test]
@@ -676,4 +694,235 @@ fn tempdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// One site of the report test's zone: where it is hosted, who answers its DNS.
+#[derive(Clone, Copy, PartialEq)]
+enum Host {
+    Aws,
+    Gcp,
+    Azure,
+    /// Behind Cloudflare, nothing saying where (the origin unknown); `true`: Fastly too.
+    Cdn(bool),
+    /// A reserved address: no provider.
+    Unknown,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Dns {
+    Route53,
+    Cloudflare,
+    Ns1,
+    /// Route 53 and NS1 together: redundant.
+    Route53AndNs1,
+    /// Its own name servers.
+    Own,
+    GoogleCloud,
+}
+
+/// The 60 sites: hosting cycles over five kinds, DNS over six, every tenth CDN site on two.
+fn research_sites() -> Vec<(String, Host, Dns)> {
+    (0..60)
+        .map(|i| {
+            let host = match i % 5 {
+                0 => Host::Aws,
+                1 => Host::Gcp,
+                2 => Host::Azure,
+                3 => Host::Cdn(i % 10 == 8),
+                _ => Host::Unknown,
+            };
+            let dns = match i % 6 {
+                0 => Dns::Route53,
+                1 => Dns::Cloudflare,
+                2 => Dns::Ns1,
+                3 => Dns::Route53AndNs1,
+                4 => Dns::Own,
+                _ => Dns::GoogleCloud,
+            };
+            (format!("s{i}.test"), host, dns)
+        })
+        .collect()
+}
+
+#[test]
+fn report_gives_the_research_figures_per_category_as_counted_by_hand() {
+    let sites = research_sites();
+    let mut zone: Vec<String> = Vec::new();
+    for (i, (site, host, dns)) in sites.iter().enumerate() {
+        let n = 10 + i;
+        let a = |ip: String| format!("www.{site}. 60 IN A {ip}");
+        match host {
+            Host::Aws => zone.push(a(format!("216.244.7.{n}"))),
+            Host::Gcp => zone.push(a(format!("8.34.208.{n}"))),
+            Host::Azure => zone.push(a(format!("4.156.0.{n}"))),
+            Host::Cdn(two) => {
+                zone.push(a(format!("104.16.1.{n}")));
+                if *two {
+                    zone.push(a(format!("151.101.1.{n}")));
+                }
+            }
+            Host::Unknown => zone.push(a(format!("198.51.100.{n}"))),
+        }
+        let ns = |name: &str| format!("{site}. 300 IN NS {name}");
+        match dns {
+            Dns::Route53 => zone.push(ns("ns-1.awsdns-01.org.")),
+            Dns::Cloudflare => zone.push(ns("dana.ns.cloudflare.com.")),
+            Dns::Ns1 => zone.push(ns("dns1.p01.nsone.net.")),
+            Dns::Route53AndNs1 => {
+                zone.push(ns("ns-2.awsdns-02.org."));
+                zone.push(ns("dns2.p02.nsone.net."));
+            }
+            Dns::Own => zone.push(ns(&format!("ns1.{site}."))),
+            Dns::GoogleCloud => zone.push(ns("ns-cloud-a1.googledomains.com.")),
+        }
+    }
+    let records: Vec<&str> = zone.iter().map(String::as_str).collect();
+    let unbound = Unbound::start(&records).unwrap();
+    let dir = tempdir("research");
+    let list = dir.join("sites.txt");
+    let names: Vec<String> = sites.iter().map(|(s, _, _)| format!("www.{s}")).collect();
+    std::fs::write(&list, names.join("\n")).unwrap();
+    let o = run(&[
+        "report",
+        "--json",
+        "--no-asn",
+        "--progress",
+        "none",
+        "--resolver",
+        &unbound.url(),
+        "--feeds",
+        &feeds(),
+        list.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["resolved"], 60);
+    let c = &r["categories"];
+    assert_eq!(c["sites"], 60);
+
+    // Counted by hand from the table above, never from the product.
+    let count = |f: &dyn Fn(&Host, &Dns) -> bool| sites.iter().filter(|(_, h, d)| f(h, d)).count();
+    let dns_of = |d: &Dns| -> Vec<&'static str> {
+        match d {
+            Dns::Route53 => vec!["aws"],
+            Dns::Cloudflare => vec!["cloudflare"],
+            Dns::Ns1 => vec!["ns1"],
+            Dns::Route53AndNs1 => vec!["aws", "ns1"],
+            Dns::Own => vec![],
+            Dns::GoogleCloud => vec!["gcp"],
+        }
+    };
+    let edges_of = |h: &Host| -> Vec<&'static str> {
+        match h {
+            Host::Cdn(true) => vec!["cloudflare", "fastly"],
+            Host::Cdn(false) => vec!["cloudflare"],
+            _ => vec![],
+        }
+    };
+    let host_of = |h: &Host| -> Option<&'static str> {
+        match h {
+            Host::Aws => Some("aws"),
+            Host::Gcp => Some("gcp"),
+            Host::Azure => Some("azure"),
+            _ => None,
+        }
+    };
+    // Every provider a site depends on by any path: its host, its CDNs, its DNS providers and
+    // the cloud of each (Route 53 is AWS's, Cloud DNS Google Cloud's).
+    let any_of = |h: &Host, d: &Dns| -> Vec<&'static str> {
+        let mut v: Vec<&str> = host_of(h).into_iter().collect();
+        v.extend(edges_of(h));
+        v.extend(dns_of(d));
+        v
+    };
+    let figures = |cat: &str,
+                   third: usize,
+                   critical: usize,
+                   direct: &dyn Fn(&Host, &Dns) -> Vec<&'static str>| {
+        let got = &c[cat];
+        assert_eq!(got["thirdParty"], third, "{cat} third party");
+        assert_eq!(got["critical"], critical, "{cat} critical");
+        let mut tally: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (_, h, d) in &sites {
+            for p in direct(h, d) {
+                *tally.entry(p).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(&str, usize)> = tally.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let providers: Vec<(String, u64)> = got["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["provider"].as_str().unwrap().to_owned(),
+                    p["sites"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, u64)> = ranked
+            .iter()
+            .map(|(p, n)| ((*p).to_owned(), *n as u64))
+            .collect();
+        assert_eq!(providers, want, "{cat} providers");
+        let top3: Vec<&str> = ranked.iter().take(3).map(|(p, _)| *p).collect();
+        let reach = count(&|h, d| direct(h, d).iter().any(|p| top3.contains(p)));
+        let indirect = count(&|h, d| any_of(h, d).iter().any(|p| top3.contains(p)));
+        assert_eq!(got["top3Reach"], reach, "{cat} top-3 reach");
+        assert_eq!(
+            got["top3ReachIndirect"], indirect,
+            "{cat} top-3 reach, indirect"
+        );
+        let pct = |n: usize| 100.0 * n as f64 / 60.0;
+        assert_eq!(got["thirdPartyPercent"].as_f64(), Some(pct(third)), "{cat}");
+        assert_eq!(
+            got["criticalPercent"].as_f64(),
+            Some(pct(critical)),
+            "{cat}"
+        );
+        assert_eq!(got["top3ReachPercent"].as_f64(), Some(pct(reach)), "{cat}");
+    };
+    figures(
+        "dns",
+        count(&|_, d| *d != Dns::Own),
+        count(&|_, d| !matches!(d, Dns::Own | Dns::Route53AndNs1)),
+        &|_, d| dns_of(d),
+    );
+    figures(
+        "cdn",
+        count(&|h, _| matches!(h, Host::Cdn(_))),
+        count(&|h, _| *h == Host::Cdn(false)),
+        &|h, _| edges_of(h),
+    );
+    figures(
+        "hosting",
+        count(&|h, _| host_of(h).is_some()),
+        count(&|h, _| host_of(h).is_some()),
+        &|h, _| host_of(h).into_iter().collect(),
+    );
+    // The CDN sites count under their CDN, never under a cloud.
+    let clouds = r["cloud"].to_string();
+    assert!(clouds.contains("cloudflare (origin unknown)"), "{clouds}");
+    // The text report says the same in a short table.
+    let o = run(&[
+        "report",
+        "--no-asn",
+        "--progress",
+        "none",
+        "--resolver",
+        &unbound.url(),
+        "--feeds",
+        &feeds(),
+        list.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("third-party dependencies (of 60 sites"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("DNS ")),
+        "{text}"
+    );
 }

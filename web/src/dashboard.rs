@@ -6,7 +6,7 @@ use onebasket::protocol::{Overview, Request, Response};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
-use crate::model::{self, Column, Target, Through};
+use crate::model::{self, Column, Label, Target, Through};
 use crate::popup::Load;
 use crate::ui::{Banners, BannersProps, Chip, Status};
 
@@ -182,7 +182,7 @@ pub fn Dashboard() -> Html {
     };
 
     let headline = model::headline(&o.sites, state.now)
-        .map(|h| h.text())
+        .map(|h| model::headline_text(&h))
         .unwrap_or_else(|| "No sites yet.".to_owned());
 
     let header = Column::ALL.iter().enumerate().map(|(n, &c)| {
@@ -221,10 +221,19 @@ pub fn Dashboard() -> Html {
         html! {
             <tr>
                 <th scope="row" class="site-cell" title={s.main_host.clone()}>{ s.site.clone() }</th>
-                <td><Chip id={model::cloud_of(s).map(|c| AttrValue::from(c.to_owned()))} /></td>
+                <td>
+                    <Chip id={model::cloud_of(s).map(|c| AttrValue::from(c.to_owned()))} />
+                    if let Some(t) = model::origin_line(s) {
+                        <span class="origin small">{ t }</span>
+                    }
+                </td>
                 <td>{ region }</td>
                 <td>{ s.edge.as_deref().map(crate::providers::name).unwrap_or("—").to_owned() }</td>
-                <td>{ s.dns.as_deref().map(crate::providers::name).unwrap_or("—").to_owned() }</td>
+                <td>{ if s.dns.is_some() || s.own_dns {
+                    model::dns_set(s.dns.as_ref(), &s.dns_also, s.own_dns, s.dns_other)
+                } else {
+                    "—".to_owned()
+                } }</td>
                 <td class="deps-cell">
                     <span class="partly">{ model::partly_on(s).unwrap_or_else(|| "—".to_owned()) }</span>
                     if let Some(t) = model::also_loads(s) {
@@ -323,12 +332,12 @@ fn what_if(state: &UseReducerHandle<State>, o: &Overview) -> Html {
         let w = model::what_if(&o.sites, t);
         html! {
             <div id="what-if-result" aria-live="polite">
-                <p class="headline">{ w.text(t) }</p>
+                <p class="headline">{ model::what_if_text(&w, t) }</p>
                 <ul class="chips-list">
                     { for w.hits.iter().filter_map(|(i, hit)| Some((o.sites.get(*i)?, hit))).map(|(s, hit)| html! {
                         <li class="site-pill" title={s.main_host.clone()}>
                             <Chip id={s.badge.clone().map(AttrValue::from)} />{ s.site.clone() }
-                            if let (Some(host), true) = (hit.host, hit.through != Through::Main) {
+                            if let (Some(host), true) = (hit.host, !matches!(hit.through, Through::Main(_))) {
                                 <span class={classes!("through", "small", (hit.through == Through::ThirdParty).then_some("third-party"))}>
                                     { format!("through {host}") }
                                 </span>

@@ -5,7 +5,13 @@
 
 use std::cmp::Ordering;
 
-use onebasket::deps::{Blame, Exposed, ExposureLayer, Via};
+use onebasket::deps::Blame;
+use onebasket::exposure::reach::Counts;
+pub use onebasket::exposure::reach::{
+    group, headline, is_failing, percent, sort_indices, sort_with, what_if, what_if_choices, Group,
+    GroupBy, GroupKey, Headline, Hit, Target, WhatIf, WhatIfChoices,
+};
+pub use onebasket::exposure::{Exposed, ExposureLayer, Path, Through, Via};
 use onebasket::protocol::{FeedStatus, HealthState, SiteSummary};
 
 use crate::providers;
@@ -13,327 +19,223 @@ use crate::providers;
 /// Milliseconds in a day.
 pub const DAY_MS: u64 = 86_400_000;
 
-/// The window of the headline figure.
-pub const WEEK_MS: u64 = 7 * DAY_MS;
-
-/// How the popup groups the sites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GroupBy {
-    /// By the cloud a site ultimately runs on.
-    Cloud,
-    /// By hosting provider and region.
-    Region,
-    /// By authoritative DNS provider.
-    Dns,
+/// Display words of what the core computes: group labels, target labels, the headline and
+/// what-if sentences. The figures themselves are `onebasket::exposure::reach`'s.
+pub trait Label {
+    /// The words a page shows for it.
+    fn label(&self) -> String;
 }
 
-impl GroupBy {
-    /// Every grouping, in the order of the toggle.
-    pub const ALL: [GroupBy; 3] = [GroupBy::Cloud, GroupBy::Region, GroupBy::Dns];
+/// "Cloud", "Region", "DNS": the label of a grouping's toggle button.
+pub fn group_by_label(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Cloud => "Cloud",
+        GroupBy::Region => "Region",
+        GroupBy::Dns => "DNS",
+    }
+}
 
-    /// Label of the toggle button.
-    pub fn label(self) -> &'static str {
-        match self {
-            GroupBy::Cloud => "Cloud",
-            GroupBy::Region => "Region",
-            GroupBy::Dns => "DNS",
+/// A DNS provider's product name: "Route 53" for AWS, else the provider's name.
+pub fn dns_name(id: &str) -> &str {
+    providers::dns_name(id)
+}
+
+impl Label for GroupKey {
+    /// "Amazon Web Services", "AWS us-east-1", "AWS (region unknown)", "Route 53 + NS1
+    /// (redundant)".
+    fn label(&self) -> String {
+        if self.is_redundant() {
+            return dns_set(Some(&self.provider), &self.also, self.own, self.other);
         }
-    }
-
-    /// The group a site falls in; `None` when that layer is unknown.
-    pub fn key(self, s: &SiteSummary) -> Option<GroupKey> {
-        match self {
-            GroupBy::Cloud => cloud_of(s).map(GroupKey::provider),
-            GroupBy::Region => s.hosting.as_deref().map(|h| GroupKey {
-                provider: h.to_owned(),
-                region: Some(s.region.clone().unwrap_or_default()),
-            }),
-            GroupBy::Dns => s.dns.as_deref().map(GroupKey::provider),
-        }
-    }
-
-    /// Every group a site counts in: its main host's (`None` when that layer is unknown), then
-    /// each further provider or region of this layer it critically depends on through its
-    /// other hosts or third parties, with how.
-    pub fn keys(self, s: &SiteSummary) -> Vec<(Option<GroupKey>, Through)> {
-        let mut out = vec![(self.key(s), Through::Main)];
-        let layer = match self {
-            GroupBy::Cloud => ExposureLayer::Cloud,
-            GroupBy::Region => ExposureLayer::Region,
-            GroupBy::Dns => ExposureLayer::Dns,
-        };
-        for e in s.exposure.critical.iter().filter(|e| e.layer == layer) {
-            let Some((how, _)) = exposed_through(e) else {
-                continue;
-            };
-            let key = Some(GroupKey {
-                provider: e.provider.clone(),
-                region: e.region.clone(),
-            });
-            match out.iter_mut().find(|(k, _)| *k == key) {
-                Some(m) => m.1 = m.1.min(how),
-                None => out.push((key, how)),
-            }
-        }
-        out
-    }
-}
-
-/// How a site depends on a provider or region, closest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Through {
-    /// Its main host runs there.
-    Main,
-    /// Another of its own hosts (`api.`, `cdn.` of the same site) runs there.
-    OwnHost,
-    /// Only third parties it needs run there.
-    ThirdParty,
-}
-
-/// How an entry of a site's critical exposure reaches it, and through which host when not its
-/// main one (the site's own hosts are listed before third parties, so the first one decides).
-fn exposed_through(e: &Exposed) -> Option<(Through, Option<&str>)> {
-    if e.own {
-        return Some((Through::Main, None));
-    }
-    let first = e.via.first()?;
-    let how = if first.third_party {
-        Through::ThirdParty
-    } else {
-        Through::OwnHost
-    };
-    Some((how, Some(first.host.as_str())))
-}
-
-/// The cloud a site runs on: the ultimate cloud, else the host itself (a host with no
-/// "runs on" is its own cloud).
-pub fn cloud_of(s: &SiteSummary) -> Option<&str> {
-    s.cloud.as_deref().or(s.hosting.as_deref())
-}
-
-/// A group: a provider, or a provider and region (`region` is `Some("")` when the region is
-/// unknown).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GroupKey {
-    /// Provider id.
-    pub provider: String,
-    /// Region, for region groups.
-    pub region: Option<String>,
-}
-
-impl GroupKey {
-    /// A provider group.
-    pub fn provider(id: &str) -> Self {
-        Self {
-            provider: id.to_owned(),
-            region: None,
-        }
-    }
-
-    /// "Amazon Web Services", "AWS us-east-1", "AWS (region unknown)".
-    pub fn label(&self) -> String {
         match self.region.as_deref() {
             None => providers::name(&self.provider).to_owned(),
             Some("") => format!("{} (region unknown)", providers::badge(&self.provider)),
             Some(r) => format!("{} {r}", providers::badge(&self.provider)),
         }
     }
-
-    /// The provider's colour.
-    pub fn color(&self) -> &'static str {
-        providers::color(Some(&self.provider))
-    }
 }
 
-/// Sites sharing one group.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Group {
-    /// The group; `None` for the sites whose layer is unknown.
-    pub key: Option<GroupKey>,
-    /// Indices into the site list, in its order.
-    pub sites: Vec<usize>,
-    /// How many of them are down or degraded.
-    pub failing: usize,
-    /// How many depend on it only through other hosts, not their main one.
-    pub indirect: usize,
-    /// How many of those only through third parties.
-    pub third_party: usize,
-}
-
-impl Group {
-    /// Display label.
-    pub fn label(&self) -> String {
+impl Label for Group {
+    fn label(&self) -> String {
         self.key
             .as_ref()
-            .map_or_else(|| "Unknown".to_owned(), GroupKey::label)
-    }
-
-    /// Display colour.
-    pub fn color(&self) -> &'static str {
-        self.key
-            .as_ref()
-            .map_or(providers::NEUTRAL, GroupKey::color)
+            .map_or_else(|| "Unknown".to_owned(), Label::label)
     }
 }
 
-/// Sorts a list through one shared, non-generic sort of indices: every `sort_by` with its own
-/// closure is another copy of the sort in the wasm.
-pub fn sort_with<T>(items: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    sort_indices(&mut order, &|a, b| cmp(&items[a], &items[b]));
-    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
-    items.extend(
-        order
-            .into_iter()
-            .filter_map(|i| slots.get_mut(i).and_then(Option::take)),
-    );
-}
-
-/// Stable sort of indices by a comparator.
-pub fn sort_indices(idx: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
-    idx.sort_by(|&a, &b| cmp(a, b));
-}
-
-/// True when the site does not work right now.
-pub fn is_failing(s: &SiteSummary) -> bool {
-    matches!(s.status, HealthState::Down | HealthState::Degraded)
-}
-
-/// Groups the sites at `idx`, largest first (ties by label), the unknown group last. A site
-/// counts in its main host's group and in every other one it critically depends on
-/// ([`GroupBy::keys`]).
-pub fn group(sites: &[SiteSummary], idx: &[usize], by: GroupBy) -> Vec<Group> {
-    // A Vec and a linear search: groups are few (tens), and a hash map per call site costs
-    // wasm size for no measurable speed at 1,000 sites.
-    let mut groups: Vec<Group> = Vec::new();
-    for &i in idx {
-        let Some(s) = sites.get(i) else { continue };
-        let failing = is_failing(s);
-        for (key, how) in by.keys(s) {
-            let g = match groups.iter().position(|g| g.key == key) {
-                Some(n) => &mut groups[n],
-                None => {
-                    groups.push(Group {
-                        key,
-                        sites: Vec::new(),
-                        failing: 0,
-                        indirect: 0,
-                        third_party: 0,
-                    });
-                    let last = groups.len() - 1;
-                    &mut groups[last]
-                }
-            };
-            g.sites.push(i);
-            g.failing += usize::from(failing);
-            g.indirect += usize::from(how != Through::Main);
-            g.third_party += usize::from(how == Through::ThirdParty);
+impl Label for Target {
+    fn label(&self) -> String {
+        match self {
+            Target::Provider(p) => providers::name(p).to_owned(),
+            Target::Region(h, r) => format!("{} {r}", providers::badge(h)),
+            Target::Dns(p) => dns_name(p).to_owned(),
         }
     }
-    sort_with(&mut groups, &|a: &Group, b: &Group| {
-        a.key
-            .is_none()
-            .cmp(&b.key.is_none())
-            .then_with(|| b.sites.len().cmp(&a.sites.len()))
-            .then_with(|| a.label().cmp(&b.label()))
-    });
-    groups
 }
 
-/// The one figure the popup leads with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Headline {
-    /// Sites counted.
-    pub total: usize,
-    /// True when they are the sites of the last 7 days (else all sites: none this week).
-    pub this_week: bool,
-    /// The cloud the most sites depend on, and how many.
-    pub cloud: Option<(String, usize)>,
-    /// How many of those depend on it only through other hosts (not their main one).
-    pub cloud_indirect: usize,
-    /// That cloud's region the most sites depend on, and how many.
-    pub region: Option<(String, usize)>,
+/// The colour of a group.
+pub fn group_color(g: &Group) -> &'static str {
+    g.key
+        .as_ref()
+        .map_or(providers::NEUTRAL, |k| providers::color(Some(&k.provider)))
 }
 
-/// Rounded percentage, 0 when `total` is 0.
-pub fn percent(n: usize, total: usize) -> usize {
-    (n * 100 + total / 2).checked_div(total).unwrap_or(0)
+/// "Route 53 + NS1 (redundant)", "Route 53 + own name servers (redundant)", "own name
+/// servers", "NS1".
+pub fn dns_set(first: Option<&String>, also: &[String], own: bool, other: bool) -> String {
+    let mut names: Vec<&str> = first.into_iter().chain(also).map(|d| dns_name(d)).collect();
+    if own {
+        names.push("own name servers");
+    }
+    if other && !names.is_empty() {
+        names.push("another provider");
+    }
+    match names.len() {
+        0 => "unknown".to_owned(),
+        1 => names[0].to_owned(),
+        _ => format!("{} (redundant)", names.join(" + ")),
+    }
 }
 
-/// The headline: share of the week's sites on the biggest cloud, and in its biggest region,
-/// counting each site under every cloud and region it critically depends on.
-pub fn headline(sites: &[SiteSummary], now: u64) -> Option<Headline> {
-    if sites.is_empty() {
+/// The site's DNS in its line: "DNS on Route 53", "redundant DNS: Route 53 + NS1", "own DNS";
+/// `None` when unknown.
+pub fn dns_line(s: &SiteSummary) -> Option<String> {
+    if s.dns.is_none() && !s.own_dns {
         return None;
     }
-    let week: Vec<usize> = (0..sites.len())
-        .filter(|&i| now.saturating_sub(sites[i].last_seen) <= WEEK_MS)
-        .collect();
-    let this_week = !week.is_empty();
-    let idx: Vec<usize> = if this_week {
-        week
-    } else {
-        (0..sites.len()).collect()
-    };
-    let clouds = group(sites, &idx, GroupBy::Cloud);
-    let top = clouds.first().and_then(|g| {
-        g.key
-            .as_ref()
-            .map(|k| (k.provider.clone(), g.sites.len(), g.indirect))
-    });
-    let region = top.as_ref().and_then(|(cloud, _, _)| {
-        // Regions of the top cloud's own hosting (a site on Vercel-on-AWS has Vercel's region
-        // naming, if any, so it is not counted in an AWS region).
-        group(sites, &idx, GroupBy::Region)
-            .into_iter()
-            .find(|g| {
-                g.key.as_ref().is_some_and(|k| {
-                    k.provider == *cloud && k.region.as_deref().is_some_and(|r| !r.is_empty())
-                })
-            })
-            .and_then(|g| {
-                let n = g.sites.len();
-                Some((g.key?.region?, n))
-            })
-    });
-    Some(Headline {
-        total: idx.len(),
-        this_week,
-        cloud_indirect: top.as_ref().map_or(0, |t| t.2),
-        cloud: top.map(|(c, n, _)| (c, n)),
-        region,
+    if s.redundant_dns() {
+        let set = dns_set(s.dns.as_ref(), &s.dns_also, s.own_dns, s.dns_other);
+        return Some(format!(
+            "redundant DNS: {}",
+            set.trim_end_matches(" (redundant)")
+        ));
+    }
+    Some(match &s.dns {
+        Some(d) => format!("DNS on {}", dns_name(d)),
+        None => "own DNS".to_owned(),
     })
 }
 
-impl Headline {
-    /// "71 % of the sites you visited this week run on AWS; 40 % in us-east-1", or "… run on
-    /// AWS or depend on it; …" when some depend on it only through other hosts.
-    pub fn text(&self) -> String {
-        let scope = if self.this_week {
-            "the sites you visited this week"
-        } else {
-            "your sites"
-        };
-        let Some((cloud, n)) = &self.cloud else {
-            return format!(
-                "No cloud identified yet for {scope} ({} site{}).",
-                self.total,
-                plural(self.total)
-            );
-        };
-        let mut t = format!(
-            "{} % of {scope} run on {}",
-            percent(*n, self.total),
-            providers::badge(cloud)
-        );
-        if self.cloud_indirect > 0 {
-            t.push_str(" or depend on it");
-        }
-        if let Some((region, rn)) = &self.region {
-            t.push_str(&format!("; {} % in {region}", percent(*rn, self.total)));
-        }
-        t
+/// "origin unknown behind Cloudflare" for a site seen only through its CDN.
+pub fn origin_line(s: &SiteSummary) -> Option<String> {
+    let edge = s.edge.as_deref().filter(|_| s.origin_unknown())?;
+    Some(format!("origin unknown behind {}", providers::name(edge)))
+}
+
+/// The cloud a site runs on: the ultimate cloud, else the host itself; behind a CDN with an
+/// unknown origin, none.
+pub fn cloud_of(s: &SiteSummary) -> Option<&str> {
+    s.cloud.as_deref().or(s.hosting.as_deref())
+}
+
+/// "(DNS: 3; 1 through a third party)": how the sites depending on a provider do, beside
+/// running there; empty when they all run there.
+pub fn counts_text(c: &Counts) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if c.dns > 0 {
+        parts.push(format!("DNS: {}", c.dns));
     }
+    if c.edge > 0 {
+        parts.push(format!("CDN: {}", c.edge));
+    }
+    if c.own_host > 0 {
+        parts.push(format!("other hosts: {}", c.own_host));
+    }
+    if c.third_party > 0 {
+        parts.push(format!("{} through a third party", c.third_party));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// "3 through DNS, 1 through a third party": how a group's sites depend on it otherwise than
+/// by running there; `None` when they all run there.
+pub fn through_text(c: &Counts) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (n, how) in [
+        (c.edge, "behind its CDN"),
+        (c.dns, "through DNS"),
+        (c.own_host, "through other hosts of theirs"),
+        (c.third_party, "through a third party"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {how}"));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// "71 % of the sites you visited this week run on AWS; 40 % in us-east-1", or "… run on AWS
+/// or depend on it (DNS: 3); …" when some depend on it otherwise than by running there.
+pub fn headline_text(h: &Headline) -> String {
+    let scope = if h.this_week {
+        "the sites you visited this week"
+    } else {
+        "your sites"
+    };
+    let Some((cloud, n)) = &h.cloud else {
+        return format!(
+            "No cloud identified yet for {scope} ({} site{}).",
+            h.total,
+            plural(h.total)
+        );
+    };
+    let mut t = format!(
+        "{} % of {scope} run on {}",
+        percent(*n, h.total),
+        providers::badge(cloud)
+    );
+    if h.by.indirect() > 0 {
+        t.push_str(" or depend on it");
+        t.push_str(&counts_text(&h.by));
+    }
+    if let Some((region, rn)) = &h.region {
+        t.push_str(&format!("; {} % in {region}", percent(*rn, h.total)));
+    }
+    t
+}
+
+/// "400 of 1000 sites (40 %) would go down with AWS us-east-1." when the sites hit depend on
+/// it one way (running there, or all through DNS); otherwise "If AWS us-west-2 fails, 3 of your
+/// 4 sites break: 1 hosted there, 2 through a third party." ("directly" for a provider, which
+/// may be a site's CDN rather than its host).
+pub fn what_if_text(w: &WhatIf<'_>, target: &Target) -> String {
+    let n = w.hits.len();
+    let c = w.counts();
+    let served = c.dns + c.edge;
+    if c.third_party == 0 && (served == 0 || served == n) {
+        return format!(
+            "{n} of {} sites ({} %) would go down with {}.",
+            w.total,
+            percent(n, w.total),
+            target.label()
+        );
+    }
+    let direct = match target {
+        Target::Region(..) => "hosted there",
+        _ => "directly",
+    };
+    let mut parts = vec![format!("{} {direct}", c.hosted + c.own_host)];
+    if c.edge > 0 {
+        parts.push(format!("{} behind its CDN", c.edge));
+    }
+    if c.dns > 0 {
+        parts.push(format!("{} through DNS", c.dns));
+    }
+    if c.third_party > 0 {
+        parts.push(format!("{} through a third party", c.third_party));
+    }
+    format!(
+        "If {} fails, {n} of your {} site{} break{}: {}.",
+        target.label(),
+        w.total,
+        plural(w.total),
+        if n == 1 { "s" } else { "" },
+        parts.join(", ")
+    )
 }
 
 /// "s" unless one.
@@ -533,251 +435,6 @@ pub fn blame_text(b: &Blame) -> String {
         t.push_str(e);
     }
     t
-}
-
-/// What a what-if scenario takes down.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// A provider at any layer (cloud, hosting, edge or DNS).
-    Provider(String),
-    /// One region of one hosting provider.
-    Region(String, String),
-}
-
-impl Target {
-    /// True when the site goes down with the target.
-    pub fn hits(&self, s: &SiteSummary) -> bool {
-        self.hit(s).is_some()
-    }
-
-    /// How the site depends on the target, if it does: through its main host, another of its
-    /// hosts or a third party (the closest), and which host when not the main one.
-    pub fn hit<'a>(&self, s: &'a SiteSummary) -> Option<Hit<'a>> {
-        let is = |v: &Option<String>, id: &str| v.as_deref() == Some(id);
-        let main = match self {
-            Target::Provider(p) => [&s.cloud, &s.hosting, &s.edge, &s.dns]
-                .into_iter()
-                .any(|v| is(v, p)),
-            Target::Region(h, r) => is(&s.hosting, h) && is(&s.region, r),
-        };
-        if main {
-            return Some(Hit {
-                through: Through::Main,
-                host: None,
-            });
-        }
-        let mut best: Option<Hit<'a>> = None;
-        let mut consider = |through: Through, host: Option<&'a str>| {
-            if best.is_none_or(|b| through < b.through) {
-                best = Some(Hit { through, host });
-            }
-        };
-        for e in &s.exposure.critical {
-            let on_target = match self {
-                Target::Provider(p) => e.provider == *p,
-                Target::Region(h, r) => {
-                    e.layer == ExposureLayer::Region && e.provider == *h && is(&e.region, r)
-                }
-            };
-            if on_target {
-                if let Some((how, host)) = exposed_through(e) {
-                    consider(how, host);
-                }
-            }
-            // A host's hosting provider is an entry of its own when it differs from the cloud
-            // (a platform) or has a region; the hosts named are checked too, for the rest.
-            if let Target::Provider(p) = self {
-                for v in e.via.iter().filter(|v| is(&v.hosting, p)) {
-                    let how = if v.third_party {
-                        Through::ThirdParty
-                    } else {
-                        Through::OwnHost
-                    };
-                    consider(how, Some(v.host.as_str()));
-                }
-            }
-        }
-        best
-    }
-
-    /// Display label.
-    pub fn label(&self) -> String {
-        match self {
-            Target::Provider(p) => providers::name(p).to_owned(),
-            Target::Region(h, r) => format!("{} {r}", providers::badge(h)),
-        }
-    }
-
-    /// A form value encoding the target (`p:aws`, `r:aws:us-east-1`); ids hold no `:`.
-    pub fn encode(&self) -> String {
-        match self {
-            Target::Provider(p) => format!("p:{p}"),
-            Target::Region(h, r) => format!("r:{h}:{r}"),
-        }
-    }
-
-    /// The inverse of [`Target::encode`].
-    pub fn decode(v: &str) -> Option<Target> {
-        if let Some(p) = v.strip_prefix("p:") {
-            return Some(Target::Provider(p.to_owned()));
-        }
-        let (h, r) = v.strip_prefix("r:")?.split_once(':')?;
-        Some(Target::Region(h.to_owned(), r.to_owned()))
-    }
-}
-
-/// The choices of the what-if picker, each with how many sites it would take down, most first:
-/// (providers by layer: clouds and hosts, edges, DNS providers; regions).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WhatIfChoices {
-    /// Clouds and hosting providers.
-    pub hosts: Vec<(Target, usize)>,
-    /// Edge / CDN providers.
-    pub edges: Vec<(Target, usize)>,
-    /// DNS providers.
-    pub dns: Vec<(Target, usize)>,
-    /// Hosting regions.
-    pub regions: Vec<(Target, usize)>,
-}
-
-/// How one site depends on a what-if target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit<'a> {
-    /// Through its main host, another of its hosts, or a third party.
-    pub through: Through,
-    /// The host, when not the main one.
-    pub host: Option<&'a str>,
-}
-
-/// What a what-if scenario takes down.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhatIf<'a> {
-    /// The sites hit (indices into the list, in its order) and how.
-    pub hits: Vec<(usize, Hit<'a>)>,
-    /// All the sites.
-    pub total: usize,
-}
-
-/// The sites that break if `target` fails, counting those that need it through another host.
-pub fn what_if<'a>(sites: &'a [SiteSummary], target: &Target) -> WhatIf<'a> {
-    WhatIf {
-        hits: sites
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| Some((i, target.hit(s)?)))
-            .collect(),
-        total: sites.len(),
-    }
-}
-
-impl WhatIf<'_> {
-    /// Sites hit only through third parties.
-    pub fn third_party(&self) -> usize {
-        self.hits
-            .iter()
-            .filter(|(_, h)| h.through == Through::ThirdParty)
-            .count()
-    }
-
-    /// "400 of 1000 sites (40 %) would go down with AWS us-east-1." when no site needs the
-    /// target only through a third party; otherwise "If AWS us-east-1 fails, 23 of your 40
-    /// sites break: 9 hosted there, 14 through a third party." ("directly" for a provider,
-    /// which may be a site's DNS or CDN rather than its host).
-    pub fn text(&self, target: &Target) -> String {
-        let n = self.hits.len();
-        let third = self.third_party();
-        if third == 0 {
-            return format!(
-                "{n} of {} sites ({} %) would go down with {}.",
-                self.total,
-                percent(n, self.total),
-                target.label()
-            );
-        }
-        format!(
-            "If {} fails, {n} of your {} site{} break{}: {} {}, {third} through a third party.",
-            target.label(),
-            self.total,
-            plural(self.total),
-            if n == 1 { "s" } else { "" },
-            n - third,
-            match target {
-                Target::Provider(_) => "directly",
-                Target::Region(..) => "hosted there",
-            }
-        )
-    }
-}
-
-/// Every provider and region the sites use or critically depend on, with the number of sites
-/// each would take down.
-pub fn what_if_choices(sites: &[SiteSummary]) -> WhatIfChoices {
-    let mut hosts: Vec<String> = Vec::new();
-    let mut edges: Vec<String> = Vec::new();
-    let mut dns: Vec<String> = Vec::new();
-    let mut regions: Vec<(String, String)> = Vec::new();
-    fn push(v: &mut Vec<String>, id: Option<&String>) {
-        if let Some(id) = id {
-            if !v.contains(id) {
-                v.push(id.clone());
-            }
-        }
-    }
-    fn push_region(v: &mut Vec<(String, String)>, h: Option<&String>, r: Option<&String>) {
-        if let (Some(h), Some(r)) = (h, r) {
-            if !v.iter().any(|(a, b)| a == h && b == r) {
-                v.push((h.clone(), r.clone()));
-            }
-        }
-    }
-    for s in sites {
-        push(&mut hosts, s.cloud.as_ref());
-        push(&mut hosts, s.hosting.as_ref());
-        push(&mut edges, s.edge.as_ref());
-        push(&mut dns, s.dns.as_ref());
-        push_region(&mut regions, s.hosting.as_ref(), s.region.as_ref());
-        for e in &s.exposure.critical {
-            match e.layer {
-                ExposureLayer::Cloud | ExposureLayer::Hosting => {
-                    push(&mut hosts, Some(&e.provider))
-                }
-                ExposureLayer::Region => {
-                    push(&mut hosts, Some(&e.provider));
-                    push_region(&mut regions, Some(&e.provider), e.region.as_ref());
-                }
-                ExposureLayer::Edge => push(&mut edges, Some(&e.provider)),
-                ExposureLayer::Dns => push(&mut dns, Some(&e.provider)),
-            }
-            for v in &e.via {
-                push(&mut hosts, v.hosting.as_ref());
-            }
-        }
-    }
-    let counted = |targets: Vec<Target>| {
-        let mut v: Vec<(Target, usize)> = targets
-            .into_iter()
-            .map(|t| {
-                let n = sites.iter().filter(|s| t.hits(s)).count();
-                (t, n)
-            })
-            .collect();
-        sort_with(&mut v, &|a: &(Target, usize), b: &(Target, usize)| {
-            b.1.cmp(&a.1).then_with(|| a.0.label().cmp(&b.0.label()))
-        });
-        v
-    };
-    let provider = |v: Vec<String>| v.into_iter().map(Target::Provider).collect::<Vec<_>>();
-    WhatIfChoices {
-        hosts: counted(provider(hosts)),
-        edges: counted(provider(edges)),
-        dns: counted(provider(dns)),
-        regions: counted(
-            regions
-                .into_iter()
-                .map(|(h, r)| Target::Region(h, r))
-                .collect(),
-        ),
-    }
 }
 
 /// Columns of the dashboard's table.
@@ -1110,35 +767,44 @@ pub fn data_age(feeds: &FeedStatus, provider: Option<&str>, now: u64) -> Option<
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use onebasket::deps::{stored_classes, DepOutcome, Exposure, HostClass};
+    use onebasket::deps::{stored_classes, Classes, DepOutcome, HostClass};
     use onebasket::profile::{
         Confidence, DnsLayer, EdgeLayer, Hosting, Resolution, ResolvedBy, SiteProfile,
     };
     use onebasket::protocol::SiteRecord;
+    use onebasket::rules::Rules;
     use onebasket::table::FeedInfo;
+
+    fn rules() -> Rules {
+        Rules::builtin().unwrap()
+    }
 
     /// A record's row, its hosts' layers as the record itself holds them.
     fn summary(r: &SiteRecord) -> SiteSummary {
-        SiteSummary::of(r, &stored_classes([r]), 0, 0)
+        SiteSummary::of(r, &stored_classes([r]), &rules(), 0, 0)
     }
 
-    pub fn row(site: &str, cloud: Option<&str>, region: Option<&str>) -> SiteSummary {
-        SiteSummary {
-            site: site.to_owned(),
-            main_host: format!("www.{site}"),
-            badge: cloud.map(str::to_owned),
-            cloud: cloud.map(str::to_owned),
-            hosting: cloud.map(str::to_owned),
-            region: region.map(str::to_owned),
-            edge: None,
-            dns: None,
-            last_seen: 10 * DAY_MS,
-            visits: 1,
-            failures: 0,
-            status: HealthState::Up,
-            exposure: Exposure::default(),
-            blame: None,
+    /// The row of `site`, whose main host runs as `class` says, seen on day 10, up.
+    pub fn row_with(site: &str, class: Option<HostClass>) -> SiteSummary {
+        let mut r = SiteRecord::new(site, &format!("www.{site}"), 10 * DAY_MS);
+        r.status = HealthState::Up;
+        r.visits = 1;
+        let mut c = Classes::new();
+        if let Some(class) = class {
+            c.insert(r.main_host.clone(), class);
         }
+        SiteSummary::of(&r, &c, &rules(), 0, 0)
+    }
+
+    /// The row of `site` on `cloud` (its own host), in `region`.
+    pub fn row(site: &str, cloud: Option<&str>, region: Option<&str>) -> SiteSummary {
+        row_with(
+            site,
+            cloud.map(|c| HostClass {
+                region: region.map(str::to_owned),
+                ..class(c, c, None)
+            }),
+        )
     }
 
     #[test]
@@ -1168,37 +834,43 @@ mod tests {
         assert!(r.iter().any(|g| g.label() == "GCP (region unknown)"));
         let h = headline(&sites, 11 * DAY_MS).unwrap();
         assert_eq!(
-            h.text(),
+            headline_text(&h),
             "43 % of the sites you visited this week run on AWS; 29 % in us-east-1"
         );
         let h = headline(&sites, 30 * DAY_MS).unwrap();
         assert!(!h.this_week);
-        assert!(h.text().contains("of your sites"));
+        assert!(headline_text(&h).contains("of your sites"));
         assert_eq!(headline(&[], 0), None);
         let none = headline(&sites[4..], 11 * DAY_MS).unwrap();
-        assert!(none.text().starts_with("No cloud identified"));
+        assert!(headline_text(&none).starts_with("No cloud identified"));
         assert_eq!(failing(&sites), vec![3]);
     }
 
     #[test]
     fn what_if_counts_every_layer() {
-        let mut sites = vec![
+        let sites = vec![
             row("a.com", Some("aws"), Some("us-east-1")),
-            row("b.com", Some("vercel"), None),
-            row("c.com", Some("gcp"), None),
+            row_with("b.com", Some(class("aws", "vercel", None))),
+            row_with(
+                "c.com",
+                Some(HostClass {
+                    edge: Some("cloudflare".into()),
+                    dns: Some("aws".into()),
+                    ..class("gcp", "gcp", None)
+                }),
+            ),
         ];
-        sites[1].cloud = Some("aws".into());
-        sites[2].edge = Some("cloudflare".into());
-        sites[2].dns = Some("aws".into());
         let aws = Target::Provider("aws".into());
-        assert_eq!(sites.iter().filter(|s| aws.hits(s)).count(), 3);
+        assert_eq!(sites.iter().filter(|s| aws.hit(s).is_some()).count(), 3);
         let region = Target::Region("aws".into(), "us-east-1".into());
-        assert_eq!(sites.iter().filter(|s| region.hits(s)).count(), 1);
+        assert_eq!(sites.iter().filter(|s| region.hit(s).is_some()).count(), 1);
         let c = what_if_choices(&sites);
         assert_eq!(c.hosts[0], (aws.clone(), 3));
         assert_eq!(c.edges, vec![(Target::Provider("cloudflare".into()), 1)]);
         assert_eq!(c.regions, vec![(region.clone(), 1)]);
-        for t in [aws, region] {
+        assert_eq!(c.dns, vec![(Target::Dns("aws".into()), 1)]);
+        assert_eq!(Target::Dns("aws".into()).label(), "Route 53");
+        for t in [aws, region, Target::Dns("aws".into())] {
             assert_eq!(Target::decode(&t.encode()), Some(t));
         }
         assert_eq!(Target::decode("x"), None);
@@ -1210,10 +882,9 @@ mod tests {
             cloud: Some(cloud.to_owned()),
             hosting: Some(hosting.to_owned()),
             region: region.map(str::to_owned),
-            edge: None,
-            dns: None,
             resolved: true,
             at: 1,
+            ..HostClass::default()
         }
     }
 
@@ -1418,13 +1089,13 @@ mod tests {
         let g = group(&sites, &idx, GroupBy::Cloud);
         assert_eq!(g[0].label(), "Amazon Web Services");
         assert_eq!(g[0].sites, vec![0, 1, 2]);
-        assert_eq!((g[0].indirect, g[0].third_party), (1, 0));
+        assert_eq!((g[0].by.indirect(), g[0].by.third_party), (1, 0));
         assert_eq!(g[1].label(), "Google Cloud");
         assert_eq!(g[1].sites, vec![0, 3]);
         let r = group(&sites, &idx, GroupBy::Region);
         let labels: Vec<(String, usize, usize)> = r
             .iter()
-            .map(|g| (g.label(), g.sites.len(), g.third_party))
+            .map(|g| (g.label(), g.sites.len(), g.by.third_party))
             .collect();
         assert_eq!(
             labels,
@@ -1437,20 +1108,21 @@ mod tests {
         );
         let h = headline(&sites, 11 * DAY_MS).unwrap();
         assert_eq!(
-            h.text(),
-            "75 % of the sites you visited this week run on AWS or depend on it; 75 % in us-west-2"
+            headline_text(&h),
+            "75 % of the sites you visited this week run on AWS or depend on it \
+             (other hosts: 1); 75 % in us-west-2"
         );
         // Without dependencies, the same words as before.
-        let plain: Vec<SiteSummary> = sites
-            .iter()
-            .cloned()
-            .map(|mut s| {
-                s.exposure = Exposure::default();
-                s
+        let plain: Vec<SiteSummary> = [shop(), blog()]
+            .into_iter()
+            .map(|mut r| {
+                r.deps.clear();
+                summary(&r)
             })
+            .chain(sites[2..].iter().cloned())
             .collect();
         assert_eq!(
-            headline(&plain, 11 * DAY_MS).unwrap().text(),
+            headline_text(&headline(&plain, 11 * DAY_MS).unwrap()),
             "50 % of the sites you visited this week run on AWS; 25 % in us-east-1"
         );
         // The filter finds a site by a host it needs and by that host's provider.
@@ -1491,14 +1163,14 @@ mod tests {
                 (
                     2,
                     Hit {
-                        through: Through::Main,
+                        through: Through::Main(Path::Hosting),
                         host: None
                     }
                 ),
             ]
         );
         assert_eq!(
-            w.text(&west),
+            what_if_text(&w, &west),
             "If AWS us-west-2 fails, 3 of your 4 sites break: 1 hosted there, 2 through a third party."
         );
         // Through the site's own API host only: the old words.
@@ -1506,26 +1178,26 @@ mod tests {
         let e = what_if(&sites, &east);
         assert_eq!(e.hits[0].1.through, Through::OwnHost);
         assert_eq!(
-            e.text(&east),
+            what_if_text(&e, &east),
             "2 of 4 sites (50 %) would go down with AWS us-east-1."
         );
         let aws = Target::Provider("aws".into());
         assert_eq!(
-            what_if(&sites, &aws).text(&aws),
+            what_if_text(&what_if(&sites, &aws), &aws),
             "3 of 4 sites (75 %) would go down with Amazon Web Services."
         );
         let one = what_if(&sites[..1], &west);
         assert_eq!(
-            one.text(&west),
+            what_if_text(&one, &west),
             "If AWS us-west-2 fails, 1 of your 1 site breaks: 0 hosted there, 1 through a third party."
         );
         let gcp = Target::Provider("gcp".into());
         let only_idp = [summary(&blog()), row("x.example", Some("gcp"), None)];
         assert_eq!(
-            what_if(&only_idp, &aws).text(&aws),
+            what_if_text(&what_if(&only_idp, &aws), &aws),
             "1 of 2 sites (50 %) would go down with Amazon Web Services."
         );
-        assert_eq!(what_if(&only_idp, &gcp).third_party(), 0);
+        assert_eq!(what_if(&only_idp, &gcp).counts().third_party, 0);
         // A provider only behind images takes nothing down and is not offered.
         let fastly = Target::Provider("fastly".into());
         assert!(what_if(&sites, &fastly).hits.is_empty());
@@ -1550,7 +1222,7 @@ mod tests {
             DepOutcome::Failed("net::ERR_CONNECTION_REFUSED"),
             now + 1,
         );
-        let s = SiteSummary::of(&r, &stored_classes([&r]), now + 2, 60_000);
+        let s = SiteSummary::of(&r, &stored_classes([&r]), &rules(), now + 2, 60_000);
         assert_eq!(
             blame_text(s.blame.as_ref().unwrap()),
             "fails because login through auth.idp.example (AWS us-west-2) does not answer: \

@@ -3,13 +3,13 @@
 
 use std::rc::Rc;
 
-use onebasket::deps::{Exposed, Via};
+use onebasket::exposure::{Exposed, Via};
 use onebasket::profile::{LayerKind, SiteProfile};
 use onebasket::protocol::{Overview, Request, Response, SiteSummary, TabView};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
-use crate::model::{self, Group, GroupBy, Headline};
+use crate::model::{self, Group, GroupBy, Headline, Label};
 use crate::ui::{self, Banners, BannersProps, Chart, Chip, Status};
 
 /// Something that arrives from the worker.
@@ -364,19 +364,44 @@ fn layers(p: &SiteProfile) -> Vec<Layer> {
     if let Some(platform) = &h.platform {
         hosting_detail.push(format!("via {}", crate::providers::name(platform)));
     }
+    let redundant =
+        !p.dns.also.is_empty() || (p.dns.provider.is_some() && (p.dns.own || p.dns.other));
+    let dns_detail = if redundant {
+        vec![model::dns_set(
+            p.dns.provider.as_ref(),
+            &p.dns.also,
+            p.dns.own,
+            p.dns.other,
+        )]
+    } else {
+        p.dns.product.clone().into_iter().collect()
+    };
+    let mut edge_detail: Vec<String> = p.edge.service.clone().into_iter().collect();
+    for also in &p.edge.also {
+        edge_detail.push(format!("also {}", crate::providers::name(also)));
+    }
+    if let Some(d) = &p.edge.dns {
+        edge_detail.push(format!("its DNS on {}", model::dns_name(d)));
+    }
+    // Behind a CDN with nothing saying where the site runs: said so, never guessed.
+    let origin_unknown = p.edge.provider.is_some() && h.provider.is_none() && p.cloud.is_none();
     vec![
         Layer {
             kind: LayerKind::Dns,
             title: "DNS",
             provider: p.dns.provider.clone(),
-            detail: p.dns.product.clone().into_iter().collect(),
-            empty: "unknown",
+            detail: dns_detail,
+            empty: if p.dns.own {
+                "own name servers"
+            } else {
+                "unknown"
+            },
         },
         Layer {
             kind: LayerKind::Edge,
             title: "Edge / CDN",
             provider: p.edge.provider.clone(),
-            detail: p.edge.service.clone().into_iter().collect(),
+            detail: edge_detail,
             empty: "none seen",
         },
         Layer {
@@ -384,7 +409,11 @@ fn layers(p: &SiteProfile) -> Vec<Layer> {
             title: "Hosting",
             provider: h.provider.clone(),
             detail: hosting_detail,
-            empty: "unknown",
+            empty: if origin_unknown {
+                "origin unknown behind the CDN"
+            } else {
+                "unknown"
+            },
         },
         Layer {
             kind: LayerKind::Cloud,
@@ -532,6 +561,12 @@ fn site_row(s: &SiteSummary) -> Html {
             if let Some(t) = model::partly_on(s) {
                 <span class="partly small">{ t }</span>
             }
+            if let Some(t) = model::origin_line(s) {
+                <span class="origin small">{ t }</span>
+            }
+            if let Some(t) = model::dns_line(s) {
+                <span class="site-dns small">{ t }</span>
+            }
             <Status status={s.status} />
         </li>
     }
@@ -570,7 +605,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
         html! {
             <button class="seg" aria-pressed={pressed.to_string()}
                     onclick={Callback::from(move |_| state.dispatch(Action::GroupBy(g)))}>
-                { g.label() }
+                { model::group_by_label(g) }
             </button>
         }
     });
@@ -584,11 +619,11 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
         };
         let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
-        let through = (g.third_party > 0).then(|| format!("{} through a third party", g.third_party));
+        let through = model::through_text(&g.by);
         html! {
             <li class="group">
                 <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>
-                    <span class="swatch" style={format!("background:{}", g.color())} aria-hidden="true"></span>
+                    <span class="swatch" style={format!("background:{}", model::group_color(g))} aria-hidden="true"></span>
                     <span class="group-name">{ label }</span>
                     if g.failing > 0 {
                         <span class="status status-down">{ format!("{} failing", g.failing) }</span>
@@ -610,7 +645,11 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             </li>
         }
     });
-    let headline = v.headline.as_ref().map(Headline::text).unwrap_or_default();
+    let headline = v
+        .headline
+        .as_ref()
+        .map(model::headline_text)
+        .unwrap_or_default();
     html! {
         <section class="card" id="sites" aria-labelledby="sites-h">
             <h2 id="sites-h">{ format!("Your sites ({})", o.sites.len()) }</h2>
@@ -620,7 +659,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
                 <p class="empty">{ format!("No site matches “{}”.", state.filter.trim()) }</p>
             } else {
                 <Chart groups={v.groups.clone()} total={v.shown} />
-                <ul class="groups" aria-label={format!("Sites by {}", state.group_by.label())}>{ for groups }</ul>
+                <ul class="groups" aria-label={format!("Sites by {}", model::group_by_label(state.group_by))}>{ for groups }</ul>
             }
         </section>
     }

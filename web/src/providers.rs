@@ -37,6 +37,11 @@ pub fn badge(id: &str) -> &str {
     get(id).map_or(id, |p| p.badge)
 }
 
+/// A DNS provider's product name (`Route 53`), else its display name.
+pub fn dns_name(id: &str) -> &str {
+    get(id).map_or(id, |p| p.dns_name.unwrap_or(p.name))
+}
+
 /// Badge colour of an id (neutral grey when unknown).
 pub fn color(id: Option<&str>) -> &'static str {
     id.and_then(get).map_or(NEUTRAL, |p| p.color)

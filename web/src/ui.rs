@@ -6,7 +6,7 @@
 use onebasket::protocol::{Correlation, HealthState, Overview, ProviderIncident};
 use yew::prelude::*;
 
-use crate::model::{self, Group};
+use crate::model::{self, Group, Label};
 use crate::providers;
 
 /// Nodes built in a loop as one fragment (one non-generic conversion for every list).
@@ -71,7 +71,7 @@ pub fn Chart(props: &ChartProps) -> Html {
         .groups
         .iter()
         .take(BARS)
-        .map(|g| (g.label(), g.color(), g.sites.len()))
+        .map(|g| (g.label(), model::group_color(g), g.sites.len()))
         .collect();
     let rest: usize = props.groups.iter().skip(BARS).map(|g| g.sites.len()).sum();
     if rest > 0 {

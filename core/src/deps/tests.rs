@@ -1,13 +1,28 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::health::{correlate, what_if, SiteFacts, Target};
-use crate::profile::LayerKind;
+use crate::exposure::reach::{what_if, Target};
+use crate::exposure::{exposure, Exposed, ExposureLayer, Through};
+use crate::health::{correlate, SiteFacts};
+use crate::protocol::SiteSummary;
 use crate::protocol::{HealthState, SiteRecord};
+
+fn rules() -> crate::rules::Rules {
+    crate::rules::Rules::builtin().unwrap()
+}
 
 /// What the record's own (stored) classes say.
 fn cls(r: &SiteRecord) -> Classes {
     stored_classes([r])
+}
+
+/// A host seen only behind a CDN (its origin unknown).
+fn edge_only(edge: &str) -> HostClass {
+    HostClass {
+        edge: Some(edge.to_owned()),
+        resolved: true,
+        ..HostClass::default()
+    }
 }
 
 fn class(cloud: &str, hosting: &str, region: Option<&str>, edge: Option<&str>) -> HostClass {
@@ -16,9 +31,9 @@ fn class(cloud: &str, hosting: &str, region: Option<&str>, edge: Option<&str>) -
         hosting: Some(hosting.to_owned()),
         region: region.map(str::to_owned),
         edge: edge.map(str::to_owned),
-        dns: None,
         resolved: true,
         at: 1,
+        ..HostClass::default()
     }
 }
 
@@ -215,7 +230,7 @@ fn the_set_is_bounded_and_evicts_the_least_used_non_critical_first() {
 
 #[test]
 fn exposure_keeps_critical_and_non_critical_apart() {
-    let e = exposure(&shop(), &cls(&shop()));
+    let e = exposure(&shop(), &cls(&shop()), &rules());
     let keys: Vec<(ExposureLayer, String)> =
         e.critical.iter().map(|x| (x.layer, x.key())).collect();
     assert_eq!(
@@ -246,7 +261,7 @@ fn exposure_keeps_critical_and_non_critical_apart() {
     // A platform on a cloud is an entry of its own, so "what if Vercel fails" finds the host.
     let mut r = shop();
     r.deps.get_mut("auth.idp.example").unwrap().class = Some(class("aws", "vercel", None, None));
-    let e = exposure(&r, &cls(&r));
+    let e = exposure(&r, &cls(&r), &rules());
     assert!(e
         .critical
         .iter()
@@ -266,7 +281,7 @@ fn exposure_keeps_critical_and_non_critical_apart() {
         DepOutcome::Unknown,
         20,
     );
-    let e = exposure(&r, &cls(&r));
+    let e = exposure(&r, &cls(&r), &rules());
     assert!(e.critical.iter().any(|x| x.key() == "gcp"));
     assert!(e.non_critical.is_empty());
 }
@@ -321,30 +336,27 @@ fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
 
 #[test]
 fn what_if_counts_sites_through_third_parties() {
+    let shop = shop();
     let mut own = SiteRecord::new("own.example", "www.own.example", 1);
-    own.profile = None;
-    let mut facts = vec![SiteFacts::from_record(&shop(), &cls(&shop()))];
-    let mut hosted = SiteFacts::from_record(&own, &cls(&own));
-    hosted.cloud = Some("aws".into());
-    hosted.hosting = Some("aws".into());
-    hosted.region = Some("us-west-2".into());
-    facts.push(hosted);
-    let hit = what_if(
-        &facts,
-        &Target::Region {
-            provider: "aws".into(),
-            region: "us-west-2".into(),
-        },
+    own.deps.clear();
+    let mut c = cls(&shop);
+    c.insert(
+        "www.own.example".into(),
+        class("aws", "aws", Some("us-west-2"), None),
     );
-    assert_eq!(hit.len(), 2);
-    assert_eq!(hit[0].site, "shop.example");
-    assert!(hit[0].layers.is_empty());
-    assert_eq!(hit[0].through, ["auth.idp.example"]);
-    assert!(hit[0].third_party_only);
-    assert_eq!(hit[1].layers, [LayerKind::Hosting]);
-    assert!(!hit[1].third_party_only);
+    let rows = [
+        SiteSummary::of(&shop, &c, &rules(), 200, 600_000),
+        SiteSummary::of(&own, &c, &rules(), 200, 600_000),
+    ];
+    let hit = what_if(&rows, &Target::Region("aws".into(), "us-west-2".into()));
+    assert_eq!(hit.hits.len(), 2);
+    assert_eq!(hit.hits[0].1.through, Through::ThirdParty);
+    assert_eq!(hit.hits[0].1.host, Some("auth.idp.example"));
+    assert!(matches!(hit.hits[1].1.through, Through::Main(_)));
     // Images do not count: Google Cloud takes nothing down.
-    assert!(what_if(&facts, &Target::Provider { id: "gcp".into() }).is_empty());
+    assert!(what_if(&rows, &Target::Provider("gcp".into()))
+        .hits
+        .is_empty());
 }
 
 #[test]
@@ -356,18 +368,26 @@ fn correlation_attributes_failures_to_the_third_party() {
         let mut r = shop();
         r.site = format!("shop{i}.example");
         login_fails(&mut r);
-        let mut f = SiteFacts::at(&r, &cls(&r), 200, 600_000);
-        f.cloud = Some("cloudflare".into());
-        f.edge = Some("cloudflare".into());
-        facts.push(f);
+        let mut c = cls(&r);
+        c.insert(r.main_host.clone(), edge_only("cloudflare"));
+        let blamed = blamed(&r, 200, 600_000)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        facts.push(SiteFacts::of(
+            &SiteSummary::of(&r, &c, &rules(), 200, 600_000),
+            blamed,
+        ));
     }
     for i in 0..10 {
-        let r = SiteRecord::new(&format!("ok{i}.example"), &format!("www.ok{i}.example"), 1);
-        let mut f = SiteFacts::from_record(&r, &cls(&r));
-        f.state = HealthState::Up;
-        f.cloud = Some("cloudflare".into());
-        f.edge = Some("cloudflare".into());
-        facts.push(f);
+        let mut r = SiteRecord::new(&format!("ok{i}.example"), &format!("www.ok{i}.example"), 1);
+        r.status = HealthState::Up;
+        let mut c = Classes::new();
+        c.insert(r.main_host.clone(), edge_only("cloudflare"));
+        facts.push(SiteFacts::of(
+            &SiteSummary::of(&r, &c, &rules(), 200, 600_000),
+            Vec::new(),
+        ));
     }
     let names = |id: &str| id.to_uppercase();
     let c = correlate(&facts, 2, 0.01, &names);

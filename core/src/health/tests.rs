@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::exposure::Path;
 
 const T0: Millis = 1_780_000_000_000;
 const SEC: Millis = 1_000;
@@ -491,18 +492,44 @@ fn site_health_serializes_small_and_camel_case() {
 
 // ---- correlation ----
 
+/// An entry of a site's own stack.
+fn own(layer: ExposureLayer, provider: &str, region: Option<&str>, path: Path) -> Exposed {
+    Exposed {
+        layer,
+        provider: provider.to_owned(),
+        region: region.map(str::to_owned),
+        own: true,
+        paths: vec![path],
+        via: Vec::new(),
+        more: 0,
+        third_party: false,
+        redundant: false,
+    }
+}
+
+/// A site hosted on `host` in `region`, its DNS at `dns`.
 fn facts(site: &str, state: HealthState, host: &str, region: &str, dns: &str) -> SiteFacts {
     SiteFacts {
         site: site.to_owned(),
         state,
-        cloud: Some(host.to_owned()),
-        hosting: Some(host.to_owned()),
-        region: Some(region.to_owned()),
-        edge: None,
-        dns: Some(dns.to_owned()),
-        deps: Vec::new(),
+        exposure: vec![
+            own(ExposureLayer::Cloud, host, None, Path::Hosting),
+            own(ExposureLayer::Region, host, Some(region), Path::Hosting),
+            own(ExposureLayer::Dns, dns, None, Path::Dns),
+        ],
         blamed: Vec::new(),
     }
+}
+
+/// The same site behind a CDN.
+fn with_edge(f: &mut SiteFacts, edge: &str) {
+    f.exposure
+        .push(own(ExposureLayer::Edge, edge, None, Path::Edge));
+}
+
+/// The same site with no known region.
+fn without_region(f: &mut SiteFacts) {
+    f.exposure.retain(|e| e.layer != ExposureLayer::Region);
 }
 
 fn names(id: &str) -> String {
@@ -650,12 +677,12 @@ fn edge_and_dns_layers_and_grammar() {
             "us-east-1",
             "cloudflare",
         );
-        f.edge = Some("cloudflare".into());
-        f.region = None;
+        with_edge(&mut f, "cloudflare");
+        without_region(&mut f);
         v.push(f);
     }
     let mut h = facts("h.example", Up, "aws", "us-east-1", "route53");
-    h.region = None;
+    without_region(&mut h);
     v.push(h);
     let out = correlate(&v, 2, 0.5, &names);
     let edge = out.iter().find(|c| c.layer == "edge").unwrap();
@@ -724,97 +751,4 @@ fn correlation_over_a_thousand_sites() {
         .iter()
         .all(|c| c.p_value.is_finite() && c.p_value < 1e-10));
     assert_eq!(out[0].failing_in_group, 50);
-}
-
-#[test]
-fn site_facts_from_record() {
-    let mut r = SiteRecord::new("example.com", "www.example.com", T0);
-    r.status = HealthState::Down;
-    let f = SiteFacts::from_record(&r, &crate::deps::stored_classes([&r]));
-    assert_eq!(f.state, HealthState::Down);
-    assert_eq!(f.cloud, None);
-    let profile: crate::profile::SiteProfile = serde_json::from_value(serde_json::json!({
-        "name": "www.example.com", "site": "example.com", "addresses": [], "cname_chain": [],
-        "dns": {"provider": "route53", "product": "Route 53", "nameservers": []},
-        "edge": {"provider": "cloudfront", "service": "CLOUDFRONT"},
-        "hosting": {"provider": "aws", "region": "us-east-1", "service": "EC2", "prefix": null,
-                    "asn": null, "asn_holder": null, "platform": null},
-        "cloud": "aws", "confidence": "high", "resolution": {"status": "ok"}, "evidence": []
-    }))
-    .unwrap();
-    r.profile = Some(profile);
-    let f = SiteFacts::from_record(&r, &crate::deps::stored_classes([&r]));
-    assert_eq!(f.hosting.as_deref(), Some("aws"));
-    assert_eq!(f.region.as_deref(), Some("us-east-1"));
-    assert_eq!(f.edge.as_deref(), Some("cloudfront"));
-    assert_eq!(f.dns.as_deref(), Some("route53"));
-    assert_eq!(f.cloud.as_deref(), Some("aws"));
-}
-
-#[test]
-fn what_if_lists_dependents_with_layers() {
-    use HealthState::*;
-    let mut a = facts("a.example", Up, "aws", "us-east-1", "route53");
-    a.edge = Some("cloudfront".into());
-    let mut b = facts("b.example", Up, "vercel", "iad1", "aws");
-    b.cloud = Some("aws".into());
-    let c = facts("c.example", Up, "gcp", "us-central1", "cloudflare");
-    let d = facts("d.example", Up, "aws", "eu-west-1", "cloudflare");
-    let sites = [a, b, c, d];
-    let aws = what_if(&sites, &Target::Provider { id: "aws".into() });
-    assert_eq!(
-        aws,
-        vec![
-            Dependent {
-                site: "a.example".into(),
-                layers: vec![LayerKind::Hosting, LayerKind::Cloud],
-                through: Vec::new(),
-                third_party_only: false,
-            },
-            Dependent {
-                site: "b.example".into(),
-                layers: vec![LayerKind::Dns, LayerKind::Cloud],
-                through: Vec::new(),
-                third_party_only: false,
-            },
-            Dependent {
-                site: "d.example".into(),
-                layers: vec![LayerKind::Hosting, LayerKind::Cloud],
-                through: Vec::new(),
-                third_party_only: false,
-            },
-        ]
-    );
-    let region = what_if(
-        &sites,
-        &Target::Region {
-            provider: "aws".into(),
-            region: "us-east-1".into(),
-        },
-    );
-    assert_eq!(region.len(), 1);
-    assert_eq!(region[0].site, "a.example");
-    let dns = what_if(
-        &sites,
-        &Target::Dns {
-            id: "cloudflare".into(),
-        },
-    );
-    let names: Vec<&str> = dns.iter().map(|d| d.site.as_str()).collect();
-    assert_eq!(names, ["c.example", "d.example"]);
-    assert!(dns.iter().all(|d| d.layers == [LayerKind::Dns]));
-    let edge = what_if(
-        &sites,
-        &Target::Provider {
-            id: "cloudfront".into(),
-        },
-    );
-    assert_eq!(edge[0].layers, [LayerKind::Edge]);
-    assert!(what_if(
-        &sites,
-        &Target::Provider {
-            id: "nobody".into()
-        }
-    )
-    .is_empty());
 }

@@ -56,7 +56,15 @@ fn a_new_user_browsing_before_the_ranges_arrive_sees_every_badge_follow_them() {
     let o = w.t.overview(w.now);
     let mut clouds: Vec<_> = o.sites.iter().filter_map(|s| s.cloud.clone()).collect();
     clouds.sort();
-    assert_eq!(clouds, ["aws", "azure", "cloudflare", "gcp"]);
+    assert_eq!(clouds, ["aws", "azure", "gcp"]);
+    // Behind Cloudflare with nothing saying where it runs: said so, never a cloud.
+    let cf = o.sites.iter().find(|s| s.site == "shop-cf.com").unwrap();
+    assert!(cf.origin_unknown(), "{cf:?}");
+    assert!(
+        w.badge(2).title.contains("Cloudflare → origin unknown"),
+        "{}",
+        w.badge(2).title
+    );
 }
 
 #[test]

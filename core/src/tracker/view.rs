@@ -122,7 +122,7 @@ impl Tracker {
     /// One site's row, as derived now.
     pub fn summary(&self, record: &SiteRecord, now: Millis) -> SiteSummary {
         let window = self.settings.health_config().window_ms;
-        SiteSummary::of(record, &self.known, now, window)
+        SiteSummary::of(record, &self.known, self.classifier().rules(), now, window)
     }
 
     /// The popup's view of a tab showing `url`.
@@ -144,6 +144,7 @@ impl Tracker {
     pub fn overview(&self, now: Millis) -> Overview {
         let mut sites: Vec<SiteSummary> =
             self.sites.values().map(|r| self.summary(r, now)).collect();
+        let correlations = self.correlations_of(&sites, now);
         sites.sort_by(|a, b| {
             b.last_seen
                 .cmp(&a.last_seen)
@@ -154,7 +155,7 @@ impl Tracker {
             sites,
             feeds: self.feeds.status.clone(),
             settings: self.settings.clone(),
-            correlations: self.correlations(now),
+            correlations,
             offline: self.health.offline,
             // A status is shown while polling it goes on (see `STATUS_SHOWN_MS`).
             incidents: status
@@ -173,21 +174,39 @@ impl Tracker {
 
     /// Failures concentrating on one provider, region, edge or DNS provider.
     pub fn correlations(&self, now: Millis) -> Vec<Correlation> {
-        // A group needs two failing sites: with fewer there is nothing to correlate, and the
-        // per-site facts (every critical dependency) need not be built.
-        let failing = self
-            .sites
+        if self.failing() < 2 {
+            return Vec::new();
+        }
+        let rows: Vec<SiteSummary> = self.sites.values().map(|r| self.summary(r, now)).collect();
+        self.correlations_of(&rows, now)
+    }
+
+    /// How many sites are down or degraded.
+    fn failing(&self) -> usize {
+        self.sites
             .values()
             .filter(|r| matches!(r.status, HealthState::Down | HealthState::Degraded))
-            .count();
-        if failing < 2 {
+            .count()
+    }
+
+    /// [`Tracker::correlations`] over rows already built: each site's critical exposure.
+    fn correlations_of(&self, rows: &[SiteSummary], now: Millis) -> Vec<Correlation> {
+        // A group needs two failing sites: with fewer there is nothing to correlate.
+        if self.failing() < 2 {
             return Vec::new();
         }
         let window = self.settings.health_config().window_ms;
-        let facts: Vec<SiteFacts> = self
-            .sites
-            .values()
-            .map(|r| SiteFacts::at(r, &self.known, now, window))
+        let facts: Vec<SiteFacts> = rows
+            .iter()
+            .map(|s| {
+                let blamed = self.sites.get(&s.site).map_or_else(Vec::new, |r| {
+                    crate::deps::blamed(r, now, window)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect()
+                });
+                SiteFacts::of(s, blamed)
+            })
             .collect();
         let rules = self.classifier().rules();
         let names = |id: &str| {

@@ -137,22 +137,39 @@ fn print_profile(
     if !p.cname_chain.is_empty() {
         writeln!(out, "  cname      {}", p.cname_chain.join(" → "))?;
     }
-    let dns = p.dns.provider.as_deref().map_or_else(dash, |id| {
+    let mut dns = p.dns.provider.as_deref().map_or_else(dash, |id| {
         format!(
             "{} [{}]",
             p.dns.product.clone().unwrap_or_else(|| name_of(rules, id)),
             id
         )
     });
+    for id in &p.dns.also {
+        dns.push_str(&format!(" + {}", name_of(rules, id)));
+    }
+    if p.dns.own {
+        dns = if p.dns.provider.is_some() {
+            format!("{dns} + own name servers")
+        } else {
+            "own name servers".to_owned()
+        };
+    }
+    if !p.dns.also.is_empty() || (p.dns.provider.is_some() && (p.dns.own || p.dns.other)) {
+        dns.push_str("   (redundant: no one provider's failure breaks it)");
+    }
     writeln!(out, "  dns        {dns}")?;
-    writeln!(
-        out,
-        "  edge       {}",
-        p.edge
-            .provider
-            .as_deref()
-            .map_or_else(dash, |id| name_of(rules, id))
-    )?;
+    let mut edge = p
+        .edge
+        .provider
+        .as_deref()
+        .map_or_else(dash, |id| name_of(rules, id));
+    for id in &p.edge.also {
+        edge.push_str(&format!(" + {}", name_of(rules, id)));
+    }
+    if let Some(id) = &p.edge.dns {
+        edge.push_str(&format!("   (its DNS: {})", name_of(rules, id)));
+    }
+    writeln!(out, "  edge       {edge}")?;
     let mut host = p
         .hosting
         .provider
@@ -171,15 +188,23 @@ fn print_profile(
             host.push_str(&format!(" {h}"));
         }
     }
-    writeln!(out, "  hosting    {host}")?;
-    writeln!(
-        out,
-        "  cloud      {}   (confidence {:?})",
-        p.cloud
+    // Behind a CDN with nothing saying where the site runs: said as unknown, never as the CDN.
+    let origin_unknown = p.edge.provider.is_some() && p.hosting.provider.is_none();
+    if origin_unknown && p.hosting.asn.is_none() {
+        let behind = p
+            .edge
+            .provider
             .as_deref()
-            .map_or_else(dash, |id| name_of(rules, id)),
-        p.confidence
-    )?;
+            .map_or_else(dash, |id| name_of(rules, id));
+        host = format!("origin unknown behind {behind}");
+    }
+    writeln!(out, "  hosting    {host}")?;
+    let cloud = match (&p.cloud, origin_unknown) {
+        (Some(id), _) => name_of(rules, id),
+        (None, true) => "unknown (origin unknown)".to_owned(),
+        (None, false) => dash(),
+    };
+    writeln!(out, "  cloud      {cloud}   (confidence: {})", p.confidence)?;
     for e in &p.evidence {
         writeln!(out, "    · {}", e.text)?;
     }

@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use onebasket::deps::HostClass;
 use onebasket::engine::{Engine, EngineConfig};
+use onebasket::exposure::research::{research, Research};
 use onebasket::profile::{Resolution, SiteProfile};
 use onebasket::site::{self, HostKind};
 
@@ -56,6 +58,9 @@ struct Report {
     region: Vec<Share>,
     edge: Vec<Share>,
     dns: Vec<Share>,
+    /// Third-party dependency figures per category (DNS, CDN, hosting), in the terms of the
+    /// research (see `onebasket::exposure::research`).
+    categories: Research,
 }
 
 fn shares(counts: BTreeMap<String, usize>, total: usize) -> Vec<Share> {
@@ -312,7 +317,19 @@ pub(crate) async fn report(
         failed,
         unfinished: sites - done,
         interrupted,
-        cloud: count(&|p| p.cloud.clone().unwrap_or_else(unknown)),
+        categories: research(
+            &profiles
+                .iter()
+                .map(|p| HostClass::from_profile(p, 0))
+                .collect::<Vec<_>>(),
+            engine.classifier().rules(),
+        ),
+        cloud: count(&|p| match (&p.cloud, &p.edge.provider) {
+            (Some(c), _) => c.clone(),
+            // Behind a CDN with nothing saying where it runs: never counted under a cloud.
+            (None, Some(e)) if p.hosting.provider.is_none() => format!("{e} (origin unknown)"),
+            _ => unknown(),
+        }),
         region: count(&|p| match (&p.hosting.provider, &p.hosting.region) {
             (Some(prov), Some(region)) => format!("{prov} {region}"),
             (Some(prov), None) => format!("{prov} (no region)"),
@@ -356,6 +373,39 @@ fn print_report(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         for s in list {
             writeln!(out, "  {:>5.1} %  {:>6}  {}", s.percent, s.sites, s.key)?;
         }
+    }
+    let c = &r.categories;
+    writeln!(
+        out,
+        "\nthird-party dependencies (of {} sites; Kashaf et al., IMC 2020):",
+        c.sites
+    )?;
+    writeln!(
+        out,
+        "  {:<8} {:>12} {:>10} {:>12} {:>14}  top 3",
+        "", "third party", "critical", "top-3 reach", "with indirect"
+    )?;
+    for (name, cat) in [("DNS", &c.dns), ("CDN", &c.cdn), ("hosting", &c.hosting)] {
+        let top: Vec<&str> = cat
+            .providers
+            .iter()
+            .take(3)
+            .map(|p| p.provider.as_str())
+            .collect();
+        writeln!(
+            out,
+            "  {:<8} {:>10.1} % {:>8.1} % {:>10.1} % {:>12.1} %  {}",
+            name,
+            cat.third_party_percent,
+            cat.critical_percent,
+            cat.top3_reach_percent,
+            cat.top3_reach_indirect_percent,
+            if top.is_empty() {
+                "-".to_owned()
+            } else {
+                top.join(", ")
+            }
+        )?;
     }
     Ok(())
 }
