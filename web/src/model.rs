@@ -45,7 +45,9 @@ impl Label for GroupKey {
     /// (redundant)".
     fn label(&self) -> String {
         if self.is_redundant() {
-            return dns_set(Some(&self.provider), &self.also, self.own, self.other);
+            let mut t = dns_set(Some(&self.provider), &self.also, self.own, self.other);
+            t.push_str(" (redundant)");
+            return t;
         }
         match self.region.as_deref() {
             None => providers::name(&self.provider).to_owned(),
@@ -80,21 +82,29 @@ pub fn group_color(g: &Group) -> &'static str {
         .map_or(providers::NEUTRAL, |k| providers::color(Some(&k.provider)))
 }
 
-/// "Route 53 + NS1 (redundant)", "Route 53 + own name servers (redundant)", "own name
-/// servers", "NS1".
+/// "Route 53 + NS1", "Route 53 + own name servers", "own name servers", "NS1": the operators
+/// of a site's DNS.
 pub fn dns_set(first: Option<&String>, also: &[String], own: bool, other: bool) -> String {
-    let mut names: Vec<&str> = first.into_iter().chain(also).map(|d| dns_name(d)).collect();
+    let mut t = String::new();
+    let mut add = |name: &str| {
+        if !t.is_empty() {
+            t.push_str(" + ");
+        }
+        t.push_str(name);
+    };
+    for d in first.into_iter().chain(also) {
+        add(dns_name(d));
+    }
     if own {
-        names.push("own name servers");
+        add("own name servers");
     }
-    if other && !names.is_empty() {
-        names.push("another provider");
+    if other && (first.is_some() || own) {
+        add("another provider");
     }
-    match names.len() {
-        0 => "unknown".to_owned(),
-        1 => names[0].to_owned(),
-        _ => format!("{} (redundant)", names.join(" + ")),
+    if t.is_empty() {
+        t.push_str("unknown");
     }
+    t
 }
 
 /// The site's DNS in its line: "DNS on Route 53", "redundant DNS: Route 53 + NS1", "own DNS";
@@ -104,11 +114,14 @@ pub fn dns_line(s: &SiteSummary) -> Option<String> {
         return None;
     }
     if s.redundant_dns() {
-        let set = dns_set(s.dns.as_ref(), &s.dns_also, s.own_dns, s.dns_other);
-        return Some(format!(
-            "redundant DNS: {}",
-            set.trim_end_matches(" (redundant)")
+        let mut t = "redundant DNS: ".to_owned();
+        t.push_str(&dns_set(
+            s.dns.as_ref(),
+            &s.dns_also,
+            s.own_dns,
+            s.dns_other,
         ));
+        return Some(t);
     }
     Some(match &s.dns {
         Some(d) => format!("DNS on {}", dns_name(d)),
@@ -128,44 +141,34 @@ pub fn cloud_of(s: &SiteSummary) -> Option<&str> {
     s.cloud.as_deref().or(s.hosting.as_deref())
 }
 
-/// "(DNS: 3; 1 through a third party)": how the sites depending on a provider do, beside
-/// running there; empty when they all run there.
-pub fn counts_text(c: &Counts) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if c.dns > 0 {
-        parts.push(format!("DNS: {}", c.dns));
-    }
-    if c.edge > 0 {
-        parts.push(format!("CDN: {}", c.edge));
-    }
-    if c.own_host > 0 {
-        parts.push(format!("other hosts: {}", c.own_host));
-    }
-    if c.third_party > 0 {
-        parts.push(format!("{} through a third party", c.third_party));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join("; "))
-    }
-}
-
-/// "3 through DNS, 1 through a third party": how a group's sites depend on it otherwise than
-/// by running there; `None` when they all run there.
-pub fn through_text(c: &Counts) -> Option<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for (n, how) in [
-        (c.edge, "behind its CDN"),
-        (c.dns, "through DNS"),
-        (c.own_host, "through other hosts of theirs"),
-        (c.third_party, "through a third party"),
+/// How the sites depending on a provider do, beside running there: "DNS: 3; 1 through a third
+/// party" for the headline (`short`), "3 through DNS, 1 through a third party" for a group;
+/// `None` when they all run there.
+pub fn through_text(c: &Counts, short: bool) -> Option<String> {
+    let mut t = String::new();
+    for (n, long, brief) in [
+        (c.edge, "behind its CDN", "CDN: "),
+        (c.dns, "through DNS", "DNS: "),
+        (c.own_host, "through other hosts of theirs", "other hosts: "),
+        (c.third_party, "through a third party", ""),
     ] {
-        if n > 0 {
-            parts.push(format!("{n} {how}"));
+        if n == 0 {
+            continue;
+        }
+        if !t.is_empty() {
+            t.push_str(if short { "; " } else { ", " });
+        }
+        let n = n.to_string();
+        if short && !brief.is_empty() {
+            t.push_str(brief);
+            t.push_str(&n);
+        } else {
+            t.push_str(&n);
+            t.push(' ');
+            t.push_str(long);
         }
     }
-    (!parts.is_empty()).then(|| parts.join(", "))
+    (!t.is_empty()).then_some(t)
 }
 
 /// "71 % of the sites you visited this week run on AWS; 40 % in us-east-1", or "… run on AWS
@@ -188,9 +191,10 @@ pub fn headline_text(h: &Headline) -> String {
         percent(*n, h.total),
         providers::badge(cloud)
     );
-    if h.by.indirect() > 0 {
-        t.push_str(" or depend on it");
-        t.push_str(&counts_text(&h.by));
+    if let Some(how) = through_text(&h.by, true) {
+        t.push_str(" or depend on it (");
+        t.push_str(&how);
+        t.push(')');
     }
     if let Some((region, rn)) = &h.region {
         t.push_str(&format!("; {} % in {region}", percent(*rn, h.total)));

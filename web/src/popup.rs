@@ -619,7 +619,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
             Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
         };
         let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
-        let through = model::through_text(&g.by);
+        let through = model::through_text(&g.by, false);
         html! {
             <li class="group">
                 <button class="group-row" aria-expanded={open.to_string()} aria-controls={list_id.clone()} {onclick}>

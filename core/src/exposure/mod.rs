@@ -123,9 +123,9 @@ impl Exposed {
     }
 }
 
-/// How a site depends on a provider or region, closest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind", content = "path")]
+/// How a site depends on a provider or region, closest first (computed where it is shown,
+/// never sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Through {
     /// Its main host, by this path.
     Main(Path),
