@@ -17,11 +17,13 @@ const RECORDS = [
 ];
 
 /** The four sites and the badge each must end with. */
+// Host, tab badge, popup group, the dashboard's cloud cell (behind a CDN the cloud is unknown:
+// the row says so rather than naming the edge as the cloud).
 const FOUR = [
-  ['www.aws-first.test', 'AWS', 'Amazon Web Services'],
-  ['www.gcp-first.test', 'GCP', 'Google Cloud'],
-  ['www.cf-first.test', 'CF', 'Cloudflare'],
-  ['www.az-first.test', 'AZ', 'Microsoft Azure'],
+  ['www.aws-first.test', 'AWS', 'Amazon Web Services', 'AWS'],
+  ['www.gcp-first.test', 'GCP', 'Google Cloud', 'GCP'],
+  ['www.cf-first.test', 'CF', 'Cloudflare', '?origin unknown behind Cloudflare'],
+  ['www.az-first.test', 'AZ', 'Microsoft Azure', 'AZ'],
 ];
 
 /** How long the mirror holds its answers, from its first request. */
@@ -98,7 +100,7 @@ test('first run with a slow mirror: every badge, the popup and the dashboard fol
   const rows = () => dashboard.$$eval('#sites-table tbody tr', (rs) => rs.map((r) => r.textContent));
   await until(async () => {
     const now = await rows();
-    return FOUR.every(([host, badge]) => now.some((r) => r.startsWith(`${host.slice(4)}${badge}`)));
+    return FOUR.every(([host, , , cell]) => now.some((r) => r.startsWith(`${host.slice(4)}${cell}`)));
   }, 'the open dashboard listing the four sites with their providers', 10000)
     .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await rows())}`); });
   for (const p of [...tabs, dashboard, popup]) await p.close();
