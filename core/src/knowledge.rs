@@ -183,7 +183,7 @@ pub fn feed_age_warning(
 ) -> Option<FeedAgeWarning> {
     let cadence = cadence_days.filter(|&c| c > 0)?;
     let date = info.date.as_deref()?;
-    let published = crate::feeds::day_number(date)?;
+    let published = crate::date::day_number(date)?;
     let today = i64::try_from(now_ms / 86_400_000).ok()?;
     let age = u32::try_from(today.checked_sub(published)?).ok()?;
     (age > cadence.saturating_mul(STALE_AFTER_CADENCES)).then(|| FeedAgeWarning {

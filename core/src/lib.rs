@@ -12,6 +12,7 @@
 //! [`protocol`] is what the extension's worker and pages exchange.
 
 pub mod classify;
+pub mod date;
 pub mod deps;
 pub mod dns;
 pub mod engine;
@@ -20,6 +21,7 @@ pub mod exposure;
 pub mod feeds;
 pub mod health;
 pub mod knowledge;
+pub mod panel;
 pub mod profile;
 pub mod protocol;
 pub mod record;
@@ -28,6 +30,9 @@ pub mod site;
 pub mod status;
 pub mod table;
 pub mod tracker;
+
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 pub use record::PrefixRecord;
 

@@ -386,6 +386,18 @@ pub enum HealthState {
     Unknown,
 }
 
+impl HealthState {
+    /// Its word on the pages and in the exports (as on the wire).
+    pub fn word(self) -> &'static str {
+        match self {
+            HealthState::Up => "up",
+            HealthState::Degraded => "degraded",
+            HealthState::Down => "down",
+            HealthState::Unknown => "unknown",
+        }
+    }
+}
+
 /// Failures concentrating on one provider, region, edge or DNS provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -493,6 +505,19 @@ impl SiteSummary {
         now: Millis,
         window_ms: Millis,
     ) -> Self {
+        Self::naming(r, classes, rules, now, window_ms, crate::exposure::MAX_VIA)
+    }
+
+    /// [`SiteSummary::of`] naming at most `named` hosts per exposure entry
+    /// ([`crate::exposure::exposure_naming`]): the pages' views count from summaries naming one.
+    pub fn naming(
+        r: &SiteRecord,
+        classes: &dyn crate::deps::ClassOf,
+        rules: &crate::rules::Rules,
+        now: Millis,
+        window_ms: Millis,
+        named: usize,
+    ) -> Self {
         let c = classes.class_of(&r.main_host);
         let list =
             |f: fn(&crate::deps::HostClass) -> &Vec<String>| c.map(f).cloned().unwrap_or_default();
@@ -513,7 +538,7 @@ impl SiteSummary {
             visits: r.visits,
             failures: u32::try_from(r.failures.len()).unwrap_or(u32::MAX),
             status: r.status,
-            exposure: crate::exposure::exposure(r, classes, rules),
+            exposure: crate::exposure::exposure_naming(r, classes, rules, named),
             blame: crate::deps::blame(r, classes, now, window_ms),
         }
     }
@@ -641,6 +666,27 @@ pub enum Request {
     CheckNow,
     /// The worker's own figures (sizes, timings), for diagnostics and benchmarks.
     GetStats,
+    /// The popup's view of the user's sites: banners, headline, failing sites, groups (the
+    /// members of the opened ones only).
+    GetPopup {
+        /// Grouping, filter, opened groups.
+        #[serde(default)]
+        query: crate::panel::PopupQuery,
+    },
+    /// The dashboard's view: a page of rows sorted and filtered, the what-if picker and the
+    /// chosen scenario.
+    GetDashboard {
+        /// Sort, filter, rows wanted, scenario.
+        #[serde(default)]
+        query: crate::panel::DashboardQuery,
+    },
+    /// Every site as a file to download.
+    GetExport {
+        /// CSV or JSON.
+        format: crate::panel::ExportFormat,
+    },
+    /// What the options page shows beside the form: settings, sites, feeds, stale feeds.
+    GetOptions,
 }
 
 /// The worker's answer.
@@ -678,6 +724,28 @@ pub enum Response {
     Stats {
         /// The figures.
         stats: WorkerStats,
+    },
+    /// Answer to [`Request::GetPopup`].
+    Popup {
+        /// The view.
+        popup: crate::panel::PopupView,
+    },
+    /// Answer to [`Request::GetDashboard`].
+    Dashboard {
+        /// The view.
+        dashboard: crate::panel::DashboardView,
+    },
+    /// Answer to [`Request::GetExport`].
+    Export {
+        /// The format asked for.
+        format: crate::panel::ExportFormat,
+        /// The file's text.
+        text: String,
+    },
+    /// Answer to [`Request::GetOptions`].
+    Options {
+        /// The view.
+        options: crate::panel::OptionsView,
     },
     /// The request was carried out.
     Done,

@@ -24,6 +24,19 @@ pub async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
         Request::GetOverview => Response::Overview {
             overview: shell.with(|t| t.overview(now())),
         },
+        Request::GetPopup { query } => Response::Popup {
+            popup: shell.with(|t| t.popup_view(&query, now())),
+        },
+        Request::GetDashboard { query } => Response::Dashboard {
+            dashboard: shell.with(|t| t.dashboard_view(&query, now())),
+        },
+        Request::GetExport { format } => Response::Export {
+            format,
+            text: shell.with(|t| t.export(format, now())),
+        },
+        Request::GetOptions => Response::Options {
+            options: shell.with(|t| t.options_view(now())),
+        },
         Request::GetTab { url } => Response::Tab {
             tab: shell.with(|t| t.tab_view(&url, now())),
         },

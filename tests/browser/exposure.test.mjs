@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startResolver, startMirror } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, setSettings, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, settled, badgeOf, setSettings, shutDown } from './lib/browser.mjs';
 
 const ROUTE_53 = 'ns-1.awsdns-01.org.';
 const SITES = [
@@ -85,14 +85,15 @@ test('four sites on Route 53: one figure in the headline, the groups, what-if an
   assert.match(await popup.textContent('#this-tab'), /origin unknown behind the CDN/);
   // DNS grouping: one group, Route 53's, with all four.
   await popup.click('button.seg:has-text("DNS")');
-  const dnsGroups = await popup.$$eval('.group-row', (rows) => rows.map((r) => [
-    r.querySelector('.group-name').textContent, r.querySelector('.group-count').textContent]));
-  assert.deepEqual(dnsGroups, [['Amazon Web Services', '4']]);
+  await settled(() => popup.$$eval('.group-row', (rows) => rows.map((r) => [
+    r.querySelector('.group-name').textContent, r.querySelector('.group-count').textContent])),
+  [['Amazon Web Services', '4']], 'one DNS group');
   await popup.click('.group-row');
-  const rows = await popup.$$eval('#group-0 .site-row', (rs) => rs.map((r) => [
+  const siteRows = () => popup.$$eval('#group-0 .site-row', (rs) => rs.map((r) => [
     r.querySelector('.site-name').textContent, r.querySelector('.site-dns')?.textContent ?? null,
     r.querySelector('.origin')?.textContent ?? null]));
-  assert.equal(rows.length, 4);
+  await settled(async () => (await siteRows()).length, 4, 'the group\'s four sites');
+  const rows = await siteRows();
   assert.ok(rows.every(([, dns]) => dns === 'DNS on Route 53'), JSON.stringify(rows));
   assert.deepEqual(rows.find(([site]) => site === 'one-cf.test')[2], 'origin unknown behind Cloudflare');
 

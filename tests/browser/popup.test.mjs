@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startSites, startMirror, root } from './lib/servers.mjs';
-import { launch, newProfileDir, until, storage, seedSites, extensionDir, shutDown, setSettings, message } from './lib/browser.mjs';
+import { launch, newProfileDir, until, settled, storage, seedSites, extensionDir, shutDown, setSettings, message } from './lib/browser.mjs';
 
 const shots = join(root, 'target/screenshots');
 mkdirSync(shots, { recursive: true });
@@ -168,11 +168,16 @@ test('dependencies: "partly on" in the list and the detail, depends-on groups, b
   const shopPartly = `partly on AWS: api.shop.test (us-east-1); scripts through ${evilHost} (AWS us-west-2); login through auth.idp.test (AWS us-west-2)`;
   const blame = 'fails because login through auth.idp.test (AWS us-west-2) does not answer: net::ERR_CONNECTION_REFUSED';
   // The blame comes from the failure detector over time: add it to the worker's real answer.
-  const addBlame = (b) => {
+  const addBlame = ([b, text]) => {
     const send = chrome.runtime.sendMessage.bind(chrome.runtime);
     chrome.runtime.sendMessage = async (msg) => {
       const answer = await send(msg);
-      for (const s of answer?.overview?.sites ?? []) if (s.site === 'blog.test') s.blame = b;
+      // A tab's summary carries the blame itself; the rows of a view (the popup's failing
+      // sites and group members, the dashboard's rows) its words.
+      if (answer?.tab?.summary?.site === 'blog.test') answer.tab.summary.blame = b;
+      const rows = [...(answer?.popup?.failingRows ?? []), ...(answer?.popup?.groups ?? []).flatMap((g) => g.members),
+        ...(answer?.dashboard?.rows ?? [])];
+      for (const s of rows) if (s.site === 'blog.test') s.blame = text;
       return answer;
     };
   };
@@ -184,7 +189,7 @@ test('dependencies: "partly on" in the list and the detail, depends-on groups, b
   await page.setViewportSize({ width: 400, height: 800 });
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.addInitScript(addBlame, blameWire);
+  await page.addInitScript(addBlame, [blameWire, blame]);
   await page.goto(`chrome-extension://${browser.id}/popup.html`);
   await page.waitForSelector('#this-tab .deps');
   // This tab: the "partly on" line, the needed hosts by cloud, the others apart.
@@ -199,11 +204,11 @@ test('dependencies: "partly on" in the list and the detail, depends-on groups, b
   assert.equal(await page.textContent('#failing .site-row .blame'), blame);
   assert.ok((await page.textContent('#failing .site-row')).endsWith('down'));
   await page.click('button.seg:has-text("Region")');
-  const first = await page.$eval('.group-row', (r) => [r.querySelector('.group-name').textContent, r.querySelector('.group-count').textContent, r.querySelector('.group-through')?.textContent]);
-  assert.deepEqual(first, ['AWS us-west-2', '3', '2 through a third party']);
+  await settled(() => page.$eval('.group-row', (r) => [r.querySelector('.group-name').textContent, r.querySelector('.group-count').textContent, r.querySelector('.group-through')?.textContent]),
+    ['AWS us-west-2', '3', '2 through a third party'], 'the first region group');
   await page.click('.group-row');
-  assert.deepEqual((await page.$$eval('#group-0 .site-row', (rs) => rs.map((r) => [r.querySelector('.site-name').textContent, r.querySelector('.partly')?.textContent ?? null]))).sort(),
-    [['blog.test', 'also on AWS: login through auth.idp.test (AWS us-west-2)'], ['news.test', null], ['shop.test', shopPartly]]);
+  await settled(async () => (await page.$$eval('#group-0 .site-row', (rs) => rs.map((r) => [r.querySelector('.site-name').textContent, r.querySelector('.partly')?.textContent ?? null]))).sort(),
+    [['blog.test', 'also on AWS: login through auth.idp.test (AWS us-west-2)'], ['news.test', null], ['shop.test', shopPartly]], 'the opened group\'s sites');
   assert.equal(await page.locator('img').count(), 0, 'no element was made from a dependency\'s name');
   await noHorizontalOverflow(page);
   await page.screenshot({ path: join(shots, 'popup-deps-light.png') });
@@ -216,7 +221,7 @@ test('dependencies: "partly on" in the list and the detail, depends-on groups, b
   const dash = await browser.ctx.newPage();
   await dash.setViewportSize({ width: 1280, height: 900 });
   dash.on('pageerror', (e) => errors.push(String(e)));
-  await dash.addInitScript(addBlame, blameWire);
+  await dash.addInitScript(addBlame, [blameWire, blame]);
   await dash.goto(`chrome-extension://${browser.id}/dashboard.html`);
   await dash.waitForSelector('#sites-table tbody tr');
   const cells = await dash.$$eval('#sites-table tbody tr', (rs) => Object.fromEntries(rs.map((r) => [r.querySelector('th').textContent, [r.querySelector('.deps-cell .partly').textContent, r.querySelector('.deps-cell .also')?.textContent ?? null, r.querySelector('.blame')?.textContent ?? null]])));
@@ -248,10 +253,11 @@ test('50 sites: failing first, correlation and incidents, literal hostnames, key
     const send = chrome.runtime.sendMessage.bind(chrome.runtime);
     chrome.runtime.sendMessage = async (msg) => {
       const answer = await send(msg);
-      if (answer?.type === 'overview') {
-        answer.overview.correlations = [{ layer: 'region', key: 'aws us-east-1', failingInGroup: 3, failingTotal: 4,
-          healthyInGroup: 0, healthyTotal: 40, pValue: 0.001, sites: [], message: `3 of 4 failing sites are on AWS us-east-1 ${evil}` }];
-        answer.overview.incidents = [{ provider: 'aws', title: `Increased error rates ${evil}`, severity: 'major',
+      const banners = answer?.popup?.banners ?? answer?.dashboard?.banners;
+      if (banners) {
+        banners.correlation = { layer: 'region', key: 'aws us-east-1', failingInGroup: 3, failingTotal: 4,
+          healthyInGroup: 0, healthyTotal: 40, pValue: 0.001, sites: [], message: `3 of 4 failing sites are on AWS us-east-1 ${evil}` };
+        banners.incidents = [{ provider: 'aws', title: `Increased error rates ${evil}`, severity: 'major',
           url: 'javascript:alert(2)', started: '2026-11-22T10:00Z', affected: ['us-east-1'] }];
       }
       return answer;
@@ -328,11 +334,12 @@ test('1,000 sites: headline, groups, first render within 100 ms, no overflow', a
   assert.deepEqual((await groups()).slice(0, 4), [['Amazon Web Services', '806'], ['Google Cloud', '140'], ['Microsoft Azure', '80'], ['Unknown', '47']]);
   await page.click('button.seg:has-text("Region")');
   assert.equal(await page.getAttribute('button.seg:has-text("Region")', 'aria-pressed'), 'true');
-  assert.deepEqual((await groups())[0], ['AWS us-east-1', '400']);
+  await settled(async () => (await groups())[0], ['AWS us-east-1', '400'], 'the first region group');
   await page.click('button.seg:has-text("DNS")');
-  assert.deepEqual((await groups()).map((g) => g[0]), ['Cloudflare', 'Amazon Web Services', 'Unknown']);
+  await settled(async () => (await groups()).map((g) => g[0]), ['Cloudflare', 'Amazon Web Services', 'Unknown'], 'the DNS groups');
   await page.click('button.seg:has-text("Cloud")');
-  assert.match(await page.getAttribute('svg.chart', 'aria-label'), /^Concentration: Amazon Web Services 81 %, Google Cloud 14 %, Microsoft Azure 8 %, Unknown 5 %$/);
+  await settled(() => page.getAttribute('svg.chart', 'aria-label'),
+    'Concentration: Amazon Web Services 81 %, Google Cloud 14 %, Microsoft Azure 8 %, Unknown 5 %', 'the chart');
   assert.match(await page.textContent('#fail-h'), /Failing now \(80\)/);
   await noHorizontalOverflow(page);
   const box = await page.evaluate(() => document.querySelector('.popup').getBoundingClientRect().height);
@@ -361,9 +368,9 @@ test('1,000 sites: dashboard sorting and what-if', async () => {
   assert.equal(await page.locator('#sites-table tbody tr').count(), 250, 'first page of rows');
   await page.click('th button:has-text("Visits")');
   assert.equal(await page.getAttribute('th:has(button:has-text("Visits"))', 'aria-sort'), 'descending');
-  assert.equal(await page.textContent('#sites-table tbody tr:first-child td.num'), '50');
+  await settled(() => page.textContent('#sites-table tbody tr:first-child td.num'), '50', 'the most visited first');
   await page.click('th button:has-text("Site")');
-  assert.equal(await page.textContent('#sites-table tbody tr:first-child th'), 'site0000.example');
+  await settled(() => page.textContent('#sites-table tbody tr:first-child th'), 'site0000.example', 'sorted by site');
   await page.selectOption('#wi-target', 'p:aws');
   // AWS at any layer: 710 hosted there plus the non-AWS sites on Route 53.
   const pop = population(1000);
@@ -375,7 +382,7 @@ test('1,000 sites: dashboard sorting and what-if', async () => {
   assert.equal(await page.textContent('#what-if-result .headline'), '400 of 1000 sites (40 %) would go down with AWS us-east-1.');
   assert.equal(await page.locator('#what-if-result li').count(), 400);
   await page.click('text=Show all 1000 rows');
-  assert.equal(await page.locator('#sites-table tbody tr').count(), 1000);
+  await settled(() => page.locator('#sites-table tbody tr').count(), 1000, 'every row');
   await page.selectOption('#wi-target', 'p:azure');
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(shots, 'dashboard-light.png') });

@@ -152,8 +152,8 @@ pub async fn send(req: Request) -> Result<JsValue, String> {
 /// whole value into its generic `Content` tree first, and that machinery, instantiated for
 /// every type in the tree, was about a fifth of the page's wasm.
 ///
-/// The popup's build reads no whole site record (its tab comes as a `tab` answer): there a
-/// `site` answer is unexpected.
+/// No page reads the whole overview any more (each asks for its own view), and the popup's
+/// build reads none of the other pages' views: there those answers are unexpected.
 fn decode(answer: &JsValue) -> Result<Response, String> {
     fn part<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, String> {
         serde_wasm_bindgen::from_value(field(v, name))
@@ -161,8 +161,21 @@ fn decode(answer: &JsValue) -> Result<Response, String> {
     }
     let tag = field(answer, "type").as_string().unwrap_or_default();
     Ok(match tag.as_str() {
-        "overview" => Response::Overview {
-            overview: part(answer, "overview")?,
+        "popup" => Response::Popup {
+            popup: part(answer, "popup")?,
+        },
+        #[cfg(feature = "pages")]
+        "dashboard" => Response::Dashboard {
+            dashboard: part(answer, "dashboard")?,
+        },
+        #[cfg(feature = "pages")]
+        "export" => Response::Export {
+            format: part(answer, "format")?,
+            text: part(answer, "text")?,
+        },
+        #[cfg(feature = "pages")]
+        "options" => Response::Options {
+            options: part(answer, "options")?,
         },
         "tab" => Response::Tab {
             tab: part(answer, "tab")?,

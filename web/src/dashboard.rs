@@ -2,16 +2,14 @@
 
 use std::rc::Rc;
 
-use onebasket::protocol::{Overview, Request, Response};
+use onebasket::panel::{DashboardQuery, DashboardView, ExportFormat};
+use onebasket::protocol::{Request, Response};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
 use crate::model::{self, Column, Label, Target, Through};
 use crate::popup::Load;
-use crate::ui::{Banners, BannersProps, Chip, Status};
-
-/// Rows rendered before "Show all" (a table of thousands of rows is slow to lay out).
-const PAGE: usize = 250;
+use crate::ui::{Banners, Chip, Status};
 
 /// The index in [`Column::ALL`] after which the "Also depends on" column sits (DNS).
 const DEPS_AFTER: usize = 4;
@@ -19,21 +17,25 @@ const DEPS_AFTER: usize = 4;
 /// The dashboard's state.
 #[derive(Clone)]
 pub struct State {
-    overview: Load<Rc<Overview>>,
-    generation: u32,
-    sort: Column,
-    descending: bool,
-    filter: String,
-    target: Option<Target>,
-    limit: usize,
+    /// The worker's view for `query` (`GetDashboard`).
+    view: Load<Rc<DashboardView>>,
+    /// The number of the request `view` answers (a later answer replaces it, an earlier one
+    /// is dropped).
+    answered: u32,
+    /// Bumped when the worker says the figures changed: the view is asked again.
+    stale: u32,
+    /// Sort, filter, rows wanted, what-if: what the view is asked for.
+    query: DashboardQuery,
     notice: Option<String>,
     now: u64,
 }
 
 /// Everything that changes the dashboard.
 pub enum Action {
-    /// The worker's overview.
-    Overview(Result<Overview, String>),
+    /// The worker's view, answering request number `.0`.
+    View(u32, Result<Box<DashboardView>, String>),
+    /// What the dashboard shows changed in the worker: ask again.
+    Stale,
     /// Sort by a column (again: reverse).
     Sort(Column),
     /// Filter text.
@@ -52,25 +54,30 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = Rc::unwrap_or_clone(self);
         match action {
-            Action::Overview(r) => {
-                s.overview = match r {
-                    Ok(o) => Load::Ready(Rc::new(o)),
+            Action::View(n, r) => {
+                if n < s.answered {
+                    return Rc::new(s);
+                }
+                s.answered = n;
+                s.view = match r {
+                    Ok(v) => Load::Ready(Rc::from(v)),
                     Err(e) => Load::Failed(e),
                 };
-                s.generation = s.generation.wrapping_add(1);
                 s.now = bridge::now();
             }
+            Action::Stale => s.stale = s.stale.wrapping_add(1),
             Action::Sort(c) => {
-                if s.sort == c {
-                    s.descending = !s.descending;
+                let q = &mut s.query;
+                if q.sort == c {
+                    q.descending = !q.descending;
                 } else {
-                    s.sort = c;
-                    s.descending = c.descending_first();
+                    q.sort = c;
+                    q.descending = c.descending_first();
                 }
             }
-            Action::Filter(f) => s.filter = f,
-            Action::Target(t) => s.target = t,
-            Action::ShowAll => s.limit = usize::MAX,
+            Action::Filter(f) => s.query.filter = f,
+            Action::Target(t) => s.query.what_if = t,
+            Action::ShowAll => s.query.limit = None,
             Action::Notice(n) => s.notice = n,
         }
         Rc::new(s)
@@ -82,62 +89,45 @@ impl Reducible for State {
 pub fn Dashboard() -> Html {
     let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
     let state = use_reducer(|| State {
-        overview: Load::Loading,
-        generation: 0,
-        sort: Column::LastSeen,
-        descending: true,
-        filter: String::new(),
-        target: None,
-        limit: PAGE,
+        view: Load::Loading,
+        answered: 0,
+        stale: 0,
+        query: DashboardQuery::default(),
         notice: None,
         now: bridge::now(),
     });
     {
-        let state = state.clone();
         // Asked again whenever the worker says the figures changed (a look-up finished, the IP
         // ranges arrived, a site failed), so an open dashboard never goes stale.
+        let state = state.clone();
         use_effect_with((), move |_| {
-            let load = move || {
-                let state = state.clone();
-                conn.request(
-                    Request::GetOverview,
-                    Callback::from(move |r: Result<Response, String>| {
-                        state.dispatch(Action::Overview(r.and_then(|r| match r {
-                            Response::Overview { overview } => Ok(overview),
+            bridge::on_changed(Callback::from(move |()| state.dispatch(Action::Stale)))
+        });
+    }
+    let asked = use_mut_ref(|| 0u32);
+    {
+        let (state, conn) = (state.clone(), conn.clone());
+        use_effect_with((state.stale, state.query.clone()), move |(_, query)| {
+            *asked.borrow_mut() += 1;
+            let n = *asked.borrow();
+            conn.request(
+                Request::GetDashboard {
+                    query: query.clone(),
+                },
+                Callback::from(move |r: Result<Response, String>| {
+                    state.dispatch(Action::View(
+                        n,
+                        r.and_then(|r| match r {
+                            Response::Dashboard { dashboard } => Ok(Box::new(dashboard)),
                             _ => Err("unexpected answer from the worker".to_owned()),
-                        })))
-                    }),
-                );
-            };
-            load();
-            bridge::on_changed(Callback::from(move |()| load()))
+                        }),
+                    ))
+                }),
+            );
         });
     }
 
-    let rows = {
-        let overview = state.overview.clone();
-        use_memo(
-            (
-                state.generation,
-                state.sort,
-                state.descending,
-                state.filter.clone(),
-            ),
-            move |(_, sort, desc, filter)| {
-                let Load::Ready(o) = overview else {
-                    return Vec::new();
-                };
-                let needle = filter.trim().to_ascii_lowercase();
-                let mut idx: Vec<usize> = (0..o.sites.len())
-                    .filter(|&i| model::matches(&o.sites[i], &needle))
-                    .collect();
-                model::sorted(&o.sites, &mut idx, *sort, *desc);
-                idx
-            },
-        )
-    };
-
-    let o = match &state.overview {
+    let o = match &state.view {
         Load::Loading => {
             return page(
                 html! { <p class="muted" role="status">{ "Asking the background worker…" }</p> },
@@ -158,41 +148,44 @@ pub fn Dashboard() -> Html {
             state.dispatch(Action::Filter(input.value()));
         })
     };
-    let export = |csv: bool| {
+    // The file is built in the worker (every site, with what it depends on) and only then
+    // saved: the page holds one page of rows, never every site's exposure.
+    let export = |format: ExportFormat| {
         let state = state.clone();
-        let o = o.clone();
+        let conn = conn.clone();
         Callback::from(move |_: MouseEvent| {
-            let result = if csv {
-                bridge::download(
-                    "onebasket-sites.csv",
-                    "text/csv;charset=utf-8",
-                    &model::to_csv(&o.sites),
-                )
-            } else {
-                bridge::download(
-                    "onebasket-sites.json",
-                    "application/json",
-                    &model::to_json(&o.sites),
-                )
-            };
-            state.dispatch(Action::Notice(
-                result.err().map(|e| format!("Export failed: {e}")),
-            ));
+            let state = state.clone();
+            conn.request(
+                Request::GetExport { format },
+                Callback::from(move |r: Result<Response, String>| {
+                    let saved = r.and_then(|r| match r {
+                        Response::Export { format, text } => {
+                            bridge::download(format.file_name(), format.mime(), &text)
+                        }
+                        _ => Err("unexpected answer from the worker".to_owned()),
+                    });
+                    state.dispatch(Action::Notice(
+                        saved.err().map(|e| format!("Export failed: {e}")),
+                    ));
+                }),
+            );
         })
     };
 
-    let headline = model::headline(&o.sites, state.now)
-        .map(|h| model::headline_text(&h))
+    let headline = o
+        .headline
+        .as_ref()
+        .map(model::headline_text)
         .unwrap_or_else(|| "No sites yet.".to_owned());
 
     let header = Column::ALL.iter().enumerate().map(|(n, &c)| {
-        let sorted = state.sort == c;
-        let aria = match (sorted, state.descending) {
+        let sorted = state.query.sort == c;
+        let aria = match (sorted, state.query.descending) {
             (false, _) => "none",
             (true, true) => "descending",
             (true, false) => "ascending",
         };
-        let arrow = match (sorted, state.descending) {
+        let arrow = match (sorted, state.query.descending) {
             (false, _) => "",
             (true, true) => " ▼",
             (true, false) => " ▲",
@@ -202,7 +195,7 @@ pub fn Dashboard() -> Html {
             <>
                 <th scope="col" aria-sort={aria}>
                     <button class="sort" onclick={Callback::from(move |_| state.dispatch(Action::Sort(c)))}>
-                        { c.label() }<span aria-hidden="true">{ arrow }</span>
+                        { model::column_label(c) }<span aria-hidden="true">{ arrow }</span>
                     </button>
                 </th>
                 // After DNS: what the site needs beyond its main host (not sortable).
@@ -212,8 +205,7 @@ pub fn Dashboard() -> Html {
             </>
         }
     });
-    let shown = rows.len().min(state.limit);
-    let body = rows.iter().take(state.limit).filter_map(|&i| o.sites.get(i)).map(|s| {
+    let body = o.rows.iter().map(|s| {
         let region = match (&s.hosting, &s.region) {
             (Some(h), Some(r)) => format!("{} {r}", crate::providers::badge(h)),
             _ => String::new(),
@@ -222,28 +214,24 @@ pub fn Dashboard() -> Html {
             <tr>
                 <th scope="row" class="site-cell" title={s.main_host.clone()}>{ s.site.clone() }</th>
                 <td>
-                    <Chip id={model::cloud_of(s).map(|c| AttrValue::from(c.to_owned()))} />
-                    if let Some(t) = model::origin_line(s) {
-                        <span class="origin small">{ t }</span>
+                    <Chip id={s.cloud.clone().map(AttrValue::from)} />
+                    if let Some(t) = &s.origin {
+                        <span class="origin small">{ t.clone() }</span>
                     }
                 </td>
                 <td>{ region }</td>
                 <td>{ s.edge.as_deref().map(crate::providers::name).unwrap_or("—").to_owned() }</td>
-                <td>{ if s.dns.is_some() || s.own_dns {
-                    model::dns_set(s.dns.as_ref(), &s.dns_also, s.own_dns, s.dns_other)
-                } else {
-                    "—".to_owned()
-                } }</td>
+                <td>{ s.dns.clone().unwrap_or_else(|| "—".to_owned()) }</td>
                 <td class="deps-cell">
-                    <span class="partly">{ model::partly_on(s).unwrap_or_else(|| "—".to_owned()) }</span>
-                    if let Some(t) = model::also_loads(s) {
-                        <span class="also muted small">{ t }</span>
+                    <span class="partly">{ s.partly.clone().unwrap_or_else(|| "—".to_owned()) }</span>
+                    if let Some(t) = &s.also {
+                        <span class="also muted small">{ t.clone() }</span>
                     }
                 </td>
                 <td>
                     <Status status={s.status} />
                     if let Some(b) = &s.blame {
-                        <span class="blame small">{ model::blame_text(b) }</span>
+                        <span class="blame small">{ b.clone() }</span>
                     }
                 </td>
                 <td title={model::iso_time(s.last_seen)}>{ model::ago(state.now, s.last_seen) }</td>
@@ -257,27 +245,27 @@ pub fn Dashboard() -> Html {
             <div class="toolbar">
                 <input type="search" class="search" placeholder="Filter sites, providers, regions"
                        aria-label="Filter sites by name, provider or region"
-                       value={state.filter.clone()} oninput={on_filter} />
-                <button class="btn" onclick={export(false)} disabled={o.sites.is_empty()}>{ "Export JSON" }</button>
-                <button class="btn" onclick={export(true)} disabled={o.sites.is_empty()}>{ "Export CSV" }</button>
+                       value={state.query.filter.clone()} oninput={on_filter} />
+                <button class="btn" onclick={export(ExportFormat::Json)} disabled={o.total == 0}>{ "Export JSON" }</button>
+                <button class="btn" onclick={export(ExportFormat::Csv)} disabled={o.total == 0}>{ "Export CSV" }</button>
             </div>
             if let Some(n) = &state.notice {
                 <p class="error" role="alert">{ n.clone() }</p>
             }
-            <Banners ..BannersProps::of(&o) />
+            <Banners banners={o.banners.clone()} />
             <p class="headline" id="headline">{ headline }</p>
             { what_if(&state, &o) }
             <section class="card" aria-labelledby="all-h">
-                <h2 id="all-h">{ format!("All sites ({} of {})", rows.len(), o.sites.len()) }</h2>
+                <h2 id="all-h">{ format!("All sites ({} of {})", o.matched, o.total) }</h2>
                 <div class="table-wrap">
                     <table class="sites-table" id="sites-table">
                         <thead><tr>{ for header }</tr></thead>
                         <tbody>{ for body }</tbody>
                     </table>
                 </div>
-                if shown < rows.len() {
+                if o.rows.len() < o.matched {
                     <button class="btn" onclick={let s = state.clone(); Callback::from(move |_| s.dispatch(Action::ShowAll))}>
-                        { format!("Show all {} rows", rows.len()) }
+                        { format!("Show all {} rows", o.matched) }
                     </button>
                 }
             </section>
@@ -297,8 +285,8 @@ fn page(content: Html) -> Html {
     }
 }
 
-fn what_if(state: &UseReducerHandle<State>, o: &Overview) -> Html {
-    let choices = model::what_if_choices(&o.sites);
+fn what_if(state: &UseReducerHandle<State>, o: &DashboardView) -> Html {
+    let choices = &o.choices;
     let onchange = {
         let state = state.clone();
         Callback::from(move |e: Event| {
@@ -307,7 +295,8 @@ fn what_if(state: &UseReducerHandle<State>, o: &Overview) -> Html {
         })
     };
     let selected = state
-        .target
+        .query
+        .what_if
         .as_ref()
         .map(Target::encode)
         .unwrap_or_default();
@@ -328,16 +317,20 @@ fn what_if(state: &UseReducerHandle<State>, o: &Overview) -> Html {
             </optgroup>
         }
     };
-    let result = state.target.as_ref().map(|t| {
-        let w = model::what_if(&o.sites, t);
+    // The worker's answer for the scenario now chosen (none while it is being asked).
+    let answer = o
+        .what_if
+        .as_ref()
+        .filter(|w| state.query.what_if.as_ref() == Some(&w.target));
+    let result = answer.map(|w| {
         html! {
             <div id="what-if-result" aria-live="polite">
-                <p class="headline">{ model::what_if_text(&w, t) }</p>
+                <p class="headline">{ model::what_if_text(w.hits.len(), w.total, &w.counts, &w.target) }</p>
                 <ul class="chips-list">
-                    { for w.hits.iter().filter_map(|(i, hit)| Some((o.sites.get(*i)?, hit))).map(|(s, hit)| html! {
-                        <li class="site-pill" title={s.main_host.clone()}>
-                            <Chip id={s.badge.clone().map(AttrValue::from)} />{ s.site.clone() }
-                            if let (Some(host), true) = (hit.host, !matches!(hit.through, Through::Main(_))) {
+                    { for w.hits.iter().map(|hit| html! {
+                        <li class="site-pill">
+                            <Chip id={hit.badge.clone().map(AttrValue::from)} />{ hit.site.clone() }
+                            if let (Some(host), true) = (&hit.host, !matches!(hit.through, Through::Main(_))) {
                                 <span class={classes!("through", "small", (hit.through == Through::ThirdParty).then_some("third-party"))}>
                                     { format!("through {host}") }
                                 </span>

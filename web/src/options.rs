@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use onebasket::knowledge::FeedAgeWarning;
+use onebasket::panel::OptionsView;
 use onebasket::protocol::{FeedStatus, Request, Response, Settings};
 use yew::prelude::*;
 
@@ -118,6 +120,8 @@ pub struct State {
     saved: Option<Note>,
     sites: usize,
     feeds: FeedStatus,
+    /// Feeds older than their provider's cadence allows (the worker's judgement).
+    stale: Vec<FeedAgeWarning>,
     refreshing: bool,
     refreshed: Option<Note>,
     confirm_clear: bool,
@@ -126,8 +130,9 @@ pub struct State {
 
 /// Everything that changes the options page.
 pub enum Action {
-    /// Settings, site count and feed state from the worker.
-    Loaded(Result<(Settings, usize, FeedStatus), String>),
+    /// Settings, site count and feed state from the worker (the form is filled from the first
+    /// answer only: a later one, after a refresh, leaves what the user typed alone).
+    Loaded(Result<Box<OptionsView>, String>),
     /// A form edit.
     Edit(Box<dyn FnOnce(&mut Form)>),
     /// The outcome of saving.
@@ -148,11 +153,14 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = Rc::unwrap_or_clone(self);
         match action {
-            Action::Loaded(Ok((settings, sites, feeds))) => {
+            Action::Loaded(Ok(v)) => {
+                if s.loaded != Load::Ready(()) {
+                    s.form = Form::of(&v.settings);
+                }
                 s.loaded = Load::Ready(());
-                s.form = Form::of(&settings);
-                s.sites = sites;
-                s.feeds = feeds;
+                s.sites = v.sites;
+                s.feeds = v.feeds;
+                s.stale = v.stale;
             }
             Action::Loaded(Err(e)) => s.loaded = Load::Failed(e),
             Action::Edit(f) => {
@@ -215,27 +223,30 @@ pub fn Options() -> Html {
         saved: None,
         sites: 0,
         feeds: FeedStatus::default(),
+        stale: Vec::new(),
         refreshing: false,
         refreshed: None,
         confirm_clear: false,
         cleared: None,
     });
-    {
-        let state = state.clone();
-        let conn = conn.clone();
-        use_effect_with((), move |_| {
+    let load = {
+        let (state, conn) = (state.clone(), conn.clone());
+        Rc::new(move || {
+            let state = state.clone();
             conn.request(
-                Request::GetOverview,
+                Request::GetOptions,
                 Callback::from(move |r: Result<Response, String>| {
                     state.dispatch(Action::Loaded(r.and_then(|r| match r {
-                        Response::Overview { overview } => {
-                            Ok((overview.settings, overview.sites.len(), overview.feeds))
-                        }
+                        Response::Options { options } => Ok(Box::new(options)),
                         _ => Err("unexpected answer from the worker".to_owned()),
                     })))
                 }),
             );
-        });
+        })
+    };
+    {
+        let load = load.clone();
+        use_effect_with((), move |_| load());
     }
 
     if let Load::Failed(e) = &state.loaded {
@@ -313,13 +324,16 @@ pub fn Options() -> Html {
         Callback::from(move |_: MouseEvent| {
             state.dispatch(Action::Refreshing);
             let state = state.clone();
+            let load = load.clone();
             conn.request(
                 Request::RefreshFeeds,
                 Callback::from(move |r: Result<Response, String>| {
                     state.dispatch(Action::Refreshed(r.and_then(|r| match r {
                         Response::Feeds { feeds } => Ok(feeds),
                         _ => Err("unexpected answer from the worker".to_owned()),
-                    })))
+                    })));
+                    // The feeds' ages changed: ask which are stale now.
+                    load();
                 }),
             );
         })
@@ -362,6 +376,7 @@ pub fn Options() -> Html {
     };
     let now = bridge::now();
     let feeds = state.feeds.feeds.iter().map(|feed| {
+        let stale = state.stale.iter().any(|w| w.file == feed.file);
         let age = feed
             .date
             .as_deref()
@@ -369,7 +384,7 @@ pub fn Options() -> Html {
             .map(|n| format!(" ({n} d)"))
             .unwrap_or_default();
         html! {
-            <tr>
+            <tr class={classes!(stale.then_some("stale"))}>
                 <th scope="row">{ feed.file.clone() }</th>
                 <td>{ crate::providers::name(&feed.provider).to_owned() }</td>
                 <td>{ format!("{}{age}", feed.date.clone().unwrap_or_else(|| "—".to_owned())) }</td>
@@ -450,6 +465,11 @@ pub fn Options() -> Html {
                         </table>
                     </div>
                 }
+                if !state.stale.is_empty() {
+                    <ul class="errors" id="feed-stale" aria-label="Feeds older than their provider's usual cadence">
+                        { for state.stale.iter().map(|w| html! { <li>{ stale_text(w) }</li> }) }
+                    </ul>
+                }
                 if let Some(at) = state.feeds.refreshed_at {
                     <p class="muted small">{ format!("Last refresh {} · {} ranges", model::ago(now, at), state.feeds.records) }</p>
                 }
@@ -494,6 +514,21 @@ fn shell(content: Html) -> Html {
             <main id="main">{ content }</main>
         </div>
     }
+}
+
+/// "ip-ranges.json (Amazon Web Services) is from 2026-08-02, 20 days old; it is usually
+/// published every 1 day: the newest ranges may be missing."
+pub fn stale_text(w: &FeedAgeWarning) -> String {
+    format!(
+        "{} ({}) is from {}, {} day{} old; it is usually published every {} day{}: the newest ranges may be missing.",
+        w.file,
+        crate::providers::name(&w.provider),
+        w.date,
+        w.age_days,
+        model::plural(w.age_days as usize),
+        w.cadence_days,
+        model::plural(w.cadence_days as usize),
+    )
 }
 
 #[cfg(test)]

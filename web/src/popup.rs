@@ -3,14 +3,17 @@
 
 use std::rc::Rc;
 
-use onebasket::exposure::{Exposed, Via};
+use onebasket::exposure::Exposed;
+use onebasket::panel::words::{self, ViaWords};
+use onebasket::panel::{PopupQuery, PopupView, Row};
 use onebasket::profile::{LayerKind, SiteProfile};
-use onebasket::protocol::{Overview, Request, Response, SiteSummary, TabView};
+use onebasket::protocol::{FeedStatus, Request, Response, SiteSummary, TabView};
 use yew::prelude::*;
 
 use crate::bridge::{self, Conn};
-use crate::model::{self, Group, GroupBy, Headline, Label};
-use crate::ui::{self, Banners, BannersProps, Chart, Chip, Status};
+use crate::model::{self, GroupBy, GroupKey, Label};
+use crate::providers::Baked;
+use crate::ui::{self, Banners, Chart, Chip, Status};
 
 /// Something that arrives from the worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,15 +29,17 @@ pub enum Load<T> {
 /// The popup's state (one reducer).
 #[derive(Clone)]
 pub struct State {
-    overview: Load<Rc<Overview>>,
-    /// Bumped on every new overview, so memos key on a number, not on 1,000 rows.
-    generation: u32,
+    /// The worker's view of the user's sites for `query` (`GetPopup`).
+    view: Load<Rc<PopupView>>,
+    /// The number of the request whose answer `view` is: a later answer replaces it, an
+    /// earlier one (the filter typed on meanwhile) is dropped.
+    answered: u32,
+    /// Bumped when the worker says what the popup shows changed: the view is asked again.
+    stale: u32,
     /// The worker's view of the tab the popup was opened on (`GetTab`).
     tab: Load<Rc<TabView>>,
-    group_by: GroupBy,
-    filter: String,
-    /// Labels of the opened groups (a handful; a Vec is smaller than a set in wasm).
-    open_groups: Vec<String>,
+    /// Grouping, filter and opened groups: what the view is asked for.
+    query: PopupQuery,
     open_layers: Vec<LayerKind>,
     now: u64,
 }
@@ -42,12 +47,11 @@ pub struct State {
 impl Default for State {
     fn default() -> Self {
         Self {
-            overview: Load::Loading,
-            generation: 0,
+            view: Load::Loading,
+            answered: 0,
+            stale: 0,
             tab: Load::Loading,
-            group_by: GroupBy::Cloud,
-            filter: String::new(),
-            open_groups: Vec::new(),
+            query: PopupQuery::default(),
             open_layers: Vec::new(),
             now: bridge::now(),
         }
@@ -58,14 +62,16 @@ impl Default for State {
 pub enum Action {
     /// The worker's view of this tab (boxed: it is large, the other actions small).
     Tab(Result<Box<TabView>, String>),
-    /// The worker's overview.
-    Overview(Result<Overview, String>),
+    /// The worker's view of the sites, answering request number `.0`.
+    View(u32, Result<Box<PopupView>, String>),
+    /// What the popup shows changed in the worker: ask again.
+    Stale,
     /// Group by another layer.
     GroupBy(GroupBy),
     /// The filter text.
     Filter(String),
-    /// Open or close a group (by label).
-    ToggleGroup(String),
+    /// Open or close a group (`None`: the unknown group).
+    ToggleGroup(Option<GroupKey>),
     /// Open or close a layer's evidence.
     ToggleLayer(LayerKind),
 }
@@ -82,21 +88,25 @@ impl Reducible for State {
                     Err(e) => Load::Failed(e),
                 };
             }
-            Action::Overview(r) => {
-                s.overview = match r {
-                    Ok(o) => Load::Ready(Rc::new(o)),
+            Action::View(n, r) => {
+                if n < s.answered {
+                    return Rc::new(s);
+                }
+                s.answered = n;
+                s.view = match r {
+                    Ok(v) => Load::Ready(Rc::from(v)),
                     Err(e) => Load::Failed(e),
                 };
-                s.generation = s.generation.wrapping_add(1);
                 s.now = bridge::now();
             }
+            Action::Stale => s.stale = s.stale.wrapping_add(1),
             Action::GroupBy(g) => {
-                s.group_by = g;
-                s.open_groups.clear();
+                s.query.group_by = g;
+                s.query.open.clear();
             }
-            Action::Filter(f) => s.filter = f,
-            Action::ToggleGroup(label) => {
-                toggle(&mut s.open_groups, label);
+            Action::Filter(f) => s.query.filter = f,
+            Action::ToggleGroup(key) => {
+                toggle(&mut s.query.open, key);
             }
             Action::ToggleLayer(l) => {
                 toggle(&mut s.open_layers, l);
@@ -116,42 +126,52 @@ fn toggle<T: PartialEq>(list: &mut Vec<T>, v: T) {
     }
 }
 
-/// What the lists show for the current filter and grouping.
-#[derive(PartialEq)]
-struct View {
-    groups: Vec<Group>,
-    shown: usize,
-    failing: Vec<usize>,
-    headline: Option<Headline>,
-}
-
-/// How many failing sites the popup lists (the dashboard has them all).
-const FAILING_SHOWN: usize = 8;
-/// How many members an opened group lists.
-const MEMBERS_SHOWN: usize = 100;
-
 /// The popup page.
 #[function_component]
 pub fn Popup() -> Html {
     let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
     let state = use_reducer(State::default);
 
-    // Both requests go out at once; they are asked again whenever the worker says what they
-    // show changed (a look-up finished, the IP ranges arrived), so the popup never goes stale.
+    // The tab's view and the sites' view go out at once; both are asked again whenever the
+    // worker says what they show changed (a look-up finished, the IP ranges arrived), so the
+    // popup never goes stale. The sites' view is asked again for every new query too.
+    {
+        let (state, conn) = (state.clone(), conn.clone());
+        use_effect_with(state.stale, move |_| load_tab(&conn, &state));
+    }
     {
         let state = state.clone();
         use_effect_with((), move |_| {
-            let load = Rc::new(move || load(&conn, &state));
-            load();
-            let again = load.clone();
-            bridge::on_changed(Callback::from(move |()| again()))
+            bridge::on_changed(Callback::from(move |()| state.dispatch(Action::Stale)))
+        });
+    }
+    let asked = use_mut_ref(|| 0u32);
+    {
+        let state = state.clone();
+        use_effect_with((state.stale, state.query.clone()), move |(_, query)| {
+            *asked.borrow_mut() += 1;
+            let n = *asked.borrow();
+            let query = query.clone();
+            conn.request(
+                Request::GetPopup { query },
+                Callback::from(move |r: Result<Response, String>| {
+                    bridge::mark("ob-data");
+                    state.dispatch(Action::View(
+                        n,
+                        r.and_then(|r| match r {
+                            Response::Popup { popup } => Ok(Box::new(popup)),
+                            _ => Err("unexpected answer from the worker".to_owned()),
+                        }),
+                    ));
+                }),
+            );
         });
     }
 
     // The first render with data, for the performance figure.
     let marked = use_mut_ref(|| false);
     {
-        let ready = matches!(state.overview, Load::Ready(_));
+        let ready = matches!(state.view, Load::Ready(_));
         use_effect_with(ready, move |ready| {
             if *ready && !*marked.borrow() {
                 *marked.borrow_mut() = true;
@@ -159,32 +179,6 @@ pub fn Popup() -> Html {
             }
         });
     }
-
-    let view = {
-        let overview = state.overview.clone();
-        use_memo(
-            (state.generation, state.group_by, state.filter.clone()),
-            move |(_, by, filter)| {
-                let Load::Ready(o) = overview else {
-                    return None;
-                };
-                let needle = filter.trim().to_ascii_lowercase();
-                let idx: Vec<usize> = (0..o.sites.len())
-                    .filter(|&i| model::matches(&o.sites[i], &needle))
-                    .collect();
-                let failing = model::failing(&o.sites)
-                    .into_iter()
-                    .filter(|i| model::matches(&o.sites[*i], &needle))
-                    .collect();
-                Some(View {
-                    groups: model::group(&o.sites, &idx, *by),
-                    shown: idx.len(),
-                    failing,
-                    headline: model::headline(&o.sites, bridge::now()),
-                })
-            },
-        )
-    };
 
     let on_filter = {
         let state = state.clone();
@@ -202,7 +196,7 @@ pub fn Popup() -> Html {
         bridge::open_page("options.html");
     });
 
-    let body = match &state.overview {
+    let body = match &state.view {
         Load::Loading => {
             html! { <p class="muted" role="status">{ "Asking the background worker…" }</p> }
         }
@@ -211,20 +205,17 @@ pub fn Popup() -> Html {
                 { format!("The background worker did not answer: {e}") }
             </div>
         },
-        Load::Ready(o) => match view.as_ref() {
-            Some(v) => html! {
-                <>
-                    <Banners ..BannersProps::of(o) />
-                    { this_tab(&state, o) }
-                    { failing_section(o, v) }
-                    { sites_section(&state, o, v) }
-                </>
-            },
-            None => Html::default(),
+        Load::Ready(v) => html! {
+            <>
+                <Banners banners={v.banners.clone()} />
+                { this_tab(&state, &v.feeds) }
+                { failing_section(v) }
+                { sites_section(&state, v) }
+            </>
         },
     };
-    let footer = match &state.overview {
-        Load::Ready(o) => model::data_age(&o.feeds, None, state.now)
+    let footer = match &state.view {
+        Load::Ready(v) => model::data_age(&v.feeds, None, state.now)
             .unwrap_or_else(|| "No IP-range data yet".to_owned()),
         _ => String::new(),
     };
@@ -235,7 +226,7 @@ pub fn Popup() -> Html {
                 <h1 class="brand">{ "OneBasket" }</h1>
                 <input type="search" class="search" placeholder="Filter sites, providers, regions"
                        aria-label="Filter sites by name, provider or region"
-                       value={state.filter.clone()} oninput={on_filter} />
+                       value={state.query.filter.clone()} oninput={on_filter} />
                 <a class="link" href="dashboard.html" target="_blank" onclick={open_dashboard}>
                     { "Dashboard" }
                 </a>
@@ -249,28 +240,17 @@ pub fn Popup() -> Html {
     }
 }
 
-/// Asks the worker for this tab's view and the overview; each answer lands on its own.
-fn load(conn: &Conn, state: &UseReducerHandle<State>) {
+/// Asks the worker for the view of the tab the user is looking at.
+fn load_tab(conn: &Conn, state: &UseReducerHandle<State>) {
     let (conn, state) = (conn.clone(), state.clone());
     yew::platform::spawn_local(async move {
         // Not a web page (or no tab at all) is the worker's to say, like everything else.
         let url = bridge::active_tab_url().await.unwrap_or_default();
-        let tab_state = state.clone();
         conn.request(
             Request::GetTab { url },
             Callback::from(move |r: Result<Response, String>| {
-                tab_state.dispatch(Action::Tab(r.and_then(|r| match r {
+                state.dispatch(Action::Tab(r.and_then(|r| match r {
                     Response::Tab { tab } => Ok(Box::new(tab)),
-                    _ => Err("unexpected answer from the worker".to_owned()),
-                })));
-            }),
-        );
-        conn.request(
-            Request::GetOverview,
-            Callback::from(move |r: Result<Response, String>| {
-                bridge::mark("ob-data");
-                state.dispatch(Action::Overview(r.and_then(|r| match r {
-                    Response::Overview { overview } => Ok(overview),
                     _ => Err("unexpected answer from the worker".to_owned()),
                 })));
             }),
@@ -278,7 +258,7 @@ fn load(conn: &Conn, state: &UseReducerHandle<State>) {
     });
 }
 
-fn this_tab(state: &UseReducerHandle<State>, o: &Overview) -> Html {
+fn this_tab(state: &UseReducerHandle<State>, feeds: &FeedStatus) -> Html {
     let content = match &state.tab {
         Load::Loading => html! { <p class="muted">{ "…" }</p> },
         Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
@@ -290,7 +270,7 @@ fn this_tab(state: &UseReducerHandle<State>, o: &Overview) -> Html {
             (Some(host), Some(_), None) => html! {
                 <p class="muted">{ format!("{host} has not been seen yet: reload the tab to classify it.") }</p>
             },
-            (_, _, Some(summary)) => tab_site(state, o, v, summary),
+            (_, _, Some(summary)) => tab_site(state, feeds, v, summary),
         },
     };
     html! {
@@ -303,7 +283,7 @@ fn this_tab(state: &UseReducerHandle<State>, o: &Overview) -> Html {
 
 fn tab_site(
     state: &UseReducerHandle<State>,
-    o: &Overview,
+    feeds: &FeedStatus,
     v: &TabView,
     summary: &SiteSummary,
 ) -> Html {
@@ -321,7 +301,7 @@ fn tab_site(
                     </p>
                 }
                 <p class="muted small" id="tab-age">
-                    { model::data_age(&o.feeds, p.hosting.provider.as_deref(), state.now)
+                    { model::data_age(feeds, p.hosting.provider.as_deref(), state.now)
                         .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
                 </p>
             </>
@@ -367,7 +347,8 @@ fn layers(p: &SiteProfile) -> Vec<Layer> {
     let redundant =
         !p.dns.also.is_empty() || (p.dns.provider.is_some() && (p.dns.own || p.dns.other));
     let dns_detail = if redundant {
-        vec![model::dns_set(
+        vec![words::dns_set(
+            &Baked,
             p.dns.provider.as_ref(),
             &p.dns.also,
             p.dns.own,
@@ -501,8 +482,8 @@ fn resolved_by_text(by: onebasket::profile::ResolvedBy) -> &'static str {
 fn depends_on(s: &SiteSummary) -> Html {
     let critical = &s.exposure.critical;
     let other = &s.exposure.non_critical;
-    if model::clouds(critical)
-        .chain(model::clouds(other))
+    if words::clouds(critical)
+        .chain(words::clouds(other))
         .next()
         .is_none()
         && s.blame.is_none()
@@ -513,15 +494,15 @@ fn depends_on(s: &SiteSummary) -> Html {
         <div class="deps" id="deps">
             <h3 class="sub">{ "Depends on" }</h3>
             if let Some(b) = &s.blame {
-                <p class="blame small">{ model::blame_text(b) }</p>
+                <p class="blame small">{ words::blame_text(&Baked, b) }</p>
             }
-            if let Some(t) = model::partly_on(s) {
+            if let Some(t) = words::partly_on(&Baked, s) {
                 <p class="partly small">{ t }</p>
             }
-            { dep_groups(critical, "plain deps-critical", &model::via_text, "; ") }
-            if model::clouds(other).next().is_some() {
+            { dep_groups(critical, "plain deps-critical", words::via_text, "; ") }
+            if words::clouds(other).next().is_some() {
                 <p class="muted small">{ "Not needed for the site to work:" }</p>
-                { dep_groups(other, "plain deps-other", &model::loads_via, ", ") }
+                { dep_groups(other, "plain deps-other", words::loads_via, ", ") }
             }
         </div>
     }
@@ -529,59 +510,50 @@ fn depends_on(s: &SiteSummary) -> Html {
 
 /// The hosts of each cloud in `list`, after the cloud's name. A plain loop into one list: an
 /// iterator chain per `for` in `html!` is another copy of the collecting code in the wasm.
-fn dep_groups(
-    list: &[Exposed],
-    class: &'static str,
-    text: &dyn Fn(&Exposed, &Via) -> String,
-    sep: &str,
-) -> Html {
+fn dep_groups(list: &[Exposed], class: &'static str, text: ViaWords, sep: &str) -> Html {
     let mut groups: Vec<Html> = Vec::new();
-    for e in model::clouds(list) {
+    for e in words::clouds(list) {
         groups.push(html! {
             <li class="deps-group">
                 <Chip id={Some(AttrValue::from(e.provider.clone()))} />
                 <span class="deps-name">{ crate::providers::name(&e.provider).to_owned() }</span>
-                <span class="dep">{ model::host_list(e, text, sep) }</span>
+                <span class="dep">{ words::host_list(&Baked, e, text, sep) }</span>
             </li>
         });
     }
     html! { <ul {class}>{ ui::list(groups) }</ul> }
 }
 
-fn site_row(s: &SiteSummary) -> Html {
+fn site_row(s: &Row) -> Html {
     // The extra lines come before the status in the document (the status stays the row's last
     // word) and wrap below it on screen.
+    let line = |class: &'static str, t: &Option<String>| {
+        t.as_ref()
+            .map(|t| html! { <span class={class}>{ t.clone() }</span> })
+    };
     html! {
         <li class="site-row">
             <Chip id={s.badge.clone().map(AttrValue::from)} />
             <span class="site-name" title={s.main_host.clone()}>{ s.site.clone() }</span>
-            if let Some(b) = &s.blame {
-                <span class="blame small">{ model::blame_text(b) }</span>
-            }
-            if let Some(t) = model::partly_on(s) {
-                <span class="partly small">{ t }</span>
-            }
-            if let Some(t) = model::origin_line(s) {
-                <span class="origin small">{ t }</span>
-            }
-            if let Some(t) = model::dns_line(s) {
-                <span class="site-dns small">{ t }</span>
-            }
+            { line("blame small", &s.blame) }
+            { line("partly small", &s.partly) }
+            { line("origin small", &s.origin) }
+            { line("site-dns small", &s.dns_line) }
             <Status status={s.status} />
         </li>
     }
 }
 
-fn failing_section(o: &Overview, v: &View) -> Html {
-    if v.failing.is_empty() {
+fn failing_section(v: &PopupView) -> Html {
+    if v.failing == 0 {
         return Html::default();
     }
-    let more = v.failing.len().saturating_sub(FAILING_SHOWN);
+    let more = v.failing.saturating_sub(v.failing_rows.len());
     html! {
         <section class="card failing" id="failing" aria-labelledby="fail-h">
-            <h2 id="fail-h">{ format!("Failing now ({})", v.failing.len()) }</h2>
+            <h2 id="fail-h">{ format!("Failing now ({})", v.failing) }</h2>
             <ul class="sites">
-                { for v.failing.iter().take(FAILING_SHOWN).filter_map(|&i| o.sites.get(i)).map(site_row) }
+                { for v.failing_rows.iter().map(site_row) }
             </ul>
             if more > 0 {
                 <p class="muted small">{ format!("and {more} more on the dashboard") }</p>
@@ -590,8 +562,8 @@ fn failing_section(o: &Overview, v: &View) -> Html {
     }
 }
 
-fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Html {
-    if o.sites.is_empty() {
+fn sites_section(state: &UseReducerHandle<State>, v: &PopupView) -> Html {
+    if v.total == 0 {
         return html! {
             <section class="card" id="sites" aria-labelledby="sites-h">
                 <h2 id="sites-h">{ "Your sites" }</h2>
@@ -601,7 +573,7 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
     }
     let toggle = GroupBy::ALL.iter().map(|&g| {
         let state = state.clone();
-        let pressed = state.group_by == g;
+        let pressed = state.query.group_by == g;
         html! {
             <button class="seg" aria-pressed={pressed.to_string()}
                     onclick={Callback::from(move |_| state.dispatch(Action::GroupBy(g)))}>
@@ -611,14 +583,15 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
     });
     let groups = v.groups.iter().enumerate().map(|(n, g)| {
         let label = g.label();
-        let open = state.open_groups.contains(&label);
+        // Open as asked; members listed once the worker's answer for it is in.
+        let open = state.query.open.contains(&g.key);
         let list_id = format!("group-{n}");
         let onclick = {
             let state = state.clone();
-            let label = label.clone();
-            Callback::from(move |_| state.dispatch(Action::ToggleGroup(label.clone())))
+            let key = g.key.clone();
+            Callback::from(move |_| state.dispatch(Action::ToggleGroup(key.clone())))
         };
-        let more = g.sites.len().saturating_sub(MEMBERS_SHOWN);
+        let more = g.count.saturating_sub(g.members.len());
         let through = model::through_text(&g.by, false);
         html! {
             <li class="group">
@@ -631,12 +604,13 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
                     if let Some(through) = through {
                         <span class="group-through small" title={through.clone()}>{ through }</span>
                     }
-                    <span class="group-count">{ g.sites.len() }</span>
+                    <span class="group-count">{ g.count }</span>
                 </button>
-                // Members are rendered only when opened: 1,000 sites stay 1,000 rows unrendered.
-                if open {
+                // Members come with the worker's answer for the opened group: 1,000 sites are
+                // never all sent, nor rendered.
+                if open && !g.members.is_empty() {
                     <ul class="sites" id={list_id}>
-                        { for g.sites.iter().take(MEMBERS_SHOWN).filter_map(|&i| o.sites.get(i)).map(site_row) }
+                        { for g.members.iter().map(site_row) }
                         if more > 0 {
                             <li class="muted small">{ format!("and {more} more on the dashboard") }</li>
                         }
@@ -652,14 +626,14 @@ fn sites_section(state: &UseReducerHandle<State>, o: &Overview, v: &View) -> Htm
         .unwrap_or_default();
     html! {
         <section class="card" id="sites" aria-labelledby="sites-h">
-            <h2 id="sites-h">{ format!("Your sites ({})", o.sites.len()) }</h2>
+            <h2 id="sites-h">{ format!("Your sites ({})", v.total) }</h2>
             <p class="headline" id="headline">{ headline }</p>
             <div class="segs" role="group" aria-label="Group sites by">{ for toggle }</div>
             if v.shown == 0 {
-                <p class="empty">{ format!("No site matches “{}”.", state.filter.trim()) }</p>
+                <p class="empty">{ format!("No site matches “{}”.", state.query.filter.trim()) }</p>
             } else {
                 <Chart groups={v.groups.clone()} total={v.shown} />
-                <ul class="groups" aria-label={format!("Sites by {}", model::group_by_label(state.group_by))}>{ for groups }</ul>
+                <ul class="groups" aria-label={format!("Sites by {}", model::group_by_label(state.query.group_by))}>{ for groups }</ul>
             }
         </section>
     }

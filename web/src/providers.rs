@@ -42,6 +42,23 @@ pub fn dns_name(id: &str) -> &str {
     get(id).map_or(id, |p| p.dns_name.unwrap_or(p.name))
 }
 
+/// The table baked here, as the core's words want their names.
+pub struct Baked;
+
+impl onebasket::panel::words::Names for Baked {
+    fn name<'a>(&'a self, id: &'a str) -> &'a str {
+        name(id)
+    }
+
+    fn badge<'a>(&'a self, id: &'a str) -> &'a str {
+        badge(id)
+    }
+
+    fn dns_name<'a>(&'a self, id: &'a str) -> &'a str {
+        dns_name(id)
+    }
+}
+
 /// Badge colour of an id (neutral grey when unknown).
 pub fn color(id: Option<&str>) -> &'static str {
     id.and_then(get).map_or(NEUTRAL, |p| p.color)

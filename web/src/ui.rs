@@ -3,10 +3,11 @@
 //! Every site-derived string is passed to `html!` as a text node or attribute value, which Yew
 //! sets with `textContent` / `setAttribute`: it is never parsed as HTML.
 
-use onebasket::protocol::{Correlation, HealthState, Overview, ProviderIncident};
+use onebasket::panel::GroupView;
+use onebasket::protocol::HealthState;
 use yew::prelude::*;
 
-use crate::model::{self, Group, Label};
+use crate::model::{self, Label};
 use crate::providers;
 
 /// Nodes built in a loop as one fragment (one non-generic conversion for every list).
@@ -55,7 +56,7 @@ pub fn Status(props: &StatusProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ChartProps {
     /// Groups, largest first.
-    pub groups: Vec<Group>,
+    pub groups: Vec<GroupView>,
     /// Sites in all groups.
     pub total: usize,
 }
@@ -71,9 +72,9 @@ pub fn Chart(props: &ChartProps) -> Html {
         .groups
         .iter()
         .take(BARS)
-        .map(|g| (g.label(), model::group_color(g), g.sites.len()))
+        .map(|g| (g.label(), model::group_color(g), g.count))
         .collect();
-    let rest: usize = props.groups.iter().skip(BARS).map(|g| g.sites.len()).sum();
+    let rest: usize = props.groups.iter().skip(BARS).map(|g| g.count).sum();
     if rest > 0 {
         bars.push(("Other".to_owned(), providers::NEUTRAL, rest));
     }
@@ -119,28 +120,14 @@ pub fn Chart(props: &ChartProps) -> Html {
 /// Props of [`Banners`].
 #[derive(Properties, PartialEq)]
 pub struct BannersProps {
-    /// `Overview::offline`.
-    pub offline: bool,
-    /// The strongest correlation, if any.
-    pub correlation: Option<Correlation>,
-    /// Open incidents of the user's providers.
-    pub incidents: Vec<ProviderIncident>,
-}
-
-impl BannersProps {
-    /// The banners of an overview.
-    pub fn of(o: &Overview) -> Self {
-        Self {
-            offline: o.offline,
-            correlation: o.correlations.first().cloned(),
-            incidents: o.incidents.clone(),
-        }
-    }
+    /// What the worker says goes above the page.
+    pub banners: onebasket::panel::Banners,
 }
 
 /// "You are offline", the correlation banner, and the providers' incidents beside it.
 #[function_component]
 pub fn Banners(props: &BannersProps) -> Html {
+    let props = &props.banners;
     let offline = props.offline.then(|| {
         html! {
             <div class="banner banner-offline" role="status" id="offline">

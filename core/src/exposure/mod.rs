@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deps::{role_of, ClassOf, HostClass};
+use crate::deps::{role_of, ClassOf, Dependency, HostClass};
 use crate::protocol::SiteRecord;
 use crate::rules::{ProviderKind, Rules};
 
@@ -123,9 +123,9 @@ impl Exposed {
     }
 }
 
-/// How a site depends on a provider or region, closest first (computed where it is shown,
-/// never sent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How a site depends on a provider or region, closest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Through {
     /// Its main host, by this path.
     Main(Path),
@@ -148,23 +148,24 @@ pub struct Exposure {
 }
 
 /// One entry of a host's stack: the layer, provider and region, how the host reaches it, and
-/// whether another operator stands beside it.
-struct Entry {
+/// whether another operator stands beside it. Borrowed from the host's class and the rules:
+/// a site with 50 dependencies has hundreds of entries, and each allocation showed.
+struct Entry<'a> {
     layer: ExposureLayer,
-    provider: String,
-    region: Option<String>,
+    provider: &'a str,
+    region: Option<&'a str>,
     path: Path,
     redundant: bool,
 }
 
-/// Every entry of one host's stack, each with its path.
-fn entries(c: &HostClass, rules: &Rules) -> Vec<Entry> {
-    let mut out: Vec<Entry> = Vec::with_capacity(6);
-    let mut push = |layer, provider: &str, region: Option<&String>, path, redundant| {
+/// Every entry of one host's stack, each with its path, into `out` (cleared first).
+fn entries<'a>(c: &'a HostClass, rules: &'a Rules, out: &mut Vec<Entry<'a>>) {
+    out.clear();
+    let mut push = |layer, provider: &'a str, region: Option<&'a str>, path, redundant| {
         out.push(Entry {
             layer,
-            provider: provider.to_owned(),
-            region: region.cloned(),
+            provider,
+            region,
             path,
             redundant,
         });
@@ -183,10 +184,10 @@ fn entries(c: &HostClass, rules: &Rules) -> Vec<Entry> {
     if let (Some(h), Some(r)) = (&c.hosting, &c.region) {
         push(ExposureLayer::Region, h, Some(r), Path::Hosting, false);
     }
-    let edges: Vec<&String> = c.edge.iter().chain(c.edge_also.iter()).collect();
-    let multi_cdn = edges.len() > 1;
+    let cdns = usize::from(c.edge.is_some()) + c.edge_also.len();
+    let (has_edge, multi_cdn) = (cdns > 0, cdns > 1);
     let origin_unknown = c.hosting.is_none() && c.cloud.is_none();
-    for e in &edges {
+    for e in c.edge.iter().chain(c.edge_also.iter()) {
         push(ExposureLayer::Edge, e, None, Path::Edge, multi_cdn);
         // Behind a CDN with no evidence of the origin, the site is counted under the CDN, never
         // under a cloud it may not use.
@@ -205,14 +206,13 @@ fn entries(c: &HostClass, rules: &Rules) -> Vec<Entry> {
     if let Some(d) = c
         .edge_dns
         .as_ref()
-        .filter(|d| !edges.is_empty() && c.edge.as_ref() != Some(*d))
+        .filter(|d| has_edge && c.edge.as_ref() != Some(*d))
     {
         push(ExposureLayer::Dns, d, None, Path::EdgeDns, multi_cdn);
         if let Some(cloud) = cloud_of(rules, d) {
             push(ExposureLayer::Cloud, cloud, None, Path::EdgeDns, multi_cdn);
         }
     }
-    out
 }
 
 /// The cloud a provider is or runs on, when that is a cloud (Route 53 → AWS; NS1 → none).
@@ -221,24 +221,47 @@ fn cloud_of<'r>(rules: &'r Rules, id: &str) -> Option<&'r str> {
     (last.kind == ProviderKind::Cloud).then_some(last.id.as_str())
 }
 
+/// A host of the site's pages through which an entry is reached (borrowed until the entry
+/// keeps it as a [`Via`]).
+#[derive(Clone, Copy)]
+struct HostRef<'a> {
+    host: &'a str,
+    dep: &'a Dependency,
+    class: &'a HostClass,
+}
+
 /// What one entry of a site's exposure collects on its way.
 #[derive(Default)]
-struct Acc {
+struct Acc<'a> {
     paths: Vec<Path>,
     /// Some path (own or through a critical host) is not redundant.
     critical: bool,
     /// The entry is reached through a host its pages need.
     needed: bool,
-    via: Vec<Via>,
+    via: Vec<HostRef<'a>>,
 }
 
 /// The exposure of a site: its main host's stack plus every looked-up host its pages load,
 /// read from `classes`; `rules` say which providers are clouds (a DNS product's cloud).
 pub fn exposure(record: &SiteRecord, classes: &dyn ClassOf, rules: &Rules) -> Exposure {
-    type Key = (ExposureLayer, String, Option<String>);
-    let mut all: BTreeMap<Key, Acc> = BTreeMap::new();
+    exposure_naming(record, classes, rules, MAX_VIA)
+}
+
+/// [`exposure`] naming at most `named` hosts per entry. Counting needs one (it says how the
+/// site depends on the entry, and through which host); only a row that lists the hosts needs
+/// [`MAX_VIA`], and naming them is most of the work at 50 dependencies a site.
+pub fn exposure_naming(
+    record: &SiteRecord,
+    classes: &dyn ClassOf,
+    rules: &Rules,
+    named: usize,
+) -> Exposure {
+    type Key<'a> = (ExposureLayer, &'a str, Option<&'a str>);
+    let mut all: BTreeMap<Key<'_>, Acc<'_>> = BTreeMap::new();
+    let mut buf: Vec<Entry<'_>> = Vec::with_capacity(8);
     if let Some(c) = classes.class_of(&record.main_host) {
-        for e in entries(c, rules) {
+        entries(c, rules, &mut buf);
+        for e in buf.drain(..) {
             let acc = all.entry((e.layer, e.provider, e.region)).or_default();
             if !acc.paths.contains(&e.path) {
                 acc.paths.push(e.path);
@@ -254,19 +277,20 @@ pub fn exposure(record: &SiteRecord, classes: &dyn ClassOf, rules: &Rules) -> Ex
         let Some(class) = classes.class_of(host) else {
             continue;
         };
-        let via = Via {
-            host: host.clone(),
-            third_party: dep.third_party,
-            role: role_of(host, dep).to_owned(),
-            hosting: class.hosting.clone(),
-            region: class.region.clone(),
+        let via = HostRef {
+            host: host.as_str(),
+            dep,
+            class,
         };
-        for e in entries(class, rules) {
+        entries(class, rules, &mut buf);
+        for e in buf.drain(..) {
             let acc = all.entry((e.layer, e.provider, e.region)).or_default();
             acc.critical |= dep.critical && !e.redundant;
             acc.needed |= dep.critical;
-            if !acc.via.iter().any(|v| v.host == via.host) {
-                acc.via.push(via.clone());
+            // One host may reach an entry twice (its cloud, and that cloud's DNS product):
+            // hosts come one after the other, so a repeat is the last one.
+            if acc.via.last().is_none_or(|v| v.host != via.host) {
+                acc.via.push(via);
             }
         }
     }
@@ -275,19 +299,30 @@ pub fn exposure(record: &SiteRecord, classes: &dyn ClassOf, rules: &Rules) -> Ex
     for ((layer, provider, region), mut acc) in all {
         // The site's own hosts first, then third parties; by name within each.
         acc.via
-            .sort_by(|a, b| (a.third_party, &a.host).cmp(&(b.third_party, &b.host)));
+            .sort_by(|a, b| (a.dep.third_party, a.host).cmp(&(b.dep.third_party, b.host)));
         acc.paths.sort();
-        let third_party = acc.via.iter().any(|v| v.third_party);
+        let third_party = acc.via.iter().any(|v| v.dep.third_party);
         let total = acc.via.len();
-        acc.via.truncate(MAX_VIA);
+        let via: Vec<Via> = acc
+            .via
+            .iter()
+            .take(named.min(MAX_VIA))
+            .map(|v| Via {
+                host: v.host.to_owned(),
+                third_party: v.dep.third_party,
+                role: role_of(v.host, v.dep).to_owned(),
+                hosting: v.class.hosting.clone(),
+                region: v.class.region.clone(),
+            })
+            .collect();
         let e = Exposed {
             layer,
-            provider,
-            region,
+            provider: provider.to_owned(),
+            region: region.map(str::to_owned),
             own: !acc.paths.is_empty(),
             paths: acc.paths,
-            more: u32::try_from(total - acc.via.len()).unwrap_or(u32::MAX),
-            via: acc.via,
+            more: u32::try_from(total - via.len()).unwrap_or(u32::MAX),
+            via,
             third_party,
             redundant: acc.needed && !acc.critical,
         };
@@ -303,7 +338,8 @@ pub fn exposure(record: &SiteRecord, classes: &dyn ClassOf, rules: &Rules) -> Ex
             a.layer
                 .cmp(&b.layer)
                 .then_with(|| (b.via.len() + b.more as usize).cmp(&(a.via.len() + a.more as usize)))
-                .then_with(|| a.key().cmp(&b.key()))
+                .then_with(|| a.provider.cmp(&b.provider))
+                .then_with(|| a.region.cmp(&b.region))
         });
     };
     order(&mut critical);

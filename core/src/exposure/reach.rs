@@ -5,6 +5,8 @@
 
 use std::cmp::Ordering;
 
+use serde::{Deserialize, Serialize};
+
 use crate::protocol::{HealthState, SiteSummary};
 use crate::Millis;
 
@@ -14,7 +16,8 @@ use super::{ExposureLayer, Path, Through};
 pub const WEEK_MS: Millis = 7 * 86_400_000;
 
 /// How the sites are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     /// By the cloud a site runs on or depends on (through its hosting, its DNS, a host it needs;
     /// behind a CDN with an unknown origin, by the CDN).
@@ -26,7 +29,8 @@ pub enum GroupBy {
 }
 
 /// A group: a provider, a provider and region, or a redundant set of DNS operators.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct GroupKey {
     /// Provider id (for a redundant DNS set, the first).
     pub provider: String,
@@ -59,7 +63,8 @@ impl GroupKey {
 }
 
 /// How many sites of a group depend on it by each way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Counts {
     /// Their main host runs there (its hosting, region, platform or cloud).
     pub hosted: usize,
@@ -227,7 +232,8 @@ pub fn group(sites: &[SiteSummary], idx: &[usize], by: GroupBy) -> Vec<Group> {
 }
 
 /// The one figure the popup leads with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Headline {
     /// Sites counted.
     pub total: usize,
@@ -285,8 +291,9 @@ pub fn headline(sites: &[SiteSummary], now: Millis) -> Option<Headline> {
     })
 }
 
-/// What a what-if scenario takes down.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What a what-if scenario takes down; on the wire as [`Target::encode`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Target {
     /// A provider at any layer: cloud, hosting, edge or DNS.
     Provider(String),
@@ -358,6 +365,20 @@ impl Target {
     }
 }
 
+impl From<Target> for String {
+    fn from(t: Target) -> String {
+        t.encode()
+    }
+}
+
+impl TryFrom<String> for Target {
+    type Error = String;
+
+    fn try_from(v: String) -> Result<Target, String> {
+        Target::decode(&v).ok_or_else(|| format!("not a what-if target: {v:?}"))
+    }
+}
+
 /// What a what-if scenario takes down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhatIf<'a> {
@@ -391,7 +412,8 @@ pub fn what_if<'a>(sites: &'a [SiteSummary], target: &Target) -> WhatIf<'a> {
 }
 
 /// The choices of the what-if picker, each with how many sites it would take down, most first.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct WhatIfChoices {
     /// Clouds and hosting providers.
     pub hosts: Vec<(Target, usize)>,

@@ -139,10 +139,11 @@ fn category(sites: &[(Use, BTreeSet<String>)]) -> Category {
 pub fn research(sites: &[HostClass], rules: &Rules) -> Research {
     // Every provider a site depends on through any path of its stack.
     let any = |c: &HostClass| -> BTreeSet<String> {
-        entries(c, rules)
-            .into_iter()
+        let mut buf = Vec::new();
+        entries(c, rules, &mut buf);
+        buf.iter()
             .filter(|e| e.layer != ExposureLayer::Region)
-            .map(|e| e.provider)
+            .map(|e| e.provider.to_owned())
             .collect()
     };
     let per = |f: &dyn Fn(&HostClass) -> Use| -> Vec<(Use, BTreeSet<String>)> {

@@ -242,15 +242,17 @@ impl<'a> Ctx<'a> {
         let Some(text) = self.opt_str(value, at, key)? else {
             return Ok(None);
         };
-        iso_date(text).map(|d| Some(d.to_owned())).ok_or_else(|| {
-            self.shape(
-                member(&at(), key),
-                format!(
-                    "expected a date starting YYYY-MM-DD, found {:?}",
-                    snippet(text)
-                ),
-            )
-        })
+        crate::date::iso_date(text)
+            .map(|d| Some(d.to_owned()))
+            .ok_or_else(|| {
+                self.shape(
+                    member(&at(), key),
+                    format!(
+                        "expected a date starting YYYY-MM-DD, found {:?}",
+                        snippet(text)
+                    ),
+                )
+            })
     }
 }
 
@@ -286,42 +288,4 @@ pub(crate) fn parse_prefix(text: &str) -> Option<IpNet> {
         return None;
     }
     text.parse::<IpNet>().ok().map(|net| net.trunc())
-}
-
-/// The leading `YYYY-MM-DD` of a timestamp (`2026-08-22-15-17-05`, `2026-05-05T19:04:08`).
-pub(crate) fn iso_date(text: &str) -> Option<&str> {
-    let day = text.get(..10)?;
-    let b = day.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b.get(r.clone())
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-            .then(|| day.get(r)?.parse::<u32>().ok())
-            .flatten()
-    };
-    let month = digits(5..7)?;
-    let dom = digits(8..10)?;
-    let well_formed = digits(0..4).is_some()
-        && b.get(4) == Some(&b'-')
-        && b.get(7) == Some(&b'-')
-        && (1..=12).contains(&month)
-        && (1..=31).contains(&dom)
-        && !text.as_bytes().get(10).is_some_and(u8::is_ascii_digit);
-    well_formed.then_some(day)
-}
-
-/// Days since 1970-01-01 of a timestamp's leading `YYYY-MM-DD` (proleptic Gregorian), for
-/// feed ages; None when the text does not start with a valid day.
-pub(crate) fn day_number(text: &str) -> Option<i64> {
-    let day = iso_date(text)?;
-    let y: i64 = day.get(..4)?.parse().ok()?;
-    let m: i64 = day.get(5..7)?.parse().ok()?;
-    let d: i64 = day.get(8..10)?.parse().ok()?;
-    // Howard Hinnant's days_from_civil: March-based years make the leap day the last one.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }

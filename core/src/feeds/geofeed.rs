@@ -2,9 +2,10 @@
 //! the same feed as JSON (Vultr's `{updated, subnets[{ip_prefix, alpha2code, region, city}]}`):
 //! one format, two spellings.
 
-use super::ctx::{iso_date, top, Ctx};
+use super::ctx::{top, Ctx};
 use super::error::snippet;
 use super::{FeedError, FeedSpec, Parsed};
+use crate::date::iso_date;
 use crate::PrefixRecord;
 
 /// Region scheme: `<region code or country> <city>` (`US-NY New York`, `NL-NH Amsterdam`),

@@ -52,7 +52,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::PrefixRecord;
 pub use asn_table::{AsnEntry, AsnTable};
-pub(crate) use ctx::day_number;
 pub use error::FeedError;
 pub use github::rented_service;
 

@@ -882,13 +882,3 @@ fn feed_set_records_apply_minus() {
         4
     );
 }
-
-#[test]
-fn day_numbers() {
-    assert_eq!(day_number("1970-01-01"), Some(0));
-    assert_eq!(day_number("2000-03-01T00:00:00"), Some(11_017));
-    assert_eq!(day_number("2026-08-22-15-17-05"), Some(20_687));
-    assert_eq!(day_number("2024-02-29"), Some(19_782));
-    assert_eq!(day_number("2024-13-01"), None);
-    assert_eq!(day_number("yesterday"), None);
-}

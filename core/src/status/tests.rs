@@ -420,10 +420,6 @@ fn dates() {
     );
     assert_eq!(epoch_text_to_rfc3339("soon"), None);
     assert_eq!(epoch_text_to_rfc3339("-5"), None);
-    for days in [-1, 0, 59, 60, 10_957, 19_844, 100_000] {
-        let (y, m, d) = civil_from_days(days);
-        assert_eq!(days_from_civil(y, m, d), days);
-    }
 }
 
 /// Azure's status feed while an incident is open, in the shape it is published (RSS 2.0 with an

@@ -5,6 +5,10 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::health::SiteFacts;
+use crate::panel::{
+    self, Banners, DashboardQuery, DashboardView, ExportFormat, OptionsView, PopupQuery, PopupView,
+    Row,
+};
 use crate::profile::{Resolution, SiteProfile};
 use crate::protocol::{
     Correlation, HealthState, Overview, SiteRecord, SiteSummary, TabView, WorkerStats,
@@ -139,36 +143,117 @@ impl Tracker {
         }
     }
 
-    /// Every site's row, most recently seen first, with the feed state, settings, correlations
-    /// and incidents.
-    pub fn overview(&self, now: Millis) -> Overview {
-        let mut sites: Vec<SiteSummary> =
-            self.sites.values().map(|r| self.summary(r, now)).collect();
-        let correlations = self.correlations_of(&sites, now);
+    /// Every site's row as derived now, most recently seen first (ties by site).
+    pub fn summaries(&self, now: Millis) -> Vec<SiteSummary> {
+        self.summaries_naming(now, crate::exposure::MAX_VIA)
+    }
+
+    /// [`Tracker::summaries`] naming at most `named` hosts per exposure entry.
+    fn summaries_naming(&self, now: Millis, named: usize) -> Vec<SiteSummary> {
+        let window = self.settings.health_config().window_ms;
+        let rules = self.classifier().rules();
+        let mut sites: Vec<SiteSummary> = self
+            .sites
+            .values()
+            .map(|r| SiteSummary::naming(r, &self.known, rules, now, window, named))
+            .collect();
         sites.sort_by(|a, b| {
             b.last_seen
                 .cmp(&a.last_seen)
                 .then_with(|| a.site.cmp(&b.site))
         });
-        let status = &self.health.status;
+        sites
+    }
+
+    /// What the pages' views count from: every site's summary naming one host per exposure
+    /// entry, and the full row of any of them.
+    fn counted(&self, now: Millis) -> (Vec<SiteSummary>, impl Fn(&SiteSummary) -> Row + '_) {
+        let rules = self.classifier().rules();
+        let row = move |s: &SiteSummary| match self.sites.get(&s.site) {
+            Some(r) => Row::of(&self.summary(r, now), rules),
+            None => Row::of(s, rules),
+        };
+        (self.summaries_naming(now, 1), row)
+    }
+
+    /// Every site's row, most recently seen first, with the feed state, settings, correlations
+    /// and incidents.
+    pub fn overview(&self, now: Millis) -> Overview {
+        let sites = self.summaries(now);
         Overview {
+            correlations: self.correlations_of(&sites, now),
             sites,
             feeds: self.feeds.status.clone(),
             settings: self.settings.clone(),
-            correlations,
             offline: self.health.offline,
-            // A status is shown while polling it goes on (see `STATUS_SHOWN_MS`).
-            incidents: status
-                .providers
-                .iter()
-                .filter(|(p, _)| {
-                    self.settings.status_feeds
-                        && status.polled.get(*p).is_some_and(|&at| {
-                            now.saturating_sub(at) <= crate::status::STATUS_SHOWN_MS
-                        })
-                })
-                .flat_map(|(_, s)| s.incidents.iter().cloned())
-                .collect(),
+            incidents: self.incidents(now),
+        }
+    }
+
+    /// The open incidents of the providers whose status is polled.
+    fn incidents(&self, now: Millis) -> Vec<crate::protocol::ProviderIncident> {
+        let status = &self.health.status;
+        // A status is shown while polling it goes on (see `STATUS_SHOWN_MS`).
+        status
+            .providers
+            .iter()
+            .filter(|(p, _)| {
+                self.settings.status_feeds
+                    && status
+                        .polled
+                        .get(*p)
+                        .is_some_and(|&at| now.saturating_sub(at) <= crate::status::STATUS_SHOWN_MS)
+            })
+            .flat_map(|(_, s)| s.incidents.iter().cloned())
+            .collect()
+    }
+
+    /// What every page shows above its content, over rows already built.
+    fn banners(&self, rows: &[SiteSummary], now: Millis) -> Banners {
+        Banners {
+            offline: self.health.offline,
+            correlation: self.correlations_of(rows, now).into_iter().next(),
+            incidents: self.incidents(now),
+        }
+    }
+
+    /// The popup's view of the user's sites.
+    pub fn popup_view(&self, q: &PopupQuery, now: Millis) -> PopupView {
+        let (sites, row) = self.counted(now);
+        let banners = self.banners(&sites, now);
+        let rules = self.classifier().rules();
+        let feeds = self.feeds.status.clone();
+        panel::popup(&sites, rules, &row, q, banners, feeds, now)
+    }
+
+    /// The dashboard's view.
+    pub fn dashboard_view(&self, q: &DashboardQuery, now: Millis) -> DashboardView {
+        let (sites, row) = self.counted(now);
+        let banners = self.banners(&sites, now);
+        panel::dashboard(&sites, self.classifier().rules(), &row, q, banners, now)
+    }
+
+    /// Every site as a file to download, most recently seen first.
+    pub fn export(&self, format: ExportFormat, now: Millis) -> String {
+        let sites = self.summaries(now);
+        match format {
+            ExportFormat::Csv => panel::export::to_csv(&sites),
+            ExportFormat::Json => panel::export::to_json(&sites),
+        }
+    }
+
+    /// What the options page shows beside the form.
+    pub fn options_view(&self, now: Millis) -> OptionsView {
+        let feeds = self.feeds.status.clone();
+        OptionsView {
+            settings: self.settings.clone(),
+            sites: self.sites.len(),
+            stale: crate::knowledge::feed_age_warnings(
+                self.classifier().rules(),
+                &feeds.feeds,
+                now,
+            ),
+            feeds,
         }
     }
 

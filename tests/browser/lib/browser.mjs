@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // Launches Debian's Chromium with the unpacked extension (playwright-core drives it; no browser
 // is ever downloaded) and gives the tests handles on the worker.
 import { chromium } from 'playwright-core';
@@ -80,6 +81,25 @@ export async function until(f, what, timeoutMs = 30000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * What the user sees after an action, once the page has its answer: reads `read()` until it
+ * deep-equals `want` (or `timeoutMs` passes), then asserts it, so a failure shows the diff.
+ * A page asks the worker after each click (the view is computed there), so what it shows
+ * changes a few milliseconds later, as a user sees it.
+ */
+export async function settled(read, want, what, timeoutMs = 5000) {
+  const same = (a) => { try { assert.deepStrictEqual(a, want); return true; } catch { return false; } };
+  let last;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    last = await read();
+    if (same(last) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepStrictEqual(last, want, what);
+  return last;
 }
 
 /** The badge of the tab showing `page`, read through the worker. */
