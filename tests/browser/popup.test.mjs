@@ -421,6 +421,11 @@ test('options: validation, the worker\'s settings, refresh feeds, clear data', a
   await until(async () => (await page.textContent('#refresh-note').catch(() => '')) === 'Feeds refreshed.', 'the refresh', 120000);
   const feeds = await page.textContent('#feeds-table');
   assert.ok(feeds.includes('ip-ranges.json') && feeds.includes('2026-08-22'), feeds);
+  // The fixture feeds are months old: each past its provider's cadence is named, with its age.
+  const days = Math.floor((Date.now() - Date.UTC(2026, 7, 22)) / 86_400_000);
+  await until(async () => (await page.textContent('#feed-stale').catch(() => '')).includes(
+    `ip-ranges.json (Amazon Web Services) is from 2026-08-22, ${days} days old; it is usually published every`), 'the stale AWS feed named', 10000);
+  assert.equal(await page.getAttribute('#feeds-table tr:has(th:text-is("ip-ranges.json"))', 'class'), 'stale');
   await page.screenshot({ path: join(shots, 'options-light.png'), fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: join(shots, 'options-dark.png'), fullPage: true });
