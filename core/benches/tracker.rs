@@ -16,7 +16,7 @@ use onebasket::evidence::HostEvidence;
 use onebasket::exposure::reach::Target;
 use onebasket::panel::{DashboardQuery, PopupQuery};
 use onebasket::profile::Resolution;
-use onebasket::protocol::SiteRecord;
+use onebasket::site_record::SiteRecord;
 use onebasket::table::PrefixTable;
 use onebasket::tracker::{Capabilities, Stored, Tracker};
 

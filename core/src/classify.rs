@@ -7,12 +7,13 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::deps::HostClass;
-use crate::dns::is_public;
+use crate::dns::addr::is_public;
 use crate::evidence::HostEvidence;
 use crate::profile::{
     Confidence, DnsLayer, EdgeLayer, Evidence, Hosting, LayerKind, Resolution, SiteProfile,
 };
-use crate::rules::{Provider, ProviderKind, Rules};
+use crate::rules::schema::{Provider, ProviderKind};
+use crate::rules::Rules;
 use crate::site::SiteKeys;
 use crate::table::{PrefixTable, RecordRef};
 use smallvec::SmallVec;
@@ -128,12 +129,12 @@ impl Classifier {
             sites,
             ultimate,
         };
-        c.index_table();
+        c.map_providers();
         c
     }
 
     /// Finds the rules' provider of each of the table's providers.
-    fn index_table(&mut self) {
+    fn map_providers(&mut self) {
         self.table_providers = self
             .table
             .providers()
@@ -163,10 +164,16 @@ impl Classifier {
         &self.table
     }
 
+    /// Builds the prefix table's look-up index if it was loaded without one
+    /// ([`PrefixTable::from_snapshot_unindexed`]).
+    pub fn index_table(&mut self) {
+        self.table.index();
+    }
+
     /// Replaces the prefix table (after a feed refresh).
     pub fn set_table(&mut self, table: PrefixTable) {
         self.table = table;
-        self.index_table();
+        self.map_providers();
     }
 
     /// The provider rules.

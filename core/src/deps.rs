@@ -5,15 +5,14 @@
 //! Pure data and functions; the worker records what the browser loads ([`SiteRecord::depend`])
 //! and classifies each hostname with the same engine as the sites themselves.
 //!
-//! [`SiteRecord::depend`]: crate::protocol::SiteRecord::depend
+//! [`SiteRecord::depend`]: crate::site_record::SiteRecord::depend
 
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Millis;
 use crate::profile::{Resolution, SiteProfile};
-use crate::protocol::SiteRecord;
+use crate::Millis;
 
 /// Most hostnames kept in one site's dependency set; beyond it the least used is evicted.
 ///
@@ -166,7 +165,7 @@ pub struct Dependency {
     /// What it ran on, as a version that stored verdicts recorded it (schema 1): used until the
     /// host's own evidence exists, never written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub class: Option<HostClass>,
+    pub class: Option<Box<HostClass>>,
 }
 
 impl Dependency {
@@ -255,28 +254,6 @@ pub fn role_of(host: &str, dep: &Dependency) -> &'static str {
     }
 }
 
-/// What the records themselves say their hosts run on: the verdicts a version that stored
-/// verdicts left (a site's `profile`, a dependency's `class`), the newest for each host. The
-/// tracker uses it for hosts with no evidence yet.
-pub fn stored_classes<'a>(records: impl IntoIterator<Item = &'a SiteRecord>) -> Classes {
-    let mut classes = Classes::new();
-    for r in records {
-        if let Some(p) = &r.profile {
-            let at = r.profiled_at.unwrap_or(0);
-            if classes.get(&r.main_host).is_none_or(|old| old.at < at) {
-                classes.insert(r.main_host.clone(), HostClass::from_profile(p, at));
-            }
-        }
-        for (host, dep) in &r.deps {
-            let Some(c) = &dep.class else { continue };
-            if classes.get(host).is_none_or(|old| old.at < c.at) {
-                classes.insert(host.clone(), c.clone());
-            }
-        }
-    }
-    classes
-}
-
 /// The third party a failing site's failure is put down to, when its own hosts answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -286,57 +263,9 @@ pub struct Blame {
     /// What it is for ([`role_of`]).
     pub role: String,
     /// Its hosting provider, cloud, region, edge (when looked up).
-    pub class: Option<HostClass>,
+    pub class: Option<Box<HostClass>>,
     /// Its last error.
     pub error: Option<String>,
-}
-
-/// The critical third parties a failing site's failure is put down to: those failing within
-/// `window_ms` while none of the site's own hosts failed in that time, most recent first.
-/// Empty when the site is not failing or one of its own hosts failed too.
-pub fn blamed(record: &SiteRecord, now: Millis, window_ms: Millis) -> Vec<&str> {
-    use crate::protocol::HealthState;
-    if !matches!(record.status, HealthState::Down | HealthState::Degraded) {
-        return Vec::new();
-    }
-    let recent = |t: Millis| now.saturating_sub(t) < window_ms;
-    let own_failed = record
-        .failures
-        .iter()
-        .any(|f| recent(f.at) && !record.deps.get(&f.host).is_some_and(|d| d.third_party));
-    if own_failed {
-        return Vec::new();
-    }
-    let mut hosts: Vec<(&str, Millis)> = record
-        .deps
-        .iter()
-        .filter(|(_, d)| d.third_party && d.critical && d.failing())
-        .filter_map(|(h, d)| {
-            d.last_failure
-                .filter(|t| recent(*t))
-                .map(|t| (h.as_str(), t))
-        })
-        .collect();
-    hosts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    hosts.into_iter().map(|(h, _)| h).collect()
-}
-
-/// Why a failing site fails, when its own hosts answer but a critical third party does not:
-/// the first of [`blamed`], with what it runs on (from `classes`).
-pub fn blame(
-    record: &SiteRecord,
-    classes: &dyn ClassOf,
-    now: Millis,
-    window_ms: Millis,
-) -> Option<Blame> {
-    let host = *blamed(record, now, window_ms).first()?;
-    let d = record.deps.get(host)?;
-    Some(Blame {
-        host: host.to_owned(),
-        role: role_of(host, d).to_owned(),
-        class: classes.class_of(host).cloned(),
-        error: d.last_error.clone(),
-    })
 }
 
 #[cfg(test)]

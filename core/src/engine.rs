@@ -17,7 +17,7 @@ use crate::evidence::{self, HostEvidence};
 use crate::profile::{Resolution, ResolvedBy, SiteProfile};
 use crate::site::{HostKind, SiteKey};
 
-pub use crate::Millis;
+use crate::Millis;
 
 /// Identifies one query the engine asked the caller to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -421,15 +421,18 @@ impl Engine {
         }
         if ready && self.config.asn_lookups {
             if let Some(ip) = self.primary_address(id) {
-                if let Some(origin_name) = dns::cymru_origin_name(ip) {
+                if let Some(origin_name) = dns::cymru::cymru_origin_name(ip) {
                     let key = (origin_name, QueryType::Txt);
                     if self.require(id, key.clone(), now) {
                         if let Some(asn) = self
                             .origin_of(id, &key)
                             .and_then(|o| o.asns.first().copied())
                         {
-                            ready &=
-                                self.require(id, (dns::cymru_as_name(asn), QueryType::Txt), now);
+                            ready &= self.require(
+                                id,
+                                (dns::cymru::cymru_as_name(asn), QueryType::Txt),
+                                now,
+                            );
                         }
                     } else {
                         ready = false;
@@ -471,9 +474,9 @@ impl Engine {
         true
     }
 
-    fn origin_of(&self, id: LookupId, key: &Key) -> Option<dns::CymruOrigin> {
+    fn origin_of(&self, id: LookupId, key: &Key) -> Option<dns::cymru::CymruOrigin> {
         let state = self.lookups.get(&id)?;
-        txt_of(state.results.get(key)?).find_map(|t| dns::parse_cymru_origin(t).ok())
+        txt_of(state.results.get(key)?).find_map(|t| dns::cymru::parse_cymru_origin(t).ok())
     }
 
     /// The registrable domain of the last name of the host's CNAME chain (as DNS or the
@@ -516,7 +519,7 @@ impl Engine {
             .chain(state.literal)
             .chain(by_browser)
             .chain(resolved)
-            .find(|ip| dns::is_public(*ip))
+            .find(|ip| dns::addr::is_public(*ip))
     }
 
     fn finish(&self, state: &LookupState, now: Millis) -> HostEvidence {
@@ -580,10 +583,10 @@ impl Engine {
                 }
                 (QueryType::Txt, o) => {
                     for t in txt_of(o) {
-                        if let Ok(origin) = dns::parse_cymru_origin(t) {
-                            obs.origin = Some(origin);
-                        } else if let Ok(info) = dns::parse_cymru_as(t) {
-                            obs.as_info = Some(info);
+                        if let Ok(origin) = dns::cymru::parse_cymru_origin(t) {
+                            obs.origin = Some(Box::new(origin));
+                        } else if let Ok(info) = dns::cymru::parse_cymru_as(t) {
+                            obs.as_info = Some(Box::new(info));
                         }
                     }
                 }

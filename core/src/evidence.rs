@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dns::{CymruAs, CymruOrigin};
+use crate::dns::cymru::{CymruAs, CymruOrigin};
 use crate::profile::{Resolution, ResolvedBy};
 use crate::rules::Rules;
 use crate::Millis;
@@ -50,10 +50,11 @@ pub struct HostEvidence {
     /// The response headers a provider fingerprint looks at (see [`fingerprint_headers`]):
     /// lowercase names; of `set-cookie` only the cookie names, never a value.
     pub headers: Vec<(String, String)>,
-    /// Team Cymru origin of the primary address.
-    pub origin: Option<CymruOrigin>,
-    /// Team Cymru description of the origin AS.
-    pub as_info: Option<CymruAs>,
+    /// Team Cymru origin of the primary address (boxed: most hosts have none, and a worker
+    /// holds the evidence of every host it knows, 120 bytes a host for these two inline).
+    pub origin: Option<Box<CymruOrigin>>,
+    /// Team Cymru description of the origin AS (boxed, as `origin`).
+    pub as_info: Option<Box<CymruAs>>,
     /// How the name resolved.
     pub resolution: Option<Resolution>,
     /// Where the addresses came from.

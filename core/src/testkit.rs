@@ -4,12 +4,14 @@
 #![allow(clippy::expect_used)]
 
 use crate::date::DAY_MS;
-use crate::deps::{stored_classes, Classes, DepOutcome, HostClass};
+use crate::deps::{Classes, DepOutcome, HostClass};
+use crate::health::HealthState;
 use crate::profile::{
     Confidence, DnsLayer, EdgeLayer, Hosting, Resolution, ResolvedBy, SiteProfile,
 };
-use crate::protocol::{HealthState, SiteRecord, SiteSummary};
+use crate::protocol::views::SiteSummary;
 use crate::rules::Rules;
+use crate::site_record::{stored_classes, SiteRecord};
 
 /// The built-in rules.
 pub fn rules() -> Rules {
@@ -97,7 +99,7 @@ pub fn record(
         r.deps
             .get_mut(*host)
             .expect("the dependency was just recorded")
-            .class = class.clone();
+            .class = class.clone().map(Box::new);
     }
     r
 }

@@ -564,7 +564,7 @@ fn huge_txt_for_a_cymru_query_is_cut_and_refused() {
     };
     assert_eq!(text.len(), dns::MAX_TXT_LEN);
     assert!(matches!(
-        dns::parse_cymru_origin(text),
+        dns::cymru::parse_cymru_origin(text),
         Err(DnsError::Cymru(m)) if m.starts_with("expected 5 fields")
     ));
     // Past the DNS message size limit: refused before decoding.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use onebasket::classify::{Classifier, IpBasis, IpVerdict};
-use onebasket::dns::CymruOrigin;
+use onebasket::dns::cymru::CymruOrigin;
 use onebasket::evidence::HostEvidence;
 use onebasket::feeds::{AsnTable, FeedSet, FeedSpec};
 use onebasket::knowledge;
@@ -83,12 +83,14 @@ fn observe(addresses: &[&str], cname_chain: &[&str], origin: Option<u32>) -> Hos
         name: "www.example.test".into(),
         addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
         cname_chain: cname_chain.iter().map(|c| (*c).to_owned()).collect(),
-        origin: origin.map(|asn| CymruOrigin {
-            asns: vec![asn],
-            prefix: "0.0.0.0/0".parse().unwrap(),
-            country: String::new(),
-            registry: String::new(),
-            allocated: String::new(),
+        origin: origin.map(|asn| {
+            Box::new(CymruOrigin {
+                asns: vec![asn],
+                prefix: "0.0.0.0/0".parse().unwrap(),
+                country: String::new(),
+                registry: String::new(),
+                allocated: String::new(),
+            })
         }),
         ..HostEvidence::default()
     }

@@ -9,13 +9,13 @@ use onebasket::dns::{self, QueryType};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(origin) = dns::parse_cymru_origin(text) {
+        if let Ok(origin) = dns::cymru::parse_cymru_origin(text) {
             assert!(!origin.asns.is_empty());
             assert_eq!(origin.registry, origin.registry.to_ascii_lowercase());
         }
-        if let Ok(asn) = dns::parse_cymru_as(text) {
+        if let Ok(asn) = dns::cymru::parse_cymru_as(text) {
             assert_eq!(asn.registry, asn.registry.to_ascii_lowercase());
-            let name = dns::cymru_as_name(asn.asn);
+            let name = dns::cymru::cymru_as_name(asn.asn);
             assert!(dns::build_query(&name, QueryType::Txt).is_ok());
         }
     }
@@ -28,11 +28,11 @@ fuzz_target!(|data: &[u8]| {
         n if n >= 4 => IpAddr::V4(Ipv4Addr::new(data[0], data[1], data[2], data[3])),
         _ => return,
     };
-    match dns::cymru_origin_name(ip) {
+    match dns::cymru::cymru_origin_name(ip) {
         Some(name) => {
-            assert!(dns::is_public(ip));
+            assert!(dns::addr::is_public(ip));
             assert!(dns::build_query(&name, QueryType::Txt).is_ok(), "{name}");
         }
-        None => assert!(!dns::is_public(ip)),
+        None => assert!(!dns::addr::is_public(ip)),
     }
 });

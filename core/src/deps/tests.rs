@@ -3,9 +3,10 @@
 use super::*;
 use crate::exposure::reach::{what_if, Target};
 use crate::exposure::{exposure, Exposed, ExposureLayer, Through};
-use crate::health::{correlate, SiteFacts};
-use crate::protocol::SiteSummary;
-use crate::protocol::{HealthState, SiteRecord};
+use crate::health::correlation::correlate;
+use crate::health::HealthState;
+use crate::protocol::views::SiteSummary;
+use crate::site_record::{stored_classes, SiteRecord};
 
 fn rules() -> crate::rules::Rules {
     crate::rules::Rules::builtin().unwrap()
@@ -70,11 +71,11 @@ fn shop() -> SiteRecord {
         12,
     );
     r.deps.get_mut("auth.idp.example").unwrap().class =
-        Some(class("aws", "aws", Some("us-west-2"), None));
+        Some(Box::new(class("aws", "aws", Some("us-west-2"), None)));
     r.deps.get_mut("api.shop.example").unwrap().class =
-        Some(class("aws", "aws", Some("us-east-1"), None));
+        Some(Box::new(class("aws", "aws", Some("us-east-1"), None)));
     r.deps.get_mut("img.pics.example").unwrap().class =
-        Some(class("gcp", "gcp", Some("europe-west1"), None));
+        Some(Box::new(class("gcp", "gcp", Some("europe-west1"), None)));
     r
 }
 
@@ -260,7 +261,8 @@ fn exposure_keeps_critical_and_non_critical_apart() {
     assert_eq!(non, ["gcp", "gcp europe-west1"]);
     // A platform on a cloud is an entry of its own, so "what if Vercel fails" finds the host.
     let mut r = shop();
-    r.deps.get_mut("auth.idp.example").unwrap().class = Some(class("aws", "vercel", None, None));
+    r.deps.get_mut("auth.idp.example").unwrap().class =
+        Some(Box::new(class("aws", "vercel", None, None)));
     let e = exposure(&r, &cls(&r), &rules());
     assert!(e
         .critical
@@ -306,12 +308,12 @@ fn login_fails(r: &mut SiteRecord) {
 fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
     let mut r = shop();
     login_fails(&mut r);
-    let b = blame(&r, &cls(&r), 200, 600_000).unwrap();
+    let b = r.blame(&cls(&r), 200, 600_000).unwrap();
     assert_eq!(b.host, "auth.idp.example");
     assert_eq!(b.role, "login");
     assert_eq!(b.class.unwrap().region.as_deref(), Some("us-west-2"));
     // Out of the window: no longer blamed.
-    assert_eq!(blame(&r, &cls(&r), 100 + 600_000, 600_000), None);
+    assert_eq!(r.blame(&cls(&r), 100 + 600_000, 600_000), None);
     // A failing image host is never blamed.
     let mut r2 = shop();
     r2.status = HealthState::Degraded;
@@ -324,14 +326,14 @@ fn blame_goes_to_a_failing_critical_third_party_only_when_own_hosts_answer() {
         DepOutcome::Status(502),
         100,
     );
-    assert_eq!(blame(&r2, &cls(&r2), 200, 600_000), None);
+    assert_eq!(r2.blame(&cls(&r2), 200, 600_000), None);
     // The site's own host failing too: its own problem.
     r.fail("www.shop.example", "HTTP 503", 150);
-    assert_eq!(blame(&r, &cls(&r), 200, 600_000), None);
+    assert_eq!(r.blame(&cls(&r), 200, 600_000), None);
     // A healthy site blames nobody.
     let mut r3 = shop();
     r3.status = HealthState::Up;
-    assert_eq!(blame(&r3, &cls(&r3), 200, 600_000), None);
+    assert_eq!(r3.blame(&cls(&r3), 200, 600_000), None);
 }
 
 #[test]
@@ -370,24 +372,19 @@ fn correlation_attributes_failures_to_the_third_party() {
         login_fails(&mut r);
         let mut c = cls(&r);
         c.insert(r.main_host.clone(), edge_only("cloudflare"));
-        let blamed = blamed(&r, 200, 600_000)
+        let blamed = r
+            .blamed(200, 600_000)
             .into_iter()
             .map(str::to_owned)
             .collect();
-        facts.push(SiteFacts::of(
-            &SiteSummary::of(&r, &c, &rules(), 200, 600_000),
-            blamed,
-        ));
+        facts.push(SiteSummary::of(&r, &c, &rules(), 200, 600_000).facts(blamed));
     }
     for i in 0..10 {
         let mut r = SiteRecord::new(&format!("ok{i}.example"), &format!("www.ok{i}.example"), 1);
         r.status = HealthState::Up;
         let mut c = Classes::new();
         c.insert(r.main_host.clone(), edge_only("cloudflare"));
-        facts.push(SiteFacts::of(
-            &SiteSummary::of(&r, &c, &rules(), 200, 600_000),
-            Vec::new(),
-        ));
+        facts.push(SiteSummary::of(&r, &c, &rules(), 200, 600_000).facts(Vec::new()));
     }
     let names = |id: &str| id.to_uppercase();
     let c = correlate(&facts, 2, 0.01, &names);

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::deps::{role_of, ClassOf, Dependency, HostClass};
-use crate::protocol::SiteRecord;
-use crate::rules::{ProviderKind, Rules};
+use crate::rules::schema::ProviderKind;
+use crate::rules::Rules;
+use crate::site_record::SiteRecord;
 
 pub mod reach;
 pub mod research;
@@ -37,6 +38,25 @@ pub enum ExposureLayer {
     /// A hosting provider other than the cloud under it (a platform such as Vercel on AWS);
     /// listed last so the order of the other layers stays the stack's.
     Hosting,
+}
+
+impl ExposureLayer {
+    /// Its name on the wire (`cloud`, `region`, `edge`, `dns`, `hosting`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cloud => "cloud",
+            Self::Region => "region",
+            Self::Edge => "edge",
+            Self::Dns => "dns",
+            Self::Hosting => "hosting",
+        }
+    }
+}
+
+impl std::fmt::Display for ExposureLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a site's own main host depends on an entry.

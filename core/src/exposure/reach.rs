@@ -7,7 +7,9 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{HealthState, SiteSummary};
+use crate::health::HealthState;
+
+use crate::protocol::views::SiteSummary;
 use crate::Millis;
 
 use super::{ExposureLayer, Path, Through};

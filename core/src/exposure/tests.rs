@@ -3,7 +3,8 @@
 use super::reach::{group, headline, what_if, GroupBy, Target};
 use super::*;
 use crate::deps::{Classes, DepOutcome};
-use crate::protocol::{HealthState, SiteSummary};
+use crate::health::HealthState;
+use crate::protocol::views::SiteSummary;
 
 fn rules() -> Rules {
     Rules::builtin().unwrap()

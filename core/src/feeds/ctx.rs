@@ -9,15 +9,15 @@ use super::error::{snippet, FeedError};
 
 /// Error-reporting context for one file; every helper names the file and the entry it failed on.
 pub(super) struct Ctx<'a> {
-    pub file: &'a str,
+    pub(crate) file: &'a str,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(file: &'a str) -> Self {
+    pub(crate) fn new(file: &'a str) -> Self {
         Self { file }
     }
 
-    pub fn shape(&self, entry: String, problem: String) -> FeedError {
+    pub(crate) fn shape(&self, entry: String, problem: String) -> FeedError {
         FeedError::Shape {
             file: self.file.to_owned(),
             entry,
@@ -25,7 +25,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn bad_prefix(&self, entry: String, text: &str) -> FeedError {
+    pub(crate) fn bad_prefix(&self, entry: String, text: &str) -> FeedError {
         FeedError::InvalidPrefix {
             file: self.file.to_owned(),
             entry,
@@ -34,7 +34,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The bytes as text; a leading BOM is dropped because some Windows-built feeds carry one.
-    pub fn text<'b>(&self, bytes: &'b [u8]) -> Result<&'b str, FeedError> {
+    pub(crate) fn text<'b>(&self, bytes: &'b [u8]) -> Result<&'b str, FeedError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         std::str::from_utf8(bytes).map_err(|e| {
             let offset = e.valid_up_to();
@@ -52,7 +52,7 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    pub fn json(&self, bytes: &[u8]) -> Result<Value, FeedError> {
+    pub(crate) fn json(&self, bytes: &[u8]) -> Result<Value, FeedError> {
         let text = self.text(bytes)?;
         serde_json::from_str(text).map_err(|e| {
             let full = e.to_string();
@@ -82,7 +82,7 @@ impl<'a> Ctx<'a> {
         )
     }
 
-    pub fn object<'v>(
+    pub(crate) fn object<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -92,7 +92,7 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| self.wrong_type(at(), "an object", value))
     }
 
-    pub fn array<'v>(
+    pub(crate) fn array<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -103,7 +103,7 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| self.wrong_type(at(), "an array", value))
     }
 
-    pub fn string<'v>(
+    pub(crate) fn string<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -114,7 +114,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Field `key` of the object `value` (which sits at `at`), if present and not null.
-    pub fn field<'v>(
+    pub(crate) fn field<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -123,7 +123,7 @@ impl<'a> Ctx<'a> {
         Ok(self.object(value, at)?.get(key).filter(|v| !v.is_null()))
     }
 
-    pub fn required<'v>(
+    pub(crate) fn required<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -137,7 +137,7 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    pub fn opt_str<'v>(
+    pub(crate) fn opt_str<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -148,7 +148,7 @@ impl<'a> Ctx<'a> {
             .transpose()
     }
 
-    pub fn req_str<'v>(
+    pub(crate) fn req_str<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -159,7 +159,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Required array field; a wrong type is reported at `<at>.<key>`.
-    pub fn req_array<'v>(
+    pub(crate) fn req_array<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -169,7 +169,7 @@ impl<'a> Ctx<'a> {
         self.array(v, &|| member(&at(), key))
     }
 
-    pub fn opt_array<'v>(
+    pub(crate) fn opt_array<'v>(
         &self,
         value: &'v Value,
         at: &dyn Fn() -> String,
@@ -181,20 +181,24 @@ impl<'a> Ctx<'a> {
     }
 
     /// A JSON string holding a CIDR; errors are reported against `at` (the entry, not the field).
-    pub fn prefix_value(&self, value: &Value, at: &dyn Fn() -> String) -> Result<IpNet, FeedError> {
+    pub(crate) fn prefix_value(
+        &self,
+        value: &Value,
+        at: &dyn Fn() -> String,
+    ) -> Result<IpNet, FeedError> {
         match value.as_str() {
             Some(text) => self.prefix(text, at),
             None => Err(self.wrong_type(at(), "a prefix string", value)),
         }
     }
 
-    pub fn prefix(&self, text: &str, at: &dyn Fn() -> String) -> Result<IpNet, FeedError> {
+    pub(crate) fn prefix(&self, text: &str, at: &dyn Fn() -> String) -> Result<IpNet, FeedError> {
         parse_prefix(text).ok_or_else(|| self.bad_prefix(at(), text))
     }
 
     /// A CIDR, or a bare address as its host route: for lists that publish single edge
     /// servers (QUIC.cloud, Bunny), where a bare address is the format, not a cut line.
-    pub fn prefix_or_address(
+    pub(crate) fn prefix_or_address(
         &self,
         text: &str,
         at: &dyn Fn() -> String,
@@ -206,7 +210,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A JSON string holding a CIDR or a bare address (see [`Ctx::prefix_or_address`]).
-    pub fn prefix_or_address_value(
+    pub(crate) fn prefix_or_address_value(
         &self,
         value: &Value,
         at: &dyn Fn() -> String,
@@ -218,7 +222,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `syncToken`-like version: a string or a number, kept as text.
-    pub fn opt_version(
+    pub(crate) fn opt_version(
         &self,
         value: &Value,
         at: &dyn Fn() -> String,
@@ -233,7 +237,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A timestamp field reduced to its `YYYY-MM-DD` day; a malformed one is a shape error.
-    pub fn opt_date(
+    pub(crate) fn opt_date(
         &self,
         value: &Value,
         at: &dyn Fn() -> String,

@@ -1,7 +1,12 @@
 #![allow(clippy::unwrap_used)]
 
+use super::checks::*;
+use super::correlation::*;
+use super::errors::*;
+use super::state::*;
 use super::*;
-use crate::exposure::Path;
+use crate::exposure::{Exposed, ExposureLayer, Path};
+use crate::profile::Resolution;
 
 const T0: Millis = 1_780_000_000_000;
 const SEC: Millis = 1_000;
@@ -598,7 +603,7 @@ fn regional_failure_is_reported() {
     let out = correlate(&regional_outage(), 2, DEFAULT_ALPHA, &names);
     assert_eq!(out.len(), 1, "{out:#?}");
     let c = &out[0];
-    assert_eq!(c.layer, "region");
+    assert_eq!(c.layer, ExposureLayer::Region);
     assert_eq!(c.key, "aws us-east-1");
     assert_eq!((c.failing_in_group, c.failing_total), (4, 5));
     assert_eq!((c.healthy_in_group, c.healthy_total), (0, 12));
@@ -619,11 +624,11 @@ fn regional_failure_is_reported() {
     assert_eq!(all[0].key, "aws us-east-1");
     let cloud = all
         .iter()
-        .find(|c| c.layer == "cloud" && c.key == "aws")
+        .find(|c| c.layer == ExposureLayer::Cloud && c.key == "aws")
         .unwrap();
     assert!((cloud.p_value - 1722.0 / 6188.0).abs() < 1e-12);
     // Everyone uses the same DNS: that explains nothing (p = 1, but still listed at alpha 1).
-    let dns = all.iter().find(|c| c.layer == "dns").unwrap();
+    let dns = all.iter().find(|c| c.layer == ExposureLayer::Dns).unwrap();
     assert!((dns.p_value - 1.0).abs() < 1e-12);
 }
 
@@ -685,15 +690,15 @@ fn edge_and_dns_layers_and_grammar() {
     without_region(&mut h);
     v.push(h);
     let out = correlate(&v, 2, 0.5, &names);
-    let edge = out.iter().find(|c| c.layer == "edge").unwrap();
+    let edge = out.iter().find(|c| c.layer == ExposureLayer::Edge).unwrap();
     assert_eq!(
         edge.message,
         "3 of 3 failing sites are on Cloudflare; 0 of 1 healthy site is there"
     );
-    let dns = out.iter().find(|c| c.layer == "dns").unwrap();
+    let dns = out.iter().find(|c| c.layer == ExposureLayer::Dns).unwrap();
     assert!(dns.message.contains("on Cloudflare DNS"), "{}", dns.message);
     // All sites on AWS: the cloud explains nothing.
-    assert!(out.iter().all(|c| c.layer != "cloud"));
+    assert!(out.iter().all(|c| c.layer != ExposureLayer::Cloud));
     // p-values ascending.
     assert!(out.windows(2).all(|w| w[0].p_value <= w[1].p_value));
 }

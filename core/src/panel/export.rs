@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::iso_time;
 use crate::exposure::ExposureLayer;
-use crate::protocol::SiteSummary;
+use crate::protocol::views::SiteSummary;
 
 /// A download's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,11 +13,13 @@ use crate::exposure::reach::{
     WhatIfChoices,
 };
 use crate::exposure::Through;
+use crate::health::correlation::Correlation;
+use crate::health::HealthState;
 use crate::knowledge::FeedAgeWarning;
-use crate::protocol::{
-    Correlation, FeedStatus, HealthState, ProviderIncident, Settings, SiteSummary,
-};
+use crate::protocol::settings::Settings;
+use crate::protocol::views::{FeedStatus, SiteSummary};
 use crate::rules::Rules;
+use crate::status::ProviderIncident;
 use crate::Millis;
 use words::Names;
 
@@ -163,7 +165,7 @@ pub struct GroupView {
     pub members: Vec<Row>,
 }
 
-/// Everything the popup shows but its tab (which is [`crate::protocol::TabView`]).
+/// Everything the popup shows but its tab (which is [`crate::protocol::views::TabView`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PopupView {

@@ -6,7 +6,8 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::exposure::reach::{is_failing, sort_indices};
-use crate::protocol::{HealthState, SiteSummary};
+use crate::health::HealthState;
+use crate::protocol::views::SiteSummary;
 use crate::rules::Rules;
 
 /// Columns of the dashboard's table (the sortable ones).

@@ -7,11 +7,12 @@ use super::rows::{cloud_of, failing, matches, sort, Column};
 use super::*;
 use crate::date::DAY_MS;
 use crate::deps::HostClass;
-use crate::deps::{stored_classes, Blame, DepOutcome};
+use crate::deps::{Blame, DepOutcome};
 use crate::exposure::reach::Target;
 use crate::exposure::Exposed;
 use crate::exposure::Path;
-use crate::protocol::HealthState;
+use crate::health::HealthState;
+use crate::site_record::stored_classes;
 use crate::testkit::{blog, class, record, row, row_with, rules, shop, summary};
 use words::{
     also_loads, blame_text, clouds, host_list, loads_via, more_text, partly_on, via_text, ViaWords,

@@ -5,7 +5,7 @@
 
 use crate::deps::Blame;
 use crate::exposure::{Exposed, ExposureLayer, Via};
-use crate::protocol::SiteSummary;
+use crate::protocol::views::SiteSummary;
 use crate::rules::Rules;
 
 /// How providers are called: the worker reads the rules, a page its table baked from the same

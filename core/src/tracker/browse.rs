@@ -4,9 +4,9 @@ use std::net::IpAddr;
 
 use crate::deps::{is_critical_type, ClassOf, DepOutcome};
 use crate::engine::Hints;
-use crate::health::{Observation, Verdict};
-use crate::protocol::SiteRecord;
+use crate::health::errors::{Observation, Verdict};
 use crate::site::{host_of_url, origin_of_url, SiteKey};
+use crate::site_record::SiteRecord;
 use crate::Millis;
 
 use super::{Badge, TabId, TabState, Tracker, EVIDENCE_MAX_AGE_MS, RESUME_UNPROFILED};
@@ -83,7 +83,7 @@ impl Tracker {
     pub fn site_for(&self, host: &str) -> Option<String> {
         match self.classifier().sites().site_key(host).ok()? {
             SiteKey::Domain(d) => Some(d),
-            SiteKey::Ip(ip) if crate::dns::is_public(ip) => Some(ip.to_string()),
+            SiteKey::Ip(ip) if crate::dns::addr::is_public(ip) => Some(ip.to_string()),
             SiteKey::Local(d) if d.contains('.') && self.settings.resolver_is_loopback() => Some(d),
             _ => None,
         }
@@ -165,7 +165,7 @@ impl Tracker {
     /// (only when public: loopback or LAN is never evidence) and the response headers.
     fn hints(&self, ip: Option<IpAddr>, headers: &[(String, String)]) -> Hints {
         Hints {
-            connected_ip: ip.filter(|ip| crate::dns::is_public(*ip)),
+            connected_ip: ip.filter(|ip| crate::dns::addr::is_public(*ip)),
             headers: headers.to_vec(),
             resolved: None,
         }

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::deps::ClassOf;
-use crate::health::{is_offline, sites_due, CheckOutcome};
-use crate::protocol::HealthState;
+use crate::health::checks::{is_offline, CheckOutcome};
+use crate::health::state::sites_due;
+use crate::health::HealthState;
 use crate::status::{next_poll, ProviderStatus, StatusFormat};
 use crate::Millis;
 
@@ -158,7 +159,7 @@ impl Tracker {
             .filter(|p| used.contains(p.id.as_str()))
             .filter_map(|p| {
                 let source = p.status.as_ref()?;
-                let format = StatusFormat::from_kind(source.kind)?;
+                let format = source.kind;
                 let last = self.health.status.polled.get(&p.id).copied();
                 let due = next_poll(now, failing, enabled, last)?;
                 (due <= now).then(|| StatusPoll {

@@ -4,16 +4,17 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::health::SiteFacts;
+use crate::health::correlation::Correlation;
+use crate::health::correlation::SiteFacts;
+use crate::health::HealthState;
 use crate::panel::{
     self, Banners, DashboardQuery, DashboardView, ExportFormat, OptionsView, PopupQuery, PopupView,
     Row,
 };
 use crate::profile::{Resolution, SiteProfile};
-use crate::protocol::{
-    Correlation, HealthState, Overview, SiteRecord, SiteSummary, TabView, WorkerStats,
-};
+use crate::protocol::views::{Overview, SiteSummary, TabView, WorkerStats};
 use crate::site::host_of_url;
+use crate::site_record::SiteRecord;
 use crate::Millis;
 
 use super::Tracker;
@@ -191,7 +192,7 @@ impl Tracker {
     }
 
     /// The open incidents of the providers whose status is polled.
-    fn incidents(&self, now: Millis) -> Vec<crate::protocol::ProviderIncident> {
+    fn incidents(&self, now: Millis) -> Vec<crate::status::ProviderIncident> {
         let status = &self.health.status;
         // A status is shown while polling it goes on (see `STATUS_SHOWN_MS`).
         status
@@ -285,12 +286,12 @@ impl Tracker {
             .iter()
             .map(|s| {
                 let blamed = self.sites.get(&s.site).map_or_else(Vec::new, |r| {
-                    crate::deps::blamed(r, now, window)
+                    r.blamed(now, window)
                         .into_iter()
                         .map(str::to_owned)
                         .collect()
                 });
-                SiteFacts::of(s, blamed)
+                s.facts(blamed)
             })
             .collect();
         let rules = self.classifier().rules();
@@ -299,7 +300,12 @@ impl Tracker {
                 .get(id)
                 .map_or_else(|| id.to_owned(), |p| p.name.clone())
         };
-        crate::health::correlate(&facts, 2, crate::health::DEFAULT_ALPHA, &names)
+        crate::health::correlation::correlate(
+            &facts,
+            2,
+            crate::health::correlation::DEFAULT_ALPHA,
+            &names,
+        )
     }
 
     /// The tracker's own figures (the caller adds its memory).

@@ -12,19 +12,19 @@ use onebasket_tests::hostile::{dns_question, dns_reply, HostileServer, Question,
 use onebasket_tests::{fixture_feeds, free_port};
 
 /// In AWS us-east-1 (EC2) in the fixture feeds.
-pub const AWS: Ipv4Addr = Ipv4Addr::new(216, 244, 7, 10);
+pub(crate) const AWS: Ipv4Addr = Ipv4Addr::new(216, 244, 7, 10);
 /// In Google Cloud europe-west1 in the fixture feeds.
-pub const GCP: Ipv4Addr = Ipv4Addr::new(8, 34, 208, 5);
+pub(crate) const GCP: Ipv4Addr = Ipv4Addr::new(8, 34, 208, 5);
 
 /// The CLI with its own empty cache, so nothing of the user's is read or written.
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_onebasket"));
     c.env("XDG_CACHE_HOME", tempdir("xdg"));
     c
 }
 
 /// A fresh, empty directory under the temp dir.
-pub fn tempdir(name: &str) -> PathBuf {
+pub(crate) fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
         "onebasket-hostile-{name}-{}-{}",
         std::process::id(),
@@ -36,24 +36,24 @@ pub fn tempdir(name: &str) -> PathBuf {
 }
 
 /// The fixture feed directory as an argument.
-pub fn feeds() -> String {
+pub(crate) fn feeds() -> String {
     fixture_feeds().to_string_lossy().into_owned()
 }
 
 /// What a finished run printed.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
-    pub fn code(&self) -> Option<i32> {
+    pub(crate) fn code(&self) -> Option<i32> {
         self.status.code()
     }
 
-    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn json_lines(&self) -> Vec<serde_json::Value> {
         self.stdout
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -63,7 +63,7 @@ impl Run {
 
 /// Runs `cmd` with no stdin, killing it after `limit` (a test must never hang on a CLI that
 /// does), and collects its output.
-pub fn run_for(mut cmd: Command, limit: Duration) -> Run {
+pub(crate) fn run_for(mut cmd: Command, limit: Duration) -> Run {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -74,7 +74,7 @@ pub fn run_for(mut cmd: Command, limit: Duration) -> Run {
 }
 
 /// Waits for `child` (stdout and stderr piped, not taken) at most `limit`, then kills it.
-pub fn finish(mut child: Child, limit: Duration) -> Run {
+pub(crate) fn finish(mut child: Child, limit: Duration) -> Run {
     let drain = |r: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -105,7 +105,7 @@ pub fn finish(mut child: Child, limit: Duration) -> Run {
 }
 
 /// Waits for `child` at most `limit`; kills it and fails the test when it takes longer.
-pub fn wait_at_most(child: &mut Child, limit: Duration) -> ExitStatus {
+pub(crate) fn wait_at_most(child: &mut Child, limit: Duration) -> ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -122,7 +122,9 @@ pub fn wait_at_most(child: &mut Child, limit: Duration) -> ExitStatus {
 
 /// A DoH server answering each question with `records(question)`; anything that is not a DoH
 /// GET gets 400.
-pub fn doh(records: impl Fn(&Question) -> Vec<Record> + Send + Sync + 'static) -> HostileServer {
+pub(crate) fn doh(
+    records: impl Fn(&Question) -> Vec<Record> + Send + Sync + 'static,
+) -> HostileServer {
     HostileServer::start(move |req| match dns_question(req) {
         Some(q) => dns_reply(&q, &records(&q), 0),
         None => Reply::status(400),
@@ -131,7 +133,7 @@ pub fn doh(records: impl Fn(&Question) -> Vec<Record> + Send + Sync + 'static) -
 }
 
 /// The DoH questions a server received, as (name, type).
-pub fn questions(server: &HostileServer) -> Vec<(String, u16)> {
+pub(crate) fn questions(server: &HostileServer) -> Vec<(String, u16)> {
     server
         .requests()
         .iter()
@@ -141,7 +143,7 @@ pub fn questions(server: &HostileServer) -> Vec<(String, u16)> {
 }
 
 /// An AWS `ip-ranges.json` with `n` distinct /24s (3.x.y.0/24).
-pub fn aws_feed(n: usize) -> String {
+pub(crate) fn aws_feed(n: usize) -> String {
     let prefixes: Vec<String> = (0..n)
         .map(|i| {
             format!(
@@ -158,12 +160,12 @@ pub fn aws_feed(n: usize) -> String {
 }
 
 /// A fixture feed's bytes.
-pub fn fixture(file: &str) -> Vec<u8> {
+pub(crate) fn fixture(file: &str) -> Vec<u8> {
     std::fs::read(fixture_feeds().join(file)).unwrap()
 }
 
 /// A file's bytes, or empty when it does not exist.
-pub fn read_or_empty(path: &Path) -> Vec<u8> {
+pub(crate) fn read_or_empty(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
 }
 
@@ -171,7 +173,7 @@ pub fn read_or_empty(path: &Path) -> Vec<u8> {
 /// end), and tells through the channel what it saw up to there; then, unless `close` says to
 /// drop the reader there, reads on to the end, returned by the thread. The channel lets a test
 /// wait for the marker with a time limit instead of hanging on a CLI that never prints it.
-pub fn watch_lines(
+pub(crate) fn watch_lines(
     reader: impl Read + Send + 'static,
     marker: &'static str,
     close: bool,
@@ -203,7 +205,11 @@ pub fn watch_lines(
 
 /// What [`watch_lines`] saw up to its marker, within `limit`; kills `child` and fails the test
 /// when nothing came.
-pub fn seen_within(rx: &mpsc::Receiver<String>, child: &mut Child, limit: Duration) -> String {
+pub(crate) fn seen_within(
+    rx: &mpsc::Receiver<String>,
+    child: &mut Child,
+    limit: Duration,
+) -> String {
     match rx.recv_timeout(limit) {
         Ok(seen) => seen,
         Err(_) => {

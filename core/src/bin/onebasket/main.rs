@@ -22,9 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-
-/// Cloudflare's RFC 8484 endpoint, the default resolver.
-const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
+use onebasket::dns::DEFAULT_RESOLVER;
 
 #[derive(Parser)]
 #[command(

@@ -1,4 +1,5 @@
-//! DNS-over-HTTPS queries and answers, CNAME chains and Team Cymru IP → ASN names.
+//! DNS-over-HTTPS queries and answers and CNAME chains; which addresses are public
+//! ([`addr`]) and Team Cymru IP → ASN names ([`cymru`]).
 //!
 //! Sans-IO: this module builds RFC 8484 queries (wire format and JSON API URLs) and parses the
 //! bytes a caller fetched; it never performs a request itself.
@@ -16,15 +17,16 @@
 //!   The records this crate reads (Team Cymru, provider verification strings) are far shorter.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use base64::Engine as _;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{Label, Name, RData as HRData, Record, RecordType};
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+/// Cloudflare's RFC 8484 endpoint: the default resolver (settings, CLI, options page).
+pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
 /// Media type of RFC 8484 wire-format requests and answers.
 pub const DNS_MESSAGE: &str = "application/dns-message";
 /// Media type of the JSON API (Cloudflare, Google).
@@ -263,6 +265,41 @@ fn name_string(name: &Name) -> String {
     out
 }
 
+/// Why hickory could not decode an answer, in our words. Not hickory's own `Display`: its error
+/// types print names (pulling IDNA's Unicode tables into the worker for `to_unicode`) and,
+/// through `Debug`, every record type; the worker's wasm is 1.6 MB without them. The rare
+/// cases not named here say the message does not decode.
+fn decode_error_text(e: &hickory_proto::serialize::binary::DecodeError) -> String {
+    use hickory_proto::serialize::binary::DecodeError as D;
+    match e {
+        D::InsufficientBytes => "the message ends before its records do".into(),
+        D::IncorrectRDataLengthRead { read, len, .. } => {
+            format!("a record's data is {read} bytes where its length says {len}")
+        }
+        D::LabelBytesTooLong(n) => format!("a label of {n} bytes (at most 63)"),
+        D::DomainNameTooLong(n) => format!("a name of {n} bytes (at most 255)"),
+        D::UnrecognizedLabelCode(c) => format!("unknown label type {c:#04x}"),
+        D::PointerNotPriorToLabel { idx, ptr, .. } => {
+            format!("a name pointer at {idx} points forward to {ptr}")
+        }
+        D::InvalidEmptyRecord => "a record with no data".into(),
+        D::UnknownRecordTypeValue(t) => format!("unknown record type {t}"),
+        _ => "the bytes do not decode as a DNS message".into(),
+    }
+}
+
+/// [`decode_error_text`] for hickory's outer error type.
+fn proto_error_text(e: &hickory_proto::ProtoError) -> String {
+    use hickory_proto::ProtoError as P;
+    match e {
+        P::Decode(d) => decode_error_text(d),
+        P::FormError { error, .. } => proto_error_text(error),
+        P::Message(m) => (*m).to_owned(),
+        P::Msg(m) => m.clone(),
+        _ => "refused by the DNS encoder".into(),
+    }
+}
+
 /// Checks an ASCII hostname (LDH plus underscore, labels 1..=63, total ≤ 253) and returns it
 /// lowercase without the trailing dot.
 fn check_name(name: &str) -> Result<String, DnsError> {
@@ -314,7 +351,7 @@ pub fn build_query(name: &str, qtype: QueryType) -> Result<Vec<u8>, DnsError> {
             .insert(EdnsOption::Unknown(EDNS_PADDING, vec![0; len]));
         msg.set_edns(edns);
         msg.to_vec()
-            .map_err(|e| DnsError::InvalidName(format!("{name}: {e}")))
+            .map_err(|e| DnsError::InvalidName(format!("{name}: {}", proto_error_text(&e))))
     };
     let unpadded = with_padding(&mut msg, 0)?.len();
     let pad = (PADDING_BLOCK - unpadded % PADDING_BLOCK) % PADDING_BLOCK;
@@ -419,7 +456,7 @@ pub fn parse_response(bytes: &[u8], qname: &str, qtype: QueryType) -> Result<Res
         Some(_) => {}
         None => return Err(DnsError::Malformed("shorter than a DNS header".into())),
     }
-    let msg = Message::from_vec(bytes).map_err(|e| DnsError::Malformed(e.to_string()))?;
+    let msg = Message::from_vec(bytes).map_err(|e| DnsError::Malformed(decode_error_text(&e)))?;
 
     if msg.metadata.message_type != MessageType::Response {
         return Err(DnsError::NotAResponse);
@@ -690,182 +727,8 @@ pub fn follow_chain(
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// Team Cymru
-
-fn v4_in(ip: Ipv4Addr, net: [u8; 4], len: u32) -> bool {
-    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
-}
-
-fn v6_in(ip: Ipv6Addr, net: [u16; 8], len: u32) -> bool {
-    let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-    u128::from(ip) & mask == u128::from(Ipv6Addr::from(net)) & mask
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    // IANA IPv4 Special-Purpose Address Registry, plus multicast and class E.
-    const NOT_PUBLIC: &[([u8; 4], u32)] = &[
-        ([0, 0, 0, 0], 8),       // "this network" (RFC 791)
-        ([10, 0, 0, 0], 8),      // private (RFC 1918)
-        ([100, 64, 0, 0], 10),   // shared address space / CGNAT (RFC 6598)
-        ([127, 0, 0, 0], 8),     // loopback
-        ([169, 254, 0, 0], 16),  // link-local
-        ([172, 16, 0, 0], 12),   // private
-        ([192, 0, 0, 0], 24),    // IETF protocol assignments (RFC 6890)
-        ([192, 0, 2, 0], 24),    // TEST-NET-1 (RFC 5737)
-        ([192, 88, 99, 0], 24),  // deprecated 6to4 relay anycast (RFC 7526)
-        ([192, 168, 0, 0], 16),  // private
-        ([198, 18, 0, 0], 15),   // benchmarking (RFC 2544)
-        ([198, 51, 100, 0], 24), // TEST-NET-2
-        ([203, 0, 113, 0], 24),  // TEST-NET-3
-        ([224, 0, 0, 0], 4),     // multicast
-        ([240, 0, 0, 0], 4),     // reserved (class E) and limited broadcast
-    ];
-    !NOT_PUBLIC.iter().any(|&(net, len)| v4_in(ip, net, len))
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    // Allow-list: only 2000::/3 is allocated global unicast. Everything else (::/8 incl.
-    // loopback, unspecified and IPv4-compatible, 64:ff9b::/96 NAT64, 100::/64 discard,
-    // 5f00::/16 SRv6, fc00::/7 ULA, fe80::/10 link-local, ff00::/8 multicast…) is not public.
-    if !v6_in(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) {
-        return false;
-    }
-    const NOT_PUBLIC: &[([u16; 8], u32)] = &[
-        ([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), // IETF protocol assignments: Teredo, ORCHID, benchmarking…
-        ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), // documentation (RFC 3849)
-        ([0x2002, 0, 0, 0, 0, 0, 0, 0], 16), // 6to4: the real host is the embedded IPv4 behind a relay
-        ([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), // documentation (RFC 9637)
-    ];
-    !NOT_PUBLIC.iter().any(|&(net, len)| v6_in(ip, net, len))
-}
-
-/// Whether `ip` is a public (globally routed unicast) address that may be sent to a third
-/// party. False for private, loopback, link-local, CGNAT, documentation, benchmarking,
-/// multicast, reserved, unspecified, ULA, 6to4, Teredo and NAT64 addresses. IPv4-mapped IPv6
-/// addresses (`::ffff:a.b.c.d`) are judged by their IPv4 address.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(v6),
-        },
-    }
-}
-
-/// The Team Cymru origin TXT name for `ip`: `4.3.2.1.origin.asn.cymru.com` for 1.2.3.4, the
-/// reversed nibbles followed by `.origin6.asn.cymru.com` for IPv6. An IPv4-mapped IPv6 address
-/// gives its IPv4 name. `None` if the address is not public (see [`is_public`]): such addresses
-/// must never leave the machine.
-pub fn cymru_origin_name(ip: IpAddr) -> Option<String> {
-    if !is_public(ip) {
-        return None;
-    }
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    };
-    Some(match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            format!("{d}.{c}.{b}.{a}.origin.asn.cymru.com")
-        }
-        IpAddr::V6(v6) => {
-            let mut name = String::with_capacity(64 + 22);
-            for byte in v6.octets().iter().rev() {
-                name.push_str(&format!("{:x}.{:x}.", byte & 0x0f, byte >> 4));
-            }
-            name.push_str("origin6.asn.cymru.com");
-            name
-        }
-    })
-}
-
-/// The Team Cymru AS TXT name: `AS15169.asn.cymru.com`.
-pub fn cymru_as_name(asn: u32) -> String {
-    format!("AS{asn}.asn.cymru.com")
-}
-
-/// A Team Cymru origin record: who announces the prefix covering an address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CymruOrigin {
-    /// Origin ASNs (several for multi-origin prefixes).
-    pub asns: Vec<u32>,
-    /// The announced BGP prefix.
-    pub prefix: IpNet,
-    /// Country code of the allocation (may be empty).
-    pub country: String,
-    /// Regional registry, lowercase (`arin`, `ripencc`…; may be empty).
-    pub registry: String,
-    /// Allocation date as given (`1992-12-01`; may be empty).
-    pub allocated: String,
-}
-
-/// A Team Cymru AS record: who holds an AS number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CymruAs {
-    /// The AS number.
-    pub asn: u32,
-    /// Country code (may be empty).
-    pub country: String,
-    /// Regional registry, lowercase (may be empty).
-    pub registry: String,
-    /// Allocation date as given (may be empty).
-    pub allocated: String,
-    /// Holder name as given (`GOOGLE, US`).
-    pub holder: String,
-}
-
-fn parse_asn(s: &str, txt: &str) -> Result<u32, DnsError> {
-    let digits = s.strip_prefix("AS").unwrap_or(s);
-    digits
-        .parse()
-        .map_err(|_| DnsError::Cymru(format!("bad ASN {s:?} in {txt:?}")))
-}
-
-/// Parses an origin TXT: `15169 | 8.8.8.0/24 | US | arin | 1992-12-01`, or
-/// `13335 209242 | …` for a multi-origin prefix.
-pub fn parse_cymru_origin(txt: &str) -> Result<CymruOrigin, DnsError> {
-    let fields: Vec<&str> = txt.split('|').map(str::trim).collect();
-    let [asns, prefix, country, registry, allocated] = fields.as_slice() else {
-        return Err(DnsError::Cymru(format!("expected 5 fields in {txt:?}")));
-    };
-    let asns = asns
-        .split_whitespace()
-        .map(|a| parse_asn(a, txt))
-        .collect::<Result<Vec<_>, _>>()?;
-    if asns.is_empty() {
-        return Err(DnsError::Cymru(format!("no ASN in {txt:?}")));
-    }
-    let prefix: IpNet = prefix
-        .parse()
-        .map_err(|_| DnsError::Cymru(format!("bad prefix {prefix:?} in {txt:?}")))?;
-    Ok(CymruOrigin {
-        asns,
-        prefix,
-        country: country.to_string(),
-        registry: registry.to_ascii_lowercase(),
-        allocated: allocated.to_string(),
-    })
-}
-
-/// Parses an AS TXT: `15169 | US | arin | 2000-03-30 | GOOGLE, US`. The holder is everything
-/// after the fourth `|`.
-pub fn parse_cymru_as(txt: &str) -> Result<CymruAs, DnsError> {
-    let fields: Vec<&str> = txt.splitn(5, '|').map(str::trim).collect();
-    let [asn, country, registry, allocated, holder] = fields.as_slice() else {
-        return Err(DnsError::Cymru(format!("expected 5 fields in {txt:?}")));
-    };
-    Ok(CymruAs {
-        asn: parse_asn(asn, txt)?,
-        country: country.to_string(),
-        registry: registry.to_ascii_lowercase(),
-        allocated: allocated.to_string(),
-        holder: holder.to_string(),
-    })
-}
+pub mod addr;
+pub mod cymru;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
