@@ -1,7 +1,8 @@
 //! Prepares the embedded data at build time so the shipped wasm carries neither a TOML parser
 //! nor an IDNA table for it: `providers.toml` becomes JSON (read with serde_json, which the
-//! core needs anyway), and the Public Suffix List loses its comments (keeping the section
-//! markers the parser needs) and has its Unicode rules converted to punycode.
+//! core needs anyway), and the Public Suffix List becomes its rules alone, Unicode rules in
+//! punycode, sorted one per line (`site::psl` looks them up by binary search, unparsed; a core
+//! test checks this output is what `SuffixList::prepare` would make).
 
 use std::path::Path;
 
@@ -20,22 +21,16 @@ fn main() {
 
     let psl = std::fs::read_to_string("data/public_suffix_list.dat")
         .expect("data/public_suffix_list.dat");
-    let mut prepared = String::with_capacity(psl.len() / 2);
+    let mut rules = Vec::new();
     for line in psl.lines() {
-        let line = line.trim_end();
-        if line.starts_with("//") {
-            // The parser tells ICANN from private suffixes by these markers.
-            if line.contains("===BEGIN") || line.contains("===END") {
-                prepared.push_str(line);
-                prepared.push('\n');
-            }
-            continue;
-        }
         let Some(rule) = line.split_whitespace().next() else {
             continue;
         };
+        if rule.starts_with("//") {
+            continue;
+        }
         if rule.is_ascii() {
-            prepared.push_str(rule);
+            rules.push(rule.to_ascii_lowercase());
         } else {
             let (bang, name) = match rule.strip_prefix('!') {
                 Some(rest) => ("!", rest),
@@ -43,9 +38,14 @@ fn main() {
             };
             let puny =
                 idna::domain_to_ascii(name).unwrap_or_else(|_| panic!("invalid PSL rule {rule:?}"));
-            prepared.push_str(bang);
-            prepared.push_str(&puny);
+            rules.push(format!("{bang}{puny}"));
         }
+    }
+    rules.sort_unstable();
+    rules.dedup();
+    let mut prepared = String::with_capacity(psl.len() / 2);
+    for rule in rules {
+        prepared.push_str(&rule);
         prepared.push('\n');
     }
     std::fs::write(Path::new(&out).join("public_suffix_list.dat"), prepared)

@@ -27,14 +27,15 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use publicsuffix::Psl as _;
 use serde::{Deserialize, Serialize};
 
+mod psl;
 pub mod url;
+use psl::SuffixList;
 pub use url::{host_of_url, origin_of_url};
 
 /// The Public Suffix List shipped with the crate (`data/public_suffix_list.dat` as the build
-/// script prepared it: comments dropped, Unicode rules in punycode).
+/// script prepared it: its rules alone, Unicode rules in punycode, sorted one per line).
 const BUILTIN_LIST: &str = include_str!(concat!(env!("OUT_DIR"), "/public_suffix_list.dat"));
 
 /// Date of the shipped Public Suffix List (Debian `publicsuffix` 20230209.2326-1).
@@ -303,54 +304,26 @@ fn unicode_to_ascii(input: &str) -> Result<Cow<'_, str>, SiteError> {
     )))
 }
 
-/// Site keys from a Public Suffix List. Parse once and keep it: building takes milliseconds;
-/// cloning is cheap (the parsed list is shared).
+/// Site keys from a Public Suffix List. The shipped list costs nothing to make (it is sorted at
+/// build time); cloning is cheap (a loaded list is shared).
 #[derive(Debug, Clone)]
 pub struct SiteKeys {
-    list: Arc<publicsuffix::List>,
+    list: Arc<SuffixList>,
 }
 
 impl SiteKeys {
     /// Site keys from the Public Suffix List shipped with the crate ([`BUILTIN_LIST_DATE`]).
     pub fn builtin() -> Self {
-        // The shipped list is a constant checked by the tests; it cannot fail at run time.
-        #[allow(clippy::expect_used)]
-        let list: publicsuffix::List = BUILTIN_LIST
-            .parse()
-            .expect("the shipped public suffix list parses");
         Self {
-            list: Arc::new(list),
+            list: Arc::new(SuffixList::presorted(BUILTIN_LIST)),
         }
     }
 
-    /// Site keys from a Public Suffix List in its published format (`public_suffix_list.dat`,
-    /// with its `===BEGIN ICANN DOMAINS===` / `===BEGIN PRIVATE DOMAINS===` markers).
+    /// Site keys from a Public Suffix List in its published format (`public_suffix_list.dat`:
+    /// comments and blank lines ignored, Unicode rules converted to punycode, as hosts are).
     pub fn from_list(text: &str) -> Result<Self, SiteError> {
-        // The crate is built without its `punycode` feature (which would pull `std` into
-        // publicsuffix), so it matches rules byte for byte. Hosts are always punycode here:
-        // convert the list's Unicode rules (`公司.cn`) to punycode once, up front.
-        let mut ascii = String::with_capacity(text.len() + 4096);
-        for line in text.lines() {
-            let rule = line.split_whitespace().next().unwrap_or("");
-            if rule.is_ascii() || line.starts_with("//") {
-                ascii.push_str(line);
-            } else {
-                let (bang, name) = match rule.strip_prefix('!') {
-                    Some(rest) => ("!", rest),
-                    None => ("", rule),
-                };
-                let puny = unicode_to_ascii(name)
-                    .map_err(|_| SiteError::List(format!("invalid rule {rule:?}")))?;
-                ascii.push_str(bang);
-                ascii.push_str(&puny);
-            }
-            ascii.push('\n');
-        }
-        let list: publicsuffix::List = ascii
-            .parse()
-            .map_err(|e: publicsuffix::Error| SiteError::List(e.to_string()))?;
         Ok(Self {
-            list: Arc::new(list),
+            list: Arc::new(SuffixList::parse(text)?),
         })
     }
 
@@ -377,15 +350,14 @@ impl SiteKeys {
                 return SiteKey::Local(format!("{label}.{suffix}"));
             }
         }
-        match self.list.domain(name.as_bytes()) {
-            Some(d) if d.suffix().is_known() => SiteKey::Domain(bytes_to_string(d.as_bytes())),
+        let suffix = self.list.suffix(name);
+        match registrable_at(name, suffix.at) {
+            Some(d) if suffix.known => SiteKey::Domain(d.to_string()),
             // Unknown TLD: the list's implicit "*" rule makes the TLD the suffix.
-            Some(d) => SiteKey::Local(bytes_to_string(d.as_bytes())),
+            Some(d) => SiteKey::Local(d.to_string()),
             // The name is itself a public suffix (co.uk, github.io): its own site.
-            None => match self.list.suffix(name.as_bytes()) {
-                Some(s) if !s.is_known() => SiteKey::Local(name.to_string()),
-                _ => SiteKey::Domain(name.to_string()),
-            },
+            None if !suffix.known => SiteKey::Local(name.to_string()),
+            None => SiteKey::Domain(name.to_string()),
         }
     }
 
@@ -393,17 +365,22 @@ impl SiteKeys {
     /// `*` rule for unknown TLDs, and no special-use handling): `None` when the host is itself a
     /// public suffix.
     pub fn registrable(&self, host: &Host) -> Option<String> {
-        self.list
-            .domain(host.as_str().as_bytes())
-            .map(|d| bytes_to_string(d.as_bytes()))
+        let name = host.as_str();
+        registrable_at(name, self.list.suffix(name).at).map(str::to_string)
     }
 
     /// Whether the host is itself a public suffix listed in the list (`co.uk`, `github.io`).
     pub fn is_public_suffix(&self, host: &Host) -> bool {
-        self.list
-            .suffix(host.as_str().as_bytes())
-            .is_some_and(|s| s.is_known() && s.as_bytes() == host.as_str().as_bytes())
+        let s = self.list.suffix(host.as_str());
+        s.known && s.at == 0
     }
+}
+
+/// The public suffix starting at byte `at` of `name` plus the label before it; `None` when the
+/// suffix is the whole name.
+fn registrable_at(name: &str, at: usize) -> Option<&str> {
+    let before = name.get(..at.checked_sub(1)?)?;
+    Some(&name[before.rfind('.').map_or(0, |i| i + 1)..])
 }
 
 /// Whether `host` is `localhost` or a name under it, which RFC 6761 §6.3 has resolve to
@@ -412,11 +389,6 @@ impl SiteKeys {
 pub fn is_localhost(host: &Host) -> bool {
     let name = host.as_str();
     name == "localhost" || name.ends_with(".localhost")
-}
-
-/// Slices of a `Host` (ASCII) are valid UTF-8; lossy conversion just avoids an unwrap.
-fn bytes_to_string(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[cfg(test)]

@@ -343,6 +343,38 @@ fn psl_conformance() {
 }
 
 #[test]
+fn builtin_list_is_what_prepare_makes() {
+    // The build script sorts the shipped list itself (it cannot call the crate); the binary
+    // search relies on that order, checked here against the crate's own preparation.
+    let again = super::psl::SuffixList::prepare(super::BUILTIN_LIST, |_| None).unwrap();
+    assert_eq!(again, super::BUILTIN_LIST);
+    assert!(super::BUILTIN_LIST.lines().count() > 9000);
+}
+
+#[test]
+fn lookups_at_the_list_edges() {
+    let k = SiteKeys::from_list("aaa\nzzz\n*.mmm\n!keep.mmm\nb.aaa\n").unwrap();
+    let reg = |h: &str| k.registrable(&Host::parse(h).unwrap());
+    assert_eq!(reg("x.aaa").as_deref(), Some("x.aaa"));
+    assert_eq!(reg("x.b.aaa").as_deref(), Some("x.b.aaa"));
+    assert_eq!(reg("x.zzz").as_deref(), Some("x.zzz"));
+    assert_eq!(reg("y.x.mmm").as_deref(), Some("y.x.mmm"));
+    assert_eq!(reg("keep.mmm").as_deref(), Some("keep.mmm"));
+    assert_eq!(reg("a.keep.mmm").as_deref(), Some("keep.mmm"));
+    assert_eq!(reg("x.mmm"), None);
+    assert!(k.is_public_suffix(&Host::parse("zzz").unwrap()));
+    assert!(k.is_public_suffix(&Host::parse("x.mmm").unwrap()));
+    assert!(!k.is_public_suffix(&Host::parse("yyy").unwrap()));
+    // Rules sorting between and around the probes: before the first, after the last.
+    assert_eq!(reg("a.aa").as_deref(), Some("a.aa"));
+    assert_eq!(reg("a.zzzz").as_deref(), Some("a.zzzz"));
+    assert!(matches!(
+        SiteKeys::from_list("a.*.b\n"),
+        Err(SiteError::List(_))
+    ));
+}
+
+#[test]
 fn builtin_list_loads() {
     let k = keys();
     assert!(k.is_public_suffix(&Host::parse("com").unwrap()));

@@ -64,6 +64,7 @@
 //! some record, and region and service names are never empty (an empty one is none). These canonical-form rules make `to_snapshot(from_snapshot(x)) == x` hold byte
 //! for byte for every accepted `x`.
 
+pub mod probe;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -196,7 +197,7 @@ trait Addr: Copy + Ord + fmt::Debug {
 }
 
 macro_rules! impl_addr {
-    ($t:ty, $leaf:expr, $density:expr) => {
+    ($t:ty, $leaf:expr, $density:expr, $bits:expr) => {
         impl Addr for $t {
             const BITS: u32 = <$t>::BITS;
             const ZERO: Self = 0;
@@ -204,7 +205,7 @@ macro_rules! impl_addr {
             const DENSITY: usize = $density;
             #[inline(always)]
             fn bits(self, shift: u32, width: u32) -> u64 {
-                ((self << shift) >> (Self::BITS - width)) as u64
+                $bits(self, shift, width)
             }
             fn common_prefix(self, other: Self) -> u32 {
                 (self ^ other).leading_zeros()
@@ -225,8 +226,34 @@ macro_rules! impl_addr {
 // region /40s, then /48s, /64s, and /125s), so its nodes are made denser to cut levels: with
 // the IPv4 settings a look-up inside an IPv6 range walked six nodes; now mostly four. The
 // figures behind these choices are in BENCHMARKS.md.
-impl_addr!(u32, 15, 4);
-impl_addr!(u128, 3, 16);
+impl_addr!(u32, 15, 4, |a: u32, shift: u32, width: u32| {
+    u64::from((a << shift) >> (32 - width))
+});
+#[cfg(target_arch = "wasm32")]
+impl_addr!(u128, 3, 16, bits128);
+#[cfg(not(target_arch = "wasm32"))]
+impl_addr!(u128, 3, 16, |a: u128, shift: u32, width: u32| {
+    ((a << shift) >> (128 - width)) as u64
+});
+
+/// [`Addr::bits`] of a `u128` from its two 64-bit halves, for wasm: it has no 128-bit integers,
+/// and a shift by a variable amount of a `u128` there is a library call (two per look-up level,
+/// and most of the time it took to build the IPv6 index in the worker). Elsewhere the plain
+/// shifts are single instructions.
+#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn bits128(a: u128, shift: u32, width: u32) -> u64 {
+    let (hi, lo) = ((a >> 64) as u64, a as u64);
+    // The 64 bits from bit `shift` on (zeros past the end), of which the top `width` are wanted.
+    let window = if shift >= 64 {
+        lo << (shift - 64)
+    } else if shift == 0 {
+        hi
+    } else {
+        (hi << shift) | (lo >> (64 - shift))
+    };
+    window >> (64 - width)
+}
 
 /// Bits indexed by the root node (65,536 slots).
 const ROOT_BITS: u32 = 16;
@@ -306,10 +333,39 @@ struct Deep {
 impl<A: Addr> Intervals<A> {
     /// Index the intervals (sorted by start, first start zero).
     fn new(ivs: Vec<(A, u32)>) -> Self {
-        let mut nodes = Vec::new();
-        build_node(&mut nodes, &ivs, 0, ivs.len(), 0, ROOT_BITS, true);
-        let deep = build_deep(&mut nodes, &ivs);
-        Self { ivs, nodes, deep }
+        let mut t = Self::unindexed(ivs);
+        t.index();
+        t
+    }
+
+    /// The intervals without their index: looked up by a binary search over all of them until
+    /// [`Self::index`] builds it.
+    fn unindexed(ivs: Vec<(A, u32)>) -> Self {
+        Self {
+            ivs,
+            nodes: Vec::new(),
+            deep: Vec::new(),
+        }
+    }
+
+    /// True once the index is built.
+    fn is_indexed(&self) -> bool {
+        !self.nodes.is_empty()
+    }
+
+    /// Builds the index (again), sized first: grown by pushing, the IPv6 index (5 MB with the
+    /// fixture feeds) passed through vectors of 1, 2, 4 and 8 MB, and a wasm worker's memory
+    /// never shrinks, so it kept 15 MB for the 5.
+    fn index(&mut self) {
+        let mut count = Nodes::Count(0);
+        build_node(&mut count, &self.ivs, 0, self.ivs.len(), 0, ROOT_BITS, true);
+        build_deep(&mut count, &self.ivs);
+        let mut nodes = Vec::with_capacity(count.len());
+        let mut out = Nodes::Slots(&mut nodes);
+        build_node(&mut out, &self.ivs, 0, self.ivs.len(), 0, ROOT_BITS, true);
+        self.deep = build_deep(&mut out, &self.ivs);
+        debug_assert_eq!(nodes.len(), nodes.capacity(), "the index was sized exactly");
+        self.nodes = nodes;
     }
 
     /// The [`Deep`] entry of the /64 of `a`, if it has one.
@@ -416,7 +472,8 @@ impl<A: Addr> Intervals<A> {
         loop {
             let slot = off + a.bits(shift, width) as usize;
             let Some(&[lo, link]) = self.nodes.get(slot) else {
-                return NONE;
+                // No index yet (or, were the index wrong, the answer all the same).
+                return last_le(&self.ivs, a).map_or(NONE, |iv| iv.1);
             };
             if link & UNIFORM != 0 {
                 let h = link & !UNIFORM;
@@ -492,10 +549,52 @@ fn last_le<A: Addr>(ivs: &[(A, u32)], a: A) -> Option<&(A, u32)> {
     ivs.get(base)
 }
 
+/// Where [`build_node`] puts a node's slots: in the index, or (to size the index before
+/// building it) nowhere but their count.
+enum Nodes<'a> {
+    /// The index's slots.
+    Slots(&'a mut Vec<[u32; 2]>),
+    /// How many slots the index would have so far.
+    Count(usize),
+}
+
+impl Nodes<'_> {
+    /// Slots so far: the offset of the next one.
+    fn len(&self) -> usize {
+        match self {
+            Nodes::Slots(v) => v.len(),
+            Nodes::Count(n) => *n,
+        }
+    }
+
+    fn push(&mut self, slot: [u32; 2]) {
+        match self {
+            Nodes::Slots(v) => v.push(slot),
+            Nodes::Count(n) => *n += 1,
+        }
+    }
+
+    /// Appends a node's slots with these first-interval positions (links to be set).
+    fn extend(&mut self, positions: &[u32]) {
+        match self {
+            Nodes::Slots(v) => v.extend(positions.iter().map(|&p| [p, 0])),
+            Nodes::Count(n) => *n += positions.len(),
+        }
+    }
+
+    fn set_link(&mut self, slot: usize, link: u32) {
+        if let Nodes::Slots(v) = self {
+            if let Some(s) = v.get_mut(slot) {
+                s[1] = link;
+            }
+        }
+    }
+}
+
 /// The [`Deep`] table over `ivs` (empty for families of at most 64 bits), appending the
 /// /64s' own nodes to `nodes`: one entry per /64 in which an interval starts other than at
 /// its first address.
-fn build_deep<A: Addr>(nodes: &mut Vec<[u32; 2]>, ivs: &[(A, u32)]) -> Vec<Deep> {
+fn build_deep<A: Addr>(nodes: &mut Nodes<'_>, ivs: &[(A, u32)]) -> Vec<Deep> {
     if A::BITS <= 64 {
         return Vec::new();
     }
@@ -579,7 +678,7 @@ fn deep_hash(key: u64, mask: usize) -> usize {
 /// offset of the node's slot 0. `main`: the family's trie (whose IPv6 subtrees inside one
 /// /64 are left to [`build_deep`]), not a /64's own node.
 fn build_node<A: Addr>(
-    nodes: &mut Vec<[u32; 2]>,
+    nodes: &mut Nodes<'_>,
     ivs: &[(A, u32)],
     lo: usize,
     hi: usize,
@@ -588,16 +687,19 @@ fn build_node<A: Addr>(
     main: bool,
 ) -> usize {
     let off = nodes.len();
+    // Each slot's first interval, kept here: the sizing pass writes no slots to read back.
+    let mut positions: Vec<u32> = Vec::with_capacity((1usize << width) + 1);
     let mut i = lo;
     for v in 0..=(1u64 << width) {
         while i < hi && ivs[i].0.bits(shift, width) < v {
             i += 1;
         }
-        nodes.push([i as u32, 0]);
+        positions.push(i as u32);
     }
+    nodes.extend(&positions);
     let below = shift + width;
     for v in 0..(1usize << width) {
-        let (l, h) = (nodes[off + v][0] as usize, nodes[off + v + 1][0] as usize);
+        let (l, h) = (positions[v] as usize, positions[v + 1] as usize);
         let n = h - l;
         // Uniform: nothing starts in the slot, or only one interval, exactly at its first
         // address. (`l >= 1` when `n == 0`: interval 0 starts at address 0, in slot 0 of the
@@ -610,7 +712,7 @@ fn build_node<A: Addr>(
         if let Some(head) = head {
             let h1 = head.wrapping_add(1); // NONE + 1 == 0 encodes "no record"
             if h1 < UNIFORM {
-                nodes[off + v][1] = UNIFORM | h1;
+                nodes.set_link(off + v, UNIFORM | h1);
             }
             continue;
         }
@@ -638,7 +740,7 @@ fn build_node<A: Addr>(
         };
         nodes.push([(p >> 32) as u32, p as u32]);
         let child = build_node(nodes, ivs, l, h, c_shift, w, main);
-        nodes[off + v][1] = ((child as u32) << 11) | (c_shift << 4) | (w - 1);
+        nodes.set_link(off + v, ((child as u32) << 11) | (c_shift << 4) | (w - 1));
     }
     off
 }
@@ -713,7 +815,8 @@ fn sweep<A: Addr>(recs: &mut [Rec], base: usize, range: impl Fn(&IpNet) -> (A, A
     if !done {
         emit(cur, NONE);
     }
-    Intervals::new(ivs)
+    ivs.shrink_to_fit();
+    Intervals::unindexed(ivs)
 }
 
 fn v4_range(p: &IpNet) -> (u32, u32) {
@@ -825,16 +928,19 @@ impl PrefixTable {
         recs.sort_unstable_by_key(rec_key);
         recs.dedup();
         let boxed = |t: Vec<&str>| t.into_iter().map(Box::from).collect();
-        Self::assemble(
+        let mut table = Self::assemble(
             boxed(providers),
             boxed(regions),
             boxed(services),
             recs,
             feeds,
-        )
+        );
+        table.index();
+        table
     }
 
-    /// Build the lookup structures from canonical parts (sorted, deduplicated, ids in range).
+    /// Build the lookup structures but the index from canonical parts (sorted, deduplicated,
+    /// ids in range).
     fn assemble(
         providers: Vec<Box<str>>,
         regions: Vec<Box<str>>,
@@ -992,7 +1098,33 @@ impl PrefixTable {
 
     /// Decode and validate a snapshot; never panics, whatever the bytes.
     pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        let mut table = snapshot::decode(bytes)?;
+        table.index();
+        Ok(table)
+    }
+
+    /// [`Self::from_snapshot`] without building the look-up index, which is most of a load:
+    /// the table answers at once, each look-up a binary search over the intervals (about 17
+    /// probes), until [`Self::index`] builds it. For a caller whose first answers need a few
+    /// look-ups and that can build the index after them (the extension's worker on waking).
+    pub fn from_snapshot_unindexed(bytes: &[u8]) -> Result<Self, SnapshotError> {
         snapshot::decode(bytes)
+    }
+
+    /// Builds the look-up index if the table has none ([`Self::from_snapshot_unindexed`]).
+    pub fn index(&mut self) {
+        if !self.v4.is_indexed() {
+            self.v4.index();
+        }
+        if !self.v6.is_indexed() {
+            self.v6.index();
+        }
+    }
+
+    /// True when the look-up index is built (always, but after
+    /// [`Self::from_snapshot_unindexed`] until [`Self::index`]).
+    pub fn is_indexed(&self) -> bool {
+        self.v4.is_indexed() && self.v6.is_indexed()
     }
 }
 
@@ -1076,14 +1208,4 @@ fn opt_str(t: &[Box<str>], id: u32) -> Option<&str> {
     id.checked_sub(1)
         .and_then(|i| t.get(i as usize))
         .map(|s| &**s)
-}
-
-/// Build an `IpNet` from a family/length/address triple (used by the snapshot decoder).
-fn make_prefix(v6: bool, len: u8, addr: u128) -> Option<IpNet> {
-    if v6 {
-        Ipv6Net::new(Ipv6Addr::from(addr), len).ok().map(IpNet::V6)
-    } else {
-        let a = u32::try_from(addr).ok()?;
-        Ipv4Net::new(Ipv4Addr::from(a), len).ok().map(IpNet::V4)
-    }
 }

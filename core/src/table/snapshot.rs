@@ -1,9 +1,11 @@
 //! Snapshot encoding and (hostile-input-safe) decoding; the format is documented in the parent
 //! module.
 
-use ipnet::IpNet;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::{make_prefix, prefix_key, rec_key, FeedInfo, PrefixTable, Rec};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::{prefix_key, FeedInfo, PrefixTable, Rec};
 
 /// Current snapshot format version; bumped on any incompatible layout change.
 pub const SNAPSHOT_VERSION: u16 = 1;
@@ -195,6 +197,24 @@ impl<'a> Reader<'a> {
         Err(corrupt("varint longer than 10 bytes"))
     }
 
+    /// A varint that must fit a `u32`, the one- and two-byte cases (every id of real feeds)
+    /// read in line.
+    #[inline(always)]
+    fn small_u32(&mut self) -> Result<u32, SnapshotError> {
+        match self.buf.get(self.pos..self.pos + 2) {
+            Some(&[b, _]) if b < 0x80 => {
+                self.pos += 1;
+                Ok(u32::from(b))
+            }
+            // Minimal: a second byte of zero would encode the value again.
+            Some(&[b, c]) if c < 0x80 && c > 0 => {
+                self.pos += 2;
+                Ok(u32::from(b & 0x7f) | (u32::from(c) << 7))
+            }
+            _ => self.u32("id"),
+        }
+    }
+
     #[inline]
     fn u32(&mut self, what: &str) -> Result<u32, SnapshotError> {
         let v = self.varint()?;
@@ -251,6 +271,120 @@ impl<'a> Reader<'a> {
             t.push(s.into());
         }
         Ok(t)
+    }
+}
+
+/// `n` records, each checked (prefix code, host bits, ids in range, strictly ascending) and its
+/// ids marked in `used` (providers, regions, services).
+///
+/// Written for the wasm worker, which loads the table on every start with its first-tier
+/// (unoptimizing) code: the common case — a one-byte varint, an IPv4 prefix in a `u32` — is
+/// read in line, and 128-bit arithmetic (library calls in wasm) is kept to IPv6 records.
+fn read_records(
+    r: &mut Reader<'_>,
+    n: usize,
+    used: [&mut Vec<bool>; 3],
+) -> Result<Vec<Rec>, SnapshotError> {
+    let [used_p, used_r, used_s] = used;
+    let mut records: Vec<Rec> = Vec::with_capacity(n);
+    // The previous record's sort key: IPv4 (address, length) packed in a `u64`, then IPv6.
+    let mut prev4: Option<(u64, [u32; 3])> = None;
+    let mut prev6: Option<(u128, u8, [u32; 3])> = None;
+    for _ in 0..n {
+        let at = HEADER_LEN + r.pos;
+        let code = match r.buf.get(r.pos) {
+            Some(&c) => {
+                r.pos += 1;
+                c
+            }
+            None => r.u8()?,
+        };
+        let prefix = if code <= 32 {
+            if prev6.is_some() {
+                return Err(corrupt(format!(
+                    "records not strictly sorted at offset {at} (IPv4 after IPv6)"
+                )));
+            }
+            let len = code;
+            let n = usize::from(len).div_ceil(8);
+            let mut addr = 0u32;
+            for &b in r.bytes(n)? {
+                addr = (addr << 8) | u32::from(b);
+            }
+            // Left-aligned (`n == 4` shifts by nothing).
+            let addr = addr.checked_shl(32 - 8 * n as u32).unwrap_or(0);
+            // Host bits must be zero, otherwise two encodings would mean the same prefix.
+            if addr & u32::MAX.checked_shr(u32::from(len)).unwrap_or(0) != 0 {
+                return Err(corrupt(format!("host bits set in prefix at offset {at}")));
+            }
+            Ipv4Net::new(Ipv4Addr::from(addr), len)
+                .map(IpNet::V4)
+                .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
+        } else if code <= 161 {
+            let len = code - 33;
+            let n = usize::from(len).div_ceil(8);
+            let mut addr = [0u8; 16];
+            if let Some(dst) = addr.get_mut(..n) {
+                dst.copy_from_slice(r.bytes(n)?);
+            }
+            let addr = u128::from_be_bytes(addr);
+            let host = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+            if addr & host != 0 {
+                return Err(corrupt(format!("host bits set in prefix at offset {at}")));
+            }
+            Ipv6Net::new(Ipv6Addr::from(addr), len)
+                .map(IpNet::V6)
+                .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
+        } else {
+            return Err(corrupt(format!("bad prefix code {code} at offset {at}")));
+        };
+        let ids = [r.small_u32()?, r.small_u32()?, r.small_u32()?];
+        let [provider, region, service] = ids;
+        let ok = mark(used_p, Some(provider))
+            && mark(used_r, region.checked_sub(1))
+            && mark(used_s, service.checked_sub(1));
+        if !ok {
+            return Err(corrupt(format!("string id out of range at offset {at}")));
+        }
+        // Strictly ascending: sorted (the sweep relies on it) and free of duplicates.
+        let sorted = match prefix {
+            IpNet::V4(p) => {
+                let key = (u64::from(u32::from(p.network())) << 8) | u64::from(p.prefix_len());
+                let sorted = prev4.is_none_or(|prev| prev < (key, ids));
+                prev4 = Some((key, ids));
+                sorted
+            }
+            IpNet::V6(p) => {
+                let key = (u128::from(p.network()), p.prefix_len(), ids);
+                let sorted = prev6.is_none_or(|prev| prev < key);
+                prev6 = Some(key);
+                sorted
+            }
+        };
+        if !sorted {
+            return Err(corrupt(format!(
+                "records not strictly sorted at offset {at} ({:?})",
+                prefix_key(&prefix)
+            )));
+        }
+        records.push(Rec::new(prefix, provider, region, service));
+    }
+    Ok(records)
+}
+
+/// Marks string `id` of a table used; false when there is no such string (`None`: no string,
+/// nothing to mark).
+#[inline(always)]
+fn mark(used: &mut [bool], id: Option<u32>) -> bool {
+    match id {
+        None => true,
+        Some(id) => match used.get_mut(id as usize) {
+            Some(u) => {
+                *u = true;
+                true
+            }
+            None => false,
+        },
     }
 }
 
@@ -329,68 +463,10 @@ pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
     if u32::try_from(n_records).is_err() {
         return Err(corrupt("too many records"));
     }
-    let mut records: Vec<Rec> = Vec::with_capacity(n_records);
     let mut used_p = vec![false; providers.len()];
     let mut used_r = vec![false; regions.len()];
     let mut used_s = vec![false; services.len()];
-    for _ in 0..n_records {
-        let at = HEADER_LEN + r.pos;
-        let code = r.u8()?;
-        let (v6, len, bits) = match code {
-            0..=32 => (false, code, 32u32),
-            33..=161 => (true, code - 33, 128u32),
-            _ => return Err(corrupt(format!("bad prefix code {code} at offset {at}"))),
-        };
-        let nbytes = usize::from(len).div_ceil(8);
-        let mut addr: u128 = 0;
-        for &b in r.bytes(nbytes)? {
-            addr = (addr << 8) | u128::from(b);
-        }
-        // Left-align the stored bytes within the family's width.
-        // (`nbytes == 0` leaves `addr == 0`; `checked_shl` avoids a 128-bit shift panic.)
-        addr = addr.checked_shl(bits - 8 * nbytes as u32).unwrap_or(0);
-        // Host bits must be zero, otherwise two encodings would mean the same prefix.
-        let host_mask = if u32::from(len) >= bits {
-            0
-        } else {
-            (u128::MAX >> (128 - bits)) >> len
-        };
-        if addr & host_mask != 0 {
-            return Err(corrupt(format!("host bits set in prefix at offset {at}")));
-        }
-        let prefix = make_prefix(v6, len, addr)
-            .ok_or_else(|| corrupt(format!("bad prefix at offset {at}")))?;
-        let provider = r.u32("provider id")?;
-        let region = r.u32("region id")?;
-        let service = r.u32("service id")?;
-        let mark = |used: &mut [bool], id: u32, what: &str| -> Result<(), SnapshotError> {
-            match used.get_mut(id as usize) {
-                Some(u) => {
-                    *u = true;
-                    Ok(())
-                }
-                None => Err(corrupt(format!(
-                    "{what} id {id} out of range at offset {at}"
-                ))),
-            }
-        };
-        mark(&mut used_p, provider, "provider")?;
-        if let Some(i) = region.checked_sub(1) {
-            mark(&mut used_r, i, "region")?;
-        }
-        if let Some(i) = service.checked_sub(1) {
-            mark(&mut used_s, i, "service")?;
-        }
-        let rec = Rec::new(prefix, provider, region, service);
-        // Strictly ascending: sorted (the sweep relies on it) and free of duplicates.
-        if records.last().is_some_and(|p| rec_key(p) >= rec_key(&rec)) {
-            return Err(corrupt(format!(
-                "records not strictly sorted at offset {at} ({:?})",
-                prefix_key(&prefix)
-            )));
-        }
-        records.push(rec);
-    }
+    let records = read_records(&mut r, n_records, [&mut used_p, &mut used_r, &mut used_s])?;
     if r.remaining() != 0 {
         return Err(corrupt(format!(
             "{} unparsed bytes at the end of the body",

@@ -714,3 +714,49 @@ fn deep_ipv6_shortcut_answers_like_the_full_walk() {
         "the table is rebuilt the same on load"
     );
 }
+
+#[test]
+fn bits_of_a_u128_from_its_halves_match_the_128_bit_shifts() {
+    let mut rng = Rng(0x5eed_b175);
+    for _ in 0..100 {
+        let a = rng.u128();
+        for shift in 0..128u32 {
+            for width in 1..=(128 - shift).min(64) {
+                let want = ((a << shift) >> (128 - width)) as u64;
+                assert_eq!(
+                    a.bits(shift, width),
+                    want,
+                    "{a:#x} from bit {shift}, {width} bits"
+                );
+                assert_eq!(bits128(a, shift, width), want, "{a:#x}: {shift}, {width}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_table_loaded_without_its_index_answers_the_same_before_and_after_indexing() {
+    let mut rng = Rng(0xdefe_44ed);
+    let records = random_records_spread(&mut rng, 3000, 0xff00_0000, 40);
+    let indexed = PrefixTable::build(&records, vec![feed("f", "p")]);
+    let snap = indexed.to_snapshot();
+    let mut lazy = PrefixTable::from_snapshot_unindexed(&snap).unwrap();
+    assert!(indexed.is_indexed());
+    assert!(!lazy.is_indexed());
+    assert_eq!(lazy, indexed);
+    let probes = probes(&mut rng, &records);
+    let all = |t: &PrefixTable, a: IpAddr| t.lookup(a).map(|r| r.to_record()).collect::<Vec<_>>();
+    for &a in &probes {
+        assert_eq!(all(&lazy, a), all(&indexed, a), "{a} before indexing");
+    }
+    lazy.index();
+    assert!(lazy.is_indexed());
+    for &a in &probes {
+        assert_eq!(all(&lazy, a), all(&indexed, a), "{a} after indexing");
+    }
+    assert_eq!(lazy.heap_bytes(), indexed.heap_bytes());
+    assert_eq!(
+        PrefixTable::from_snapshot(&snap).unwrap().heap_bytes(),
+        indexed.heap_bytes()
+    );
+}

@@ -259,6 +259,41 @@ fn a_stop_while_the_new_table_is_applied_restores_it_and_the_badges() {
 }
 
 #[test]
+fn a_worker_waking_before_its_table_is_indexed_answers_as_after() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    for (tab, host) in FOUR.iter().enumerate() {
+        w.visit(tab as TabId, host, None);
+    }
+    w.serve_dns();
+    w.stop();
+    w.restart_if_stopped();
+    assert!(
+        !w.t.classifier().table().is_indexed(),
+        "restored as the worker wakes"
+    );
+    let views = |w: &World| {
+        let tabs: Vec<_> = FOUR
+            .iter()
+            .map(|h| w.t.tab_view(&format!("https://{h}/"), w.now))
+            .collect();
+        (tabs, w.t.overview(w.now))
+    };
+    let before = views(&w);
+    let badges: Vec<_> = (0..4).map(|tab| w.badge(tab)).collect();
+    assert_eq!(
+        badges.iter().map(|b| b.text.as_str()).collect::<Vec<_>>(),
+        ["AWS", "GCP", "CF", "AZ"]
+    );
+    w.t.index_table();
+    assert!(w.t.classifier().table().is_indexed());
+    assert_eq!(views(&w), before, "the index changes no answer");
+    // A refresh brings an indexed table.
+    w.feeds_arrive(FEEDS);
+    assert!(w.t.classifier().table().is_indexed());
+}
+
+#[test]
 fn records_of_a_version_that_stored_verdicts_are_shown_then_gain_evidence() {
     let mut w = World::install();
     w.feeds_arrive(FEEDS);

@@ -11,7 +11,9 @@ use crate::engine::Query;
 use crate::evidence::HostEvidence;
 use crate::feeds::FeedSet;
 use crate::knowledge;
-use crate::protocol::{FeedStatus, Settings, SiteRecord};
+use crate::protocol::settings::Settings;
+use crate::protocol::views::FeedStatus;
+use crate::site_record::SiteRecord;
 use crate::table::PrefixTable;
 use crate::tracker::{
     Badge, Capabilities, Effect, OpenTab, ProviderStatusMemory, Stored, TabId, Tracker, Traffic,
@@ -20,7 +22,7 @@ use crate::tracker::{
 use crate::Millis;
 
 /// Four sites on four providers (by their addresses alone).
-pub const FOUR: [&str; 4] = [
+pub(crate) const FOUR: [&str; 4] = [
     "www.shop-aws.com",
     "www.shop-gcp.com",
     "www.shop-cf.com",
@@ -40,13 +42,13 @@ www.old-shop.com. 60 IN A 3.5.140.5
 ";
 
 /// The AWS feed with the Seoul range the tests' AWS sites use.
-pub const AWS_FEED: &str = r#"{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [{"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", "service": "EC2", "network_border_group": "ap-northeast-2"}, {"ip_prefix": "52.94.76.0/24", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"}], "ipv6_prefixes": []}"#;
+pub(crate) const AWS_FEED: &str = r#"{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [{"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", "service": "EC2", "network_border_group": "ap-northeast-2"}, {"ip_prefix": "52.94.76.0/24", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"}], "ipv6_prefixes": []}"#;
 
 /// The same feed, a day later, without that range.
-pub const AWS_FEED_WITHOUT_TOKYO: &str = r#"{"syncToken": "2", "createDate": "2026-08-23-15-17-05", "prefixes": [{"ip_prefix": "52.94.76.0/24", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"}], "ipv6_prefixes": []}"#;
+pub(crate) const AWS_FEED_WITHOUT_TOKYO: &str = r#"{"syncToken": "2", "createDate": "2026-08-23-15-17-05", "prefixes": [{"ip_prefix": "52.94.76.0/24", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"}], "ipv6_prefixes": []}"#;
 
 /// The feeds the mirror serves, file by file (`=== file` lines start each).
-pub const FEEDS: &str = concat!(
+pub(crate) const FEEDS: &str = concat!(
     "=== ip-ranges.json\n",
     r#"{"syncToken": "1", "createDate": "2026-08-22-15-17-05", "prefixes": [{"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", "service": "EC2", "network_border_group": "ap-northeast-2"}, {"ip_prefix": "52.94.76.0/24", "region": "us-east-1", "service": "EC2", "network_border_group": "us-east-1"}], "ipv6_prefixes": []}"#,
     "\n=== cloud.json\n",
@@ -59,29 +61,29 @@ pub const FEEDS: &str = concat!(
 
 /// What `chrome.storage.local` holds, values as JSON text.
 #[derive(Debug, Clone, Default)]
-pub struct Store {
-    pub sites: BTreeMap<String, String>,
-    pub hosts: BTreeMap<String, String>,
-    pub pending: Vec<String>,
-    pub feed_status: Option<String>,
-    pub provider_status: Option<String>,
-    pub table: Option<Vec<u8>>,
-    pub feeds_from: Option<Option<String>>,
-    pub refreshing: bool,
+pub(crate) struct Store {
+    pub(crate) sites: BTreeMap<String, String>,
+    pub(crate) hosts: BTreeMap<String, String>,
+    pub(crate) pending: Vec<String>,
+    pub(crate) feed_status: Option<String>,
+    pub(crate) provider_status: Option<String>,
+    pub(crate) table: Option<Vec<u8>>,
+    pub(crate) feeds_from: Option<Option<String>>,
+    pub(crate) refreshing: bool,
 }
 
 /// The worker and the browser around a tracker.
-pub struct World {
-    pub t: Tracker,
-    pub store: Store,
-    pub now: Millis,
+pub(crate) struct World {
+    pub(crate) t: Tracker,
+    pub(crate) store: Store,
+    pub(crate) now: Millis,
     settings: Settings,
     /// Queries sent and not answered yet.
     queries: VecDeque<Query>,
-    pub queries_sent: usize,
-    pub site_writes: usize,
-    pub pages_told: usize,
-    pub effects_performed: usize,
+    pub(crate) queries_sent: usize,
+    pub(crate) site_writes: usize,
+    pub(crate) pages_told: usize,
+    pub(crate) effects_performed: usize,
     badges: BTreeMap<TabId, Badge>,
     /// The tabs open, with their URLs.
     open: BTreeMap<TabId, String>,
@@ -89,8 +91,8 @@ pub struct World {
     mirror: Option<String>,
     refresh_asked: bool,
     /// Stop the worker before performing this effect (counted from install).
-    pub stop_after: Option<usize>,
-    pub stopped: bool,
+    pub(crate) stop_after: Option<usize>,
+    pub(crate) stopped: bool,
 }
 
 fn settings() -> Settings {
@@ -106,7 +108,8 @@ fn tracker(store: &Store, settings: &Settings, now: Millis) -> Tracker {
     let table = store
         .table
         .as_deref()
-        .map(|b| PrefixTable::from_snapshot(b).unwrap())
+        // As the worker wakes: the index is built after the first events (`index_table`).
+        .map(|b| PrefixTable::from_snapshot_unindexed(b).unwrap())
         .unwrap_or_else(|| PrefixTable::build(&[], Vec::new()));
     let stored = Stored {
         settings: settings.clone(),
@@ -145,7 +148,7 @@ fn tracker(store: &Store, settings: &Settings, now: Millis) -> Tracker {
 
 impl World {
     /// A fresh install: empty storage, no table, the mirror not answering yet.
-    pub fn install() -> Self {
+    pub(crate) fn install() -> Self {
         let now = 1_800_000_000_000;
         let store = Store::default();
         let settings = settings();
@@ -171,7 +174,7 @@ impl World {
     }
 
     /// Performs every effect the tracker queued, unless the worker is stopped on the way.
-    pub fn perform(&mut self) {
+    pub(crate) fn perform(&mut self) {
         while !self.stopped {
             let Some(effect) = self.t.poll_effect() else {
                 break;
@@ -235,7 +238,7 @@ impl World {
     }
 
     /// The worker is stopped: its memory and the queries in flight are gone.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.stopped = true;
         self.stop_after = None;
         self.queries.clear();
@@ -243,7 +246,7 @@ impl World {
 
     /// If stopped, the next event wakes a new worker: it restores from storage, and 50 ms later
     /// lists the open tabs.
-    pub fn restart_if_stopped(&mut self) {
+    pub(crate) fn restart_if_stopped(&mut self) {
         if !self.stopped {
             return;
         }
@@ -267,7 +270,7 @@ impl World {
     }
 
     /// Moves the clock on, doing whatever fell due.
-    pub fn advance(&mut self, ms: Millis) {
+    pub(crate) fn advance(&mut self, ms: Millis) {
         self.now += ms;
         if self.t.poll_timeout().is_some_and(|at| at <= self.now) {
             self.t.handle_timeout(self.now);
@@ -276,17 +279,17 @@ impl World {
     }
 
     /// Long enough for every delayed write and page notice.
-    pub fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         self.advance(1_000);
     }
 
     /// The user opens `host` in `tab`; the page answers 200.
-    pub fn visit(&mut self, tab: TabId, host: &str, ip: Option<&str>) {
+    pub(crate) fn visit(&mut self, tab: TabId, host: &str, ip: Option<&str>) {
         self.visit_with(tab, host, ip, false);
     }
 
     /// As [`World::visit`], in an incognito tab or not.
-    pub fn visit_with(&mut self, tab: TabId, host: &str, ip: Option<&str>, incognito: bool) {
+    pub(crate) fn visit_with(&mut self, tab: TabId, host: &str, ip: Option<&str>, incognito: bool) {
         self.restart_if_stopped();
         self.now += 10;
         let url = format!("https://{host}/");
@@ -311,7 +314,7 @@ impl World {
     }
 
     /// The page of `page` in `tab` loads a resource of type `kind` from `host`.
-    pub fn load(&mut self, tab: TabId, page: &str, host: &str, kind: &str) {
+    pub(crate) fn load(&mut self, tab: TabId, page: &str, host: &str, kind: &str) {
         self.restart_if_stopped();
         self.now += 1;
         self.t.on_traffic(
@@ -334,7 +337,7 @@ impl World {
 
     /// Answers every query from the zone, and those they lead to, until none is left (or the
     /// worker is stopped).
-    pub fn serve_dns(&mut self) {
+    pub(crate) fn serve_dns(&mut self) {
         while !self.stopped {
             let Some(q) = self.queries.pop_front() else {
                 return;
@@ -347,7 +350,7 @@ impl World {
     }
 
     /// Every query in flight fails with `reason`.
-    pub fn fail_dns(&mut self, reason: &str) {
+    pub(crate) fn fail_dns(&mut self, reason: &str) {
         while let Some(q) = self.queries.pop_front() {
             self.t.answer(q.id, Err(reason.to_owned()), self.now);
             self.perform();
@@ -356,7 +359,7 @@ impl World {
 
     /// The mirror starts serving `feeds` and a refresh (asked for at install, or now) runs:
     /// each feed is stored, then the combined table, then the tracker takes it.
-    pub fn feeds_arrive(&mut self, feeds: &str) {
+    pub(crate) fn feeds_arrive(&mut self, feeds: &str) {
         self.restart_if_stopped();
         self.mirror = Some(feeds.to_owned());
         self.refresh();
@@ -391,7 +394,7 @@ impl World {
     }
 
     /// The badge of `tab`.
-    pub fn badge(&self, tab: TabId) -> Badge {
+    pub(crate) fn badge(&self, tab: TabId) -> Badge {
         self.badges
             .get(&tab)
             .cloned()
@@ -399,12 +402,12 @@ impl World {
     }
 
     /// A site's stored record, as JSON.
-    pub fn stored_site(&self, site: &str) -> serde_json::Value {
+    pub(crate) fn stored_site(&self, site: &str) -> serde_json::Value {
         serde_json::from_str(&self.store.sites[site]).unwrap()
     }
 
     /// A host's stored evidence.
-    pub fn stored_host(&self, host: &str) -> HostEvidence {
+    pub(crate) fn stored_host(&self, host: &str) -> HostEvidence {
         serde_json::from_str(&self.store.hosts[host]).unwrap()
     }
 }
