@@ -15,7 +15,7 @@ fn details(tab: TabId, key: &str, value: &str) -> JsValue {
 /// Applies a badge to one tab (errors, e.g. a tab closed meanwhile, are ignored). The four calls
 /// are issued together before any is awaited, so two badges for one tab never interleave: the
 /// later one wins whole.
-pub async fn apply(tab: TabId, badge: &Badge) {
+pub(crate) async fn apply(tab: TabId, badge: &Badge) {
     let (text, color) = (
         details(tab, "text", &badge.text),
         details(tab, "color", &badge.color),
@@ -34,7 +34,7 @@ pub async fn apply(tab: TabId, badge: &Badge) {
 }
 
 /// Removes the badge of every tab (after "clear data"), the tracker's or not.
-pub async fn clear_all() {
+pub(crate) async fn clear_all() {
     let Ok(list) = bindings::tabs_query(&js_sys::Object::new().into()).await else {
         return;
     };

@@ -19,6 +19,18 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = remove, catch)]
     pub async fn storage_remove(keys: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `oneBasketBytes.get(key)` (`js/background.js`): what IndexedDB holds under `key`, a
+    /// `Uint8Array` when it is bytes.
+    #[wasm_bindgen(js_namespace = oneBasketBytes, js_name = get, catch)]
+    pub async fn bytes_get(key: &str) -> Result<JsValue, JsValue>;
+    /// `oneBasketBytes.put(key, bytes)`: stores a copy of `bytes` in IndexedDB.
+    #[wasm_bindgen(js_namespace = oneBasketBytes, js_name = put, catch)]
+    pub async fn bytes_put(key: &str, bytes: &[u8]) -> Result<JsValue, JsValue>;
+
+    /// `chrome.alarms.getAll()`.
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = getAll, catch)]
+    pub async fn alarms_get_all() -> Result<JsValue, JsValue>;
+
     /// `chrome.action.setBadgeText(details)`.
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
     pub async fn set_badge_text(details: &JsValue) -> Result<JsValue, JsValue>;
@@ -35,9 +47,6 @@ extern "C" {
     /// `chrome.alarms.create(name, info)`.
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
     pub async fn alarms_create(name: &str, info: &JsValue) -> Result<JsValue, JsValue>;
-    /// `chrome.alarms.get(name)`.
-    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = get, catch)]
-    pub async fn alarms_get(name: &str) -> Result<JsValue, JsValue>;
 
     /// `chrome.tabs.get(tabId)`.
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = get, catch)]
@@ -71,7 +80,7 @@ extern "C" {
 }
 
 /// True where the browser has its own DNS API (Firefox with the `dns` permission).
-pub fn has_browser_dns() -> bool {
+pub(crate) fn has_browser_dns() -> bool {
     let global = js_sys::global();
     js_sys::Reflect::get(&global, &"browser".into())
         .ok()
@@ -82,7 +91,7 @@ pub fn has_browser_dns() -> bool {
 
 /// Tells the extension's open pages `{type: kind}`. With no page open the browser rejects
 /// ("receiving end does not exist"): nobody to tell, nothing to log.
-pub fn tell_pages(kind: &str) {
+pub(crate) fn tell_pages(kind: &str) {
     let message = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&message, &"type".into(), &JsValue::from_str(kind));
     wasm_bindgen_futures::spawn_local(async move {
@@ -91,7 +100,7 @@ pub fn tell_pages(kind: &str) {
 }
 
 /// Resolves after `ms` milliseconds (`setTimeout`, which workers and pages both have).
-pub async fn sleep(ms: i32) {
+pub(crate) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let global = js_sys::global();
         let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
@@ -111,7 +120,7 @@ pub async fn sleep(ms: i32) {
 }
 
 /// `performance.now()`: milliseconds with a fraction, for the worker's own timings in the log.
-pub fn precise_now() -> f64 {
+pub(crate) fn precise_now() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
         .ok()
         .and_then(|p| {
@@ -122,7 +131,7 @@ pub fn precise_now() -> f64 {
 }
 
 /// Milliseconds since the epoch, the `now` the core takes.
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     // Date.now() is an integral number of milliseconds well inside f64's exact range.
     js_sys::Date::now() as u64
 }

@@ -7,14 +7,15 @@ use std::rc::Rc;
 
 use gloo_net::http::{Method, Request};
 use onebasket::dns::{self, QueryType};
-use onebasket::health::{CheckOutcome, DnsCheck, HttpCheck};
-use onebasket::protocol::Correlation;
+use onebasket::health::checks::{CheckOutcome, DnsCheck, HttpCheck};
+use onebasket::health::correlation::Correlation;
 use onebasket::status::parse_status;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestCache, RequestCredentials};
 
 use crate::bindings::{self, now};
 use crate::doh;
+use crate::feeds;
 use crate::shell::{perform, Shell};
 
 /// How long the HTTP part of a check may take.
@@ -22,7 +23,7 @@ const HTTP_TIMEOUT_MS: u32 = 10_000;
 
 /// Checks the sites that are due (or, when `force`, every recently visited site) and applies
 /// the results; a round whose every check reached nothing means the user is offline.
-pub async fn round(shell: &Rc<Shell>, force: bool) {
+pub(crate) async fn round(shell: &Rc<Shell>, force: bool) {
     // A forced round ("check now") waits for one under way, so every site it plans is checked
     // after the request; a scheduled round simply skips its turn.
     while force && shell.with(|t| t.checking()) {
@@ -71,7 +72,7 @@ async fn fetch_status(origin: &str) -> HttpCheck {
     let url = format!("{origin}/");
     let mut result = request(&url, Method::HEAD).await;
     if let HttpCheck::Status(s) = result {
-        if onebasket::health::needs_get_fallback(s) {
+        if onebasket::health::checks::needs_get_fallback(s) {
             result = request(&url, Method::GET).await;
         }
     }
@@ -95,7 +96,7 @@ async fn request(url: &str, method: Method) -> HttpCheck {
 }
 
 /// Shows the notification for a new concentration of failures (the user turned them on).
-pub async fn notify(c: &Correlation) {
+pub(crate) async fn notify(c: &Correlation) {
     let options = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| {
         let _ = js_sys::Reflect::set(&options, &k.into(), v);
@@ -115,23 +116,18 @@ pub async fn notify(c: &Correlation) {
 
 /// Reads the status pages the tracker says are due. A page that fails or does not parse
 /// changes nothing.
-pub async fn poll_status(shell: &Rc<Shell>) {
+pub(crate) async fn poll_status(shell: &Rc<Shell>) {
     let polls = shell.with(|t| t.plan_status(now()));
     for poll in polls {
-        let body = match Request::get(&poll.url)
-            .credentials(RequestCredentials::Omit)
-            .send()
-            .await
-        {
-            Ok(resp) if resp.ok() => resp.binary().await.ok(),
-            _ => None,
-        };
-        let Some(body) = body else {
-            bindings::warn(&format!(
-                "OneBasket: status page of {} unreachable; nothing changed",
-                poll.provider
-            ));
-            continue;
+        let body = match feeds::get(&poll.url, RequestCredentials::Omit).await {
+            Ok(body) => body,
+            Err(e) => {
+                bindings::warn(&format!(
+                    "OneBasket: status page of {} unreachable ({e}); nothing changed",
+                    poll.provider
+                ));
+                continue;
+            }
         };
         match parse_status(poll.format, &poll.provider, &body, now()) {
             Ok(mut status) => {

@@ -8,13 +8,28 @@ use onebasket::engine::Query;
 /// How long one DoH answer may take.
 const TIMEOUT_MS: u32 = 5_000;
 
-/// Sends `q` to `resolver`; the answer body, or a one-line reason.
-pub async fn query(resolver: &str, q: &Query) -> Result<Vec<u8>, String> {
+/// Why a DoH query got no answer. The text is what the look-up's evidence keeps as the
+/// resolver's failure (the resolver is the user's setting, shown beside it), so it names no URL.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DohError {
+    /// The request did not reach the resolver, or timed out.
+    #[error("resolver unreachable: {0}")]
+    Unreachable(gloo_net::Error),
+    /// The resolver answered with an HTTP error status.
+    #[error("resolver answered HTTP {0}")]
+    Status(u16),
+    /// The answer's body could not be read.
+    #[error("reading the answer: {0}")]
+    Body(gloo_net::Error),
+}
+
+/// Sends `q` to `resolver`; the answer body, or why there is none.
+pub(crate) async fn query(resolver: &str, q: &Query) -> Result<Vec<u8>, DohError> {
     query_wire(resolver, &q.wire).await
 }
 
-/// Sends a wire-format query to `resolver`; the answer body, or a one-line reason.
-pub async fn query_wire(resolver: &str, wire: &[u8]) -> Result<Vec<u8>, String> {
+/// Sends a wire-format query to `resolver`; the answer body, or why there is none.
+pub(crate) async fn query_wire(resolver: &str, wire: &[u8]) -> Result<Vec<u8>, DohError> {
     let url = get_url(resolver, wire);
     let signal = web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS);
     let resp = Request::get(&url)
@@ -22,11 +37,9 @@ pub async fn query_wire(resolver: &str, wire: &[u8]) -> Result<Vec<u8>, String> 
         .abort_signal(Some(&signal))
         .send()
         .await
-        .map_err(|e| format!("resolver unreachable: {e}"))?;
+        .map_err(DohError::Unreachable)?;
     if !resp.ok() {
-        return Err(format!("resolver answered HTTP {}", resp.status()));
+        return Err(DohError::Status(resp.status()));
     }
-    resp.binary()
-        .await
-        .map_err(|e| format!("reading the answer: {e}"))
+    resp.binary().await.map_err(DohError::Body)
 }

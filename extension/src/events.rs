@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::rc::Rc;
 
-use onebasket::protocol::Settings;
+use onebasket::protocol::settings::Settings;
 use onebasket::tracker::{Traffic, TrafficResult};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -11,6 +11,22 @@ use wasm_bindgen::JsValue;
 use crate::bindings::{self, now};
 use crate::shell::{perform, Shell};
 use crate::{checks, feeds, store};
+
+/// The alarm that refreshes the feeds.
+pub(crate) const ALARM_FEEDS: &str = "feeds";
+/// The alarm that forgets sites past the retention.
+pub(crate) const ALARM_RETENTION: &str = "retention";
+/// The alarm of the active checks.
+pub(crate) const ALARM_CHECKS: &str = "checks";
+/// The alarm that reads the status pages.
+pub(crate) const ALARM_STATUS: &str = "status";
+/// Every alarm and its period in minutes (the first fires one period after it is created).
+pub(crate) const ALARMS: [(&str, f64); 4] = [
+    (ALARM_FEEDS, 1440.0),
+    (ALARM_RETENTION, 60.0),
+    (ALARM_CHECKS, 1.0),
+    (ALARM_STATUS, 5.0),
+];
 
 /// One HTTP header from webRequest.
 #[derive(Debug, Deserialize)]
@@ -45,7 +61,7 @@ fn no_tab() -> i32 {
 }
 
 /// `onResponseStarted` (`failed` false) or `onErrorOccurred` (`failed` true).
-pub async fn on_request(shell: Rc<Shell>, details: JsValue, failed: bool) {
+pub(crate) async fn on_request(shell: Rc<Shell>, details: JsValue, failed: bool) {
     let Ok(d) = store::from_js::<RequestDetails>(details) else {
         return;
     };
@@ -107,7 +123,7 @@ async fn is_incognito(shell: &Rc<Shell>, tab: i32, said: Option<bool>) -> bool {
 }
 
 /// `tabs.onUpdated`: re-applies the badge once a page has loaded (a navigation resets it).
-pub async fn on_tab_updated(shell: Rc<Shell>, tab: i32, url: Option<String>) {
+pub(crate) async fn on_tab_updated(shell: Rc<Shell>, tab: i32, url: Option<String>) {
     let Some(url) = url else {
         return;
     };
@@ -116,26 +132,26 @@ pub async fn on_tab_updated(shell: Rc<Shell>, tab: i32, url: Option<String>) {
 }
 
 /// `alarms.onAlarm`.
-pub async fn on_alarm(shell: Rc<Shell>, name: String) {
+pub(crate) async fn on_alarm(shell: Rc<Shell>, name: String) {
     match name.as_str() {
-        "feeds" => feeds::refresh(shell).await,
-        "retention" => {
+        ALARM_FEEDS => feeds::refresh(shell).await,
+        ALARM_RETENTION => {
             shell.with(|t| t.prune(now()));
             perform(&shell).await;
         }
-        "checks" => {
+        ALARM_CHECKS => {
             // Answers past their TTL would only be asked again: drop them to bound memory.
             shell.with(|t| t.expire(now()));
             checks::round(&shell, false).await;
         }
-        "status" => checks::poll_status(&shell).await,
+        ALARM_STATUS => checks::poll_status(&shell).await,
         _ => {}
     }
 }
 
 /// `storage.onChanged` for `settings`: applies a change made anywhere (options page, another
 /// window, a test) at once.
-pub async fn on_settings_changed(shell: Rc<Shell>, new_value: JsValue) {
+pub(crate) async fn on_settings_changed(shell: Rc<Shell>, new_value: JsValue) {
     let settings = match store::from_js::<Settings>(new_value) {
         Ok(s) => s,
         Err(e) => {

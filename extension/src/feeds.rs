@@ -13,6 +13,7 @@ use onebasket::feeds::{FeedSet, FeedSpec, ParsedFeed};
 use onebasket::table::{FeedInfo, PrefixTable};
 use onebasket::tracker::RefreshPlan;
 use onebasket::PrefixRecord;
+use web_sys::RequestCredentials;
 
 use crate::bindings::{self, now};
 use crate::shell::{perform, Shell};
@@ -20,7 +21,7 @@ use crate::store;
 
 /// Downloads every feed and swaps in the rebuilt table. At most one refresh runs at a time; a
 /// request arriving meanwhile (say, a new mirror was set) runs once more right after.
-pub async fn refresh(shell: Rc<Shell>) {
+pub(crate) async fn refresh(shell: Rc<Shell>) {
     let Some(mut plan) = shell.with(|t| t.begin_refresh()) else {
         return;
     };
@@ -36,12 +37,7 @@ pub async fn refresh(shell: Rc<Shell>) {
 
 /// One pass; the next pass when one was asked for meanwhile.
 async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPlan> {
-    if let Err(e) = store::set(store::REFRESHING, &true).await {
-        bindings::warn(&format!(
-            "OneBasket: writing {} failed: {e}",
-            store::REFRESHING
-        ));
-    }
+    store::save(store::REFRESHING, &true).await;
     bindings::info(&format!(
         "OneBasket: refreshing the feeds from {}",
         plan.base.as_deref().unwrap_or("the official URLs")
@@ -56,9 +52,10 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
             Ok(parsed) => {
                 let info = info_of(&parsed);
                 let table = PrefixTable::build(&parsed.records, vec![info]);
-                let key = format!("{}{}", store::FEED_PREFIX, spec.file);
+                let key = store::feed_key(&spec.file);
+                // Not only logged: the failure is the feed's, shown with its status.
                 if let Err(e) = store::set(&key, &store::encode_bytes(&table.to_snapshot())).await {
-                    errors.push(format!("{}: storing failed: {e}", spec.file));
+                    errors.push(e.to_string());
                 }
             }
             Err(e) => errors.push(format!("{}: {e}", spec.file)),
@@ -79,25 +76,14 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
         ));
     }
     if taken {
-        if let Err(e) = store::set(store::TABLE, &store::encode_bytes(&snapshot)).await {
-            bindings::warn(&format!("OneBasket: storing the table failed: {e}"));
-        }
+        store::save_table(&snapshot).await;
     }
     // Written before `refreshing` is cleared: a stop in between refreshes once more, which is
     // harmless, while the other order could leave a finished flag with the old source.
-    let source = serde_json::json!({ "feedBase": plan.base });
-    if let Err(e) = store::set(store::FEED_SOURCE, &source).await {
-        bindings::warn(&format!(
-            "OneBasket: writing {} failed: {e}",
-            store::FEED_SOURCE
-        ));
-    }
-    if let Err(e) = store::set(store::REFRESHING, &false).await {
-        bindings::warn(&format!(
-            "OneBasket: writing {} failed: {e}",
-            store::REFRESHING
-        ));
-    }
+    let mut source = serde_json::Map::new();
+    source.insert(store::FEED_BASE.to_owned(), serde_json::json!(plan.base));
+    store::save(store::FEED_SOURCE, &source).await;
+    store::save(store::REFRESHING, &false).await;
     next
 }
 
@@ -111,22 +97,82 @@ fn info_of(p: &ParsedFeed) -> FeedInfo {
     }
 }
 
+/// Why a download was not taken: a feed's (its previous snapshot stays in use; the text is
+/// what the feed status shows after the file's name) or a status page's.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FetchError {
+    /// The request failed, or its body could not be read.
+    #[error("GET {url}: {source}")]
+    Request {
+        /// What was asked for.
+        url: String,
+        /// Why it failed.
+        source: gloo_net::Error,
+    },
+    /// The server answered with an HTTP error status.
+    #[error("GET {url}: HTTP {status}")]
+    Status {
+        /// What was asked for.
+        url: String,
+        /// The status it answered.
+        status: u16,
+    },
+    /// A download page that links no file of the feed's name.
+    #[error("{url} is a page with no link to a {file} file")]
+    NoLink {
+        /// The page.
+        url: String,
+        /// The feed's file name.
+        file: String,
+    },
+    /// The file does not parse as its feed's format.
+    #[error(transparent)]
+    Parse(#[from] onebasket::feeds::FeedError),
+    /// The file parsed, but shrank implausibly.
+    #[error(
+        "implausible download: {now} prefixes where there were {before}; the previous data stays"
+    )]
+    Implausible {
+        /// Prefixes in the download.
+        now: u32,
+        /// Prefixes in the previous data.
+        before: u32,
+    },
+}
+
+/// Why a stored per-feed snapshot was discarded.
+#[derive(Debug, thiserror::Error)]
+enum SnapshotError {
+    /// What is stored is no base64 string.
+    #[error("not base64")]
+    NotBase64,
+    /// The bytes are no table snapshot (damaged, or of another version).
+    #[error(transparent)]
+    Table(#[from] onebasket::table::SnapshotError),
+}
+
 /// Fetches and parses one feed, following a download page's link when the URL is a page.
-async fn fetch_one(spec: &FeedSpec, url: &str, before: Option<u32>) -> Result<ParsedFeed, String> {
-    let mut bytes = get(url).await?;
+async fn fetch_one(
+    spec: &FeedSpec,
+    url: &str,
+    before: Option<u32>,
+) -> Result<ParsedFeed, FetchError> {
+    let mut bytes = get(url, RequestCredentials::SameOrigin).await?;
     if looks_like_html(&bytes) {
         let page = String::from_utf8_lossy(&bytes);
-        let link = onebasket::knowledge::find_feed_link(&page, &spec.file)
-            .ok_or_else(|| format!("{url} is a page with no link to a {} file", spec.file))?;
-        bytes = get(&link).await?;
+        let link = onebasket::knowledge::find_feed_link(&page, &spec.file).ok_or_else(|| {
+            FetchError::NoLink {
+                url: url.to_owned(),
+                file: spec.file.clone(),
+            }
+        })?;
+        bytes = get(&link, RequestCredentials::SameOrigin).await?;
     }
-    let parsed = onebasket::feeds::parse(spec, &bytes).map_err(|e| e.to_string())?;
-    let now_count = u32::try_from(parsed.records.len()).unwrap_or(u32::MAX);
+    let parsed = onebasket::feeds::parse(spec, &bytes)?;
+    let now = u32::try_from(parsed.records.len()).unwrap_or(u32::MAX);
     if let Some(before) = before {
-        if !onebasket::knowledge::plausible_update(before, now_count) {
-            return Err(format!(
-                "implausible download: {now_count} prefixes where there were {before}; the previous data stays"
-            ));
+        if !onebasket::knowledge::plausible_update(before, now) {
+            return Err(FetchError::Implausible { now, before });
         }
     }
     Ok(parsed)
@@ -138,29 +184,44 @@ fn looks_like_html(bytes: &[u8]) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
-async fn get(url: &str) -> Result<Vec<u8>, String> {
+/// The body of a GET of `url`, or why there is none (an HTTP error status included).
+pub(crate) async fn get(url: &str, credentials: RequestCredentials) -> Result<Vec<u8>, FetchError> {
+    let failed = |source| FetchError::Request {
+        url: url.to_owned(),
+        source,
+    };
     let resp = Request::get(url)
+        .credentials(credentials)
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(failed)?;
     if !resp.ok() {
-        return Err(format!("GET {url}: HTTP {}", resp.status()));
+        return Err(FetchError::Status {
+            url: url.to_owned(),
+            status: resp.status(),
+        });
     }
-    resp.binary().await.map_err(|e| format!("GET {url}: {e}"))
+    resp.binary().await.map_err(failed)
 }
 
 /// The combined table from every stored per-feed snapshot, and how many snapshots were broken
 /// (each skipped and logged; the next refresh replaces them).
-pub async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> (PrefixTable, usize) {
+pub(crate) async fn rebuild_from_feed_snapshots(specs: &[FeedSpec]) -> (PrefixTable, usize) {
     let mut set = FeedSet::new();
     let mut discarded = 0;
-    let entries = store::entries(store::FEED_PREFIX).await.unwrap_or_default();
+    // A failed read is logged, and read as no snapshots.
+    let entries = store::entries(store::FEED_PREFIX)
+        .await
+        .unwrap_or_else(|e| {
+            bindings::warn(&format!("OneBasket: {e}; no per-feed snapshot used"));
+            Vec::new()
+        });
     for (key, value) in entries {
         let table = value
             .as_string()
             .and_then(|t| store::decode_bytes(&t))
-            .ok_or_else(|| "not base64".to_owned())
-            .and_then(|b| PrefixTable::from_snapshot(&b).map_err(|e| e.to_string()));
+            .ok_or(SnapshotError::NotBase64)
+            .and_then(|b| PrefixTable::from_snapshot(&b).map_err(SnapshotError::from));
         match table {
             Ok(t) => {
                 let Some(info) = t.feeds().first().cloned() else {

@@ -48,13 +48,24 @@ fn shell() -> Option<Rc<Shell>> {
 }
 
 /// Loads state and resumes interrupted work; events are handed over only after this resolves.
+/// `script_at` and `wasm_at` are when `background.js` began and when the module was ready
+/// (`performance.now()`), for the start-up line in the log; `stored` and `table` are the reads
+/// it started meanwhile (see [`startup::start`]).
 #[wasm_bindgen]
-pub async fn start() -> Result<(), JsValue> {
-    let shell = startup::start()
+pub async fn start(
+    script_at: f64,
+    wasm_at: f64,
+    stored: JsValue,
+    table: JsValue,
+) -> Result<(), JsValue> {
+    let mut phases = startup::Phases::new(script_at, wasm_at);
+    let shell = startup::start(&mut phases, stored, table)
         .await
         .map_err(|e| JsValue::from_str(&e.to_string()))?;
     SHELL.with(|s| *s.borrow_mut() = Some(shell.clone()));
     startup::resume(&shell).await;
+    phases.mark("resume");
+    bindings::info(&phases.line());
     Ok(())
 }
 

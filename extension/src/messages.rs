@@ -3,24 +3,42 @@
 
 use std::rc::Rc;
 
+use onebasket::protocol::settings::SettingsError;
 use onebasket::protocol::{Request, Response};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::bindings::now;
 use crate::shell::{perform, Shell};
-use crate::{badge, checks, feeds, store};
+use crate::store::{self, CodecError, StoreError};
+use crate::{badge, bindings, checks, feeds};
+
+/// Why a page's request was refused; its text is the [`Response::Error`] the page shows.
+#[derive(Debug, thiserror::Error)]
+enum MessageError {
+    /// The message is no `Request` this worker knows.
+    #[error("unknown request: {0}")]
+    Unknown(CodecError),
+    /// New settings that do not validate.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Storage refused what the request needed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Answers a page's request.
-pub async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
-    let request = match store::from_js::<Request>(message) {
-        Ok(r) => r,
-        Err(e) => {
-            return Response::Error {
-                message: format!("unknown request: {e}"),
-            }
-        }
+pub(crate) async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
+    let answer = match store::from_js::<Request>(message) {
+        Ok(request) => answer(shell, request).await,
+        Err(e) => Err(MessageError::Unknown(e)),
     };
-    match request {
+    answer.unwrap_or_else(|e| Response::Error {
+        message: e.to_string(),
+    })
+}
+
+async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageError> {
+    Ok(match request {
         Request::GetOverview => Response::Overview {
             overview: shell.with(|t| t.overview(now())),
         },
@@ -34,6 +52,23 @@ pub async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
             format,
             text: shell.with(|t| t.export(format, now())),
         },
+        Request::MeasureLookups { count } => {
+            use onebasket::table::probe;
+            let count = probe::count_to_measure(count);
+            shell.with(|t| {
+                let table = t.classifier().table();
+                let addresses = probe::addresses_in_ranges(table, count.min(probe::DISTINCT));
+                let began = bindings::precise_now();
+                let matched = probe::look_up_all(table, &addresses, count);
+                let ms = bindings::precise_now() - began;
+                let looked_up = if addresses.is_empty() { 0 } else { count };
+                Response::Lookups {
+                    count: u32::try_from(looked_up).unwrap_or(u32::MAX),
+                    matched: u32::try_from(matched).unwrap_or(u32::MAX),
+                    ms,
+                }
+            })
+        }
         Request::GetOptions => Response::Options {
             options: shell.with(|t| t.options_view(now())),
         },
@@ -47,23 +82,18 @@ pub async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
             settings: shell.with(|t| t.settings().clone()),
         },
         Request::SetSettings { settings } => {
-            if let Err(e) = settings.validate() {
-                return Response::Error {
-                    message: e.to_string(),
-                };
-            }
-            if let Err(e) = store::set(store::SETTINGS, &settings).await {
-                return Response::Error {
-                    message: e.to_string(),
-                };
-            }
+            settings.validate()?;
+            store::set(store::SETTINGS, &settings).await?;
             // storage.onChanged applies it too (also for changes made elsewhere); applied now
             // so the answer reflects it.
             shell.with(|t| t.settings_changed(settings.clone(), now()));
             perform(&shell).await;
             Response::Settings { settings }
         }
-        Request::ClearData => clear_data(&shell).await,
+        Request::ClearData => {
+            clear_data(&shell).await?;
+            Response::Done
+        }
         Request::GetStats => {
             let mut stats = shell.with(|t| t.stats());
             stats.wasm_memory_bytes = memory_bytes();
@@ -79,11 +109,11 @@ pub async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
                 feeds: shell.with(|t| t.feed_status().clone()),
             }
         }
-    }
+    })
 }
 
 /// The answer while the worker could not start.
-pub fn not_started() -> Response {
+pub(crate) fn not_started() -> Response {
     Response::Error {
         message: "the worker has not started".to_owned(),
     }
@@ -91,29 +121,16 @@ pub fn not_started() -> Response {
 
 /// Forgets every site and host (settings and IP-range data stay), and whatever a previous
 /// worker stored that this one did not load.
-async fn clear_data(shell: &Rc<Shell>) -> Response {
+async fn clear_data(shell: &Rc<Shell>) -> Result<(), StoreError> {
     shell.with(|t| t.clear(now()));
     perform(shell).await;
     let mut rest = Vec::new();
     for prefix in [store::SITE_PREFIX, store::HOST_PREFIX] {
-        match store::entries(prefix).await {
-            Ok(entries) => rest.extend(entries.into_iter().map(|(k, _)| k)),
-            Err(e) => {
-                return Response::Error {
-                    message: e.to_string(),
-                }
-            }
-        }
+        rest.extend(store::entries(prefix).await?.into_iter().map(|(k, _)| k));
     }
-    match store::remove(&rest).await {
-        Ok(()) => {
-            badge::clear_all().await;
-            Response::Done
-        }
-        Err(e) => Response::Error {
-            message: e.to_string(),
-        },
-    }
+    store::remove(&rest).await?;
+    badge::clear_all().await;
+    Ok(())
 }
 
 /// Bytes of the worker's WebAssembly memory (everything the worker's Rust side holds).

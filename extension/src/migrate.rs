@@ -8,14 +8,19 @@
 //! type), in the unit tests a `serde_json::Value`. `worker::start` does the storage I/O and
 //! decides what to write back.
 
-use onebasket::protocol::{Settings, SiteRecord};
+use std::fmt::Display;
+
+use onebasket::protocol::settings::Settings;
+use onebasket::site_record::SiteRecord;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::store::SCHEMA;
 
 /// A stored value, as far as reading it leniently needs.
-pub trait Doc: Sized + Clone {
+pub(crate) trait Doc: Sized + Clone {
+    /// Why a value could not be read as, or written from, a type.
+    type Error: Display;
     /// Missing (`undefined`) or `null`.
     fn is_null(&self) -> bool;
     /// The string it is, if it is one.
@@ -29,9 +34,9 @@ pub trait Doc: Sized + Clone {
     /// A copy of this object with `name` set to `value`.
     fn with_field(&self, name: &str, value: &Self) -> Self;
     /// Reads it as a `T`.
-    fn read<T: DeserializeOwned>(&self) -> Result<T, String>;
+    fn read<T: DeserializeOwned>(&self) -> Result<T, Self::Error>;
     /// Writes a `T` as a value.
-    fn write<T: Serialize>(value: &T) -> Result<Self, String>;
+    fn write<T: Serialize>(value: &T) -> Result<Self, Self::Error>;
     /// A short rendering for the log (never the whole of a large value).
     fn brief(&self) -> String;
 }
@@ -47,7 +52,7 @@ fn shorten(text: String) -> String {
 
 /// What the stored `schema` key says about the layout of everything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Schema {
+pub(crate) enum Schema {
     /// No `schema` key: a new profile, or one written before the key existed.
     Absent,
     /// An older layout (`0` is the unversioned one): readable, to be migrated.
@@ -63,7 +68,7 @@ pub enum Schema {
 
 impl Schema {
     /// Classifies the stored `schema` value.
-    pub fn of<D: Doc>(value: &D) -> Self {
+    pub(crate) fn of<D: Doc>(value: &D) -> Self {
         if value.is_null() {
             return Self::Absent;
         }
@@ -80,13 +85,13 @@ impl Schema {
 
     /// True when the stored data is in an older (or unknown) layout and must be migrated, after
     /// which [`SCHEMA`] is written.
-    pub fn needs_migration(self) -> bool {
+    pub(crate) fn needs_migration(self) -> bool {
         matches!(self, Self::Absent | Self::Older(_) | Self::Unreadable)
     }
 
     /// True when data this build cannot read may have been written by a newer build, so it
     /// must be left in storage.
-    pub fn is_newer(self) -> bool {
+    pub(crate) fn is_newer(self) -> bool {
         matches!(self, Self::Newer(_))
     }
 }
@@ -95,16 +100,17 @@ impl Schema {
 /// at a time; every field that cannot be read (with the others, and passing `accept`) keeps the
 /// template's value and is named in the returned warnings. Fields the template does not have
 /// (written by a newer build) are ignored.
-fn merge_fields<T, D>(
+fn merge_fields<T, D, E>(
     template: &T,
     stored: &[(String, D)],
     what: &str,
     optional: &[&str],
-    accept: impl Fn(&T) -> Result<(), String>,
+    accept: impl Fn(&T) -> Result<(), E>,
 ) -> (T, Vec<String>)
 where
     T: Serialize + DeserializeOwned + Clone,
     D: Doc,
+    E: Display,
 {
     let mut warnings = Vec::new();
     // Writing one of our plain data structs cannot fail; if it did, the template stands.
@@ -124,9 +130,13 @@ where
             continue;
         }
         let candidate = merged.with_field(field, value);
-        match candidate.read::<T>().and_then(|t| accept(&t)) {
-            Ok(()) => merged = candidate,
-            Err(e) => warnings.push(format!(
+        let refused = match candidate.read::<T>() {
+            Ok(t) => accept(&t).err().map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        match refused {
+            None => merged = candidate,
+            Some(e) => warnings.push(format!(
                 "{what}.{field} = {} discarded ({e})",
                 value.brief()
             )),
@@ -140,13 +150,13 @@ where
 /// The settings from the stored value: each readable, valid field is kept; a field of the wrong
 /// type or with an invalid value takes its default (with a warning), so one damaged field
 /// never resets the user's resolver or other choices.
-pub fn settings<D: Doc>(stored: &D) -> (Settings, Vec<String>) {
+pub(crate) fn settings<D: Doc>(stored: &D) -> (Settings, Vec<String>) {
     if stored.is_null() {
         return (Settings::default(), Vec::new());
     }
     match stored.fields() {
         Some(fields) => merge_fields(&Settings::default(), &fields, "settings", &[], |s| {
-            s.validate().map_err(|e| e.to_string())
+            s.validate()
         }),
         None => (
             Settings::default(),
@@ -164,13 +174,20 @@ pub fn settings<D: Doc>(stored: &D) -> (Settings, Vec<String>) {
 /// record at all (not an object, or naming neither its main host nor its site); then it is
 /// discarded. A record with no `lastSeen` counts as seen `now`, so the retention clean-up does
 /// not forget it the hour it was migrated.
-pub fn site<D: Doc>(key: &str, stored: &D, now: u64) -> Result<(SiteRecord, Vec<String>), String> {
+pub(crate) fn site<D: Doc>(
+    key: &str,
+    stored: &D,
+    now: u64,
+) -> Result<(SiteRecord, Vec<String>), NotARecord> {
     let site = key
         .strip_prefix(crate::store::SITE_PREFIX)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("{key} is not a site key"))?;
+        .ok_or_else(|| NotARecord::Key(key.to_owned()))?;
     let Some(fields) = stored.fields() else {
-        return Err(format!("{key} = {} is not a record", stored.brief()));
+        return Err(NotARecord::NotAnObject {
+            key: key.to_owned(),
+            value: stored.brief(),
+        });
     };
     let field = |name: &str| {
         fields
@@ -181,10 +198,10 @@ pub fn site<D: Doc>(key: &str, stored: &D, now: u64) -> Result<(SiteRecord, Vec<
     let named_site = field("site");
     let main_host = field("mainHost").filter(|h| !h.is_empty());
     if main_host.is_none() && named_site.as_deref() != Some(site) {
-        return Err(format!(
-            "{key} = {} names neither its main host nor its site",
-            stored.brief()
-        ));
+        return Err(NotARecord::Nameless {
+            key: key.to_owned(),
+            value: stored.brief(),
+        });
     }
     let mut warnings = Vec::new();
     if let Some(named) = named_site.filter(|s| s != site) {
@@ -195,8 +212,9 @@ pub fn site<D: Doc>(key: &str, stored: &D, now: u64) -> Result<(SiteRecord, Vec<
     }
     let template = SiteRecord::new(site, main_host.as_deref().unwrap_or(site), now);
     let rest: Vec<(String, D)> = fields.into_iter().filter(|(k, _)| k != "site").collect();
-    let (mut record, mut more) =
-        merge_fields(&template, &rest, key, LEGACY_SITE_FIELDS, |_| Ok(()));
+    let (mut record, mut more) = merge_fields(&template, &rest, key, LEGACY_SITE_FIELDS, |_| {
+        Ok::<(), std::convert::Infallible>(())
+    });
     warnings.append(&mut more);
     record.site = site.to_owned();
     if record.first_seen > record.last_seen {
@@ -209,13 +227,38 @@ pub fn site<D: Doc>(key: &str, stored: &D, now: u64) -> Result<(SiteRecord, Vec<
     Ok((record, warnings))
 }
 
+/// Why a stored value is no site record at all (and is discarded, unless a newer version may
+/// have written it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotARecord {
+    /// The key is `site:` with nothing after it, or not a site key.
+    #[error("{0} is not a site key")]
+    Key(String),
+    /// The value is not an object.
+    #[error("{key} = {value} is not a record")]
+    NotAnObject {
+        /// The key it was stored under.
+        key: String,
+        /// A short rendering of the value.
+        value: String,
+    },
+    /// An object naming neither its main host nor the site of its key.
+    #[error("{key} = {value} names neither its main host nor its site")]
+    Nameless {
+        /// The key it was stored under.
+        key: String,
+        /// A short rendering of the value.
+        value: String,
+    },
+}
+
 /// The fields of a site record that only a schema 1 record has (its verdict): read, and shown
 /// until the next look-up.
 const LEGACY_SITE_FIELDS: &[&str] = &["profile", "profiledAt"];
 
 /// The hosts of the stored `pending` list: a value that is not a list is discarded, and so is
 /// every entry that is not a string.
-pub fn pending<D: Doc>(stored: &D) -> (Vec<String>, Vec<String>) {
+pub(crate) fn pending<D: Doc>(stored: &D) -> (Vec<String>, Vec<String>) {
     if stored.is_null() {
         return (Vec::new(), Vec::new());
     }
@@ -244,6 +287,7 @@ pub fn pending<D: Doc>(stored: &D) -> (Vec<String>, Vec<String>) {
 
 /// Stored values as the worker gets them from `chrome.storage`.
 impl Doc for wasm_bindgen::JsValue {
+    type Error = crate::store::CodecError;
     fn is_null(&self) -> bool {
         self.is_undefined() || wasm_bindgen::JsValue::is_null(self)
     }
@@ -279,11 +323,11 @@ impl Doc for wasm_bindgen::JsValue {
         let _ = js_sys::Reflect::set(&copy, &name.into(), value);
         copy.into()
     }
-    fn read<T: DeserializeOwned>(&self) -> Result<T, String> {
-        crate::store::from_js(self.clone()).map_err(|e| e.to_string())
+    fn read<T: DeserializeOwned>(&self) -> Result<T, Self::Error> {
+        crate::store::from_js(self.clone())
     }
-    fn write<T: Serialize>(value: &T) -> Result<Self, String> {
-        crate::store::to_js(value).map_err(|e| e.to_string())
+    fn write<T: Serialize>(value: &T) -> Result<Self, Self::Error> {
+        crate::store::to_js(value)
     }
     fn brief(&self) -> String {
         if self.is_undefined() {
@@ -301,11 +345,12 @@ impl Doc for wasm_bindgen::JsValue {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use onebasket::protocol::HealthState;
+    use onebasket::health::HealthState;
     use serde_json::{json, Value};
 
     /// The same logic over plain JSON, as natively testable stand-in for storage's values.
     impl Doc for Value {
+        type Error = serde_json::Error;
         fn is_null(&self) -> bool {
             Value::is_null(self)
         }
@@ -329,11 +374,11 @@ mod tests {
             }
             copy
         }
-        fn read<T: DeserializeOwned>(&self) -> Result<T, String> {
-            serde_json::from_value(self.clone()).map_err(|e| e.to_string())
+        fn read<T: DeserializeOwned>(&self) -> Result<T, Self::Error> {
+            serde_json::from_value(self.clone())
         }
-        fn write<T: Serialize>(value: &T) -> Result<Self, String> {
-            serde_json::to_value(value).map_err(|e| e.to_string())
+        fn write<T: Serialize>(value: &T) -> Result<Self, Self::Error> {
+            serde_json::to_value(value)
         }
         fn brief(&self) -> String {
             shorten(self.to_string())
@@ -453,7 +498,16 @@ mod tests {
         ] {
             assert!(site("site:example.com", &bad, 1).is_err(), "{bad}");
         }
-        assert!(site("site:", &old_record(), 1).is_err());
+        assert_eq!(
+            site("site:", &old_record(), 1).unwrap_err(),
+            NotARecord::Key("site:".to_owned())
+        );
+        assert_eq!(
+            site("site:example.com", &json!(42), 1)
+                .unwrap_err()
+                .to_string(),
+            "site:example.com = 42 is not a record"
+        );
         // The key wins over a differing `site` when the main host is there.
         let mut v = old_record();
         v["site"] = json!("other.com");

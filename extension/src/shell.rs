@@ -17,7 +17,7 @@ use crate::bindings::{self, now};
 use crate::{badge, doh, feeds, store};
 
 /// The worker's state: the tracker, and the one timer it asked for.
-pub struct Shell {
+pub(crate) struct Shell {
     tracker: RefCell<Tracker>,
     /// When the armed timer fires, if one is armed.
     timer_at: Cell<Option<u64>>,
@@ -25,7 +25,7 @@ pub struct Shell {
 
 impl Shell {
     /// A shell around a restored tracker.
-    pub fn new(tracker: Tracker) -> Rc<Self> {
+    pub(crate) fn new(tracker: Tracker) -> Rc<Self> {
         Rc::new(Self {
             tracker: RefCell::new(tracker),
             timer_at: Cell::new(None),
@@ -33,27 +33,22 @@ impl Shell {
     }
 
     /// Runs `f` on the tracker. Never held across an await.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> R {
         f(&mut self.tracker.borrow_mut())
     }
 }
 
-/// Logs a failed storage write once, naming the key; the tracker's state stays, and the next
-/// change of the same value writes it again.
-fn logged(what: &str, result: Result<(), store::StoreError>) {
-    if let Err(e) = result {
-        bindings::warn(&format!("OneBasket: writing {what} failed: {e}"));
-    }
-}
-
 /// Performs every effect queued, then arms the tracker's timer.
-pub async fn perform(shell: &Rc<Shell>) {
+pub(crate) async fn perform(shell: &Rc<Shell>) {
     while let Some(effect) = shell.with(Tracker::poll_effect) {
         match effect {
             Effect::Query { resolver, query } => {
                 let shell = shell.clone();
                 spawn_local(async move {
-                    let answer = doh::query(&resolver, &query).await;
+                    // The tracker keeps a failure's words as the look-up's evidence.
+                    let answer = doh::query(&resolver, &query)
+                        .await
+                        .map_err(|e| e.to_string());
                     shell.with(|t| t.answer(query.id, answer, now()));
                     Box::pin(perform(&shell)).await;
                 });
@@ -68,45 +63,36 @@ pub async fn perform(shell: &Rc<Shell>) {
             }
             Effect::SaveSite(site) => {
                 if let Some(record) = shell.with(|t| t.site(&site).cloned()) {
-                    let key = format!("{}{site}", store::SITE_PREFIX);
-                    logged(&key, store::put_site(&record).await);
+                    store::save_site(&record).await;
                 }
             }
             Effect::SaveHost(host) => {
                 if let Some(evidence) = shell.with(|t| t.host_evidence(&host).cloned()) {
-                    let key = format!("{}{host}", store::HOST_PREFIX);
-                    logged(&key, store::put_host(&evidence).await);
+                    store::save_host(&evidence).await;
                 }
             }
             Effect::SavePending => {
                 let pending = shell.with(|t| t.pending());
-                logged(store::PENDING, store::set(store::PENDING, &pending).await);
+                store::save(store::PENDING, &pending).await;
             }
             Effect::RemoveSites(sites) => {
-                let keys = prefixed(store::SITE_PREFIX, &sites);
-                logged("the forgotten sites", store::remove(&keys).await);
+                let keys: Vec<String> = sites.iter().map(|s| store::site_key(s)).collect();
+                store::discard(&keys).await;
             }
             Effect::RemoveHosts(hosts) => {
-                let keys = prefixed(store::HOST_PREFIX, &hosts);
-                logged("the unused hosts", store::remove(&keys).await);
+                let keys: Vec<String> = hosts.iter().map(|h| store::host_key(h)).collect();
+                store::discard(&keys).await;
             }
             Effect::SaveFeedStatus => {
                 let status = shell.with(|t| t.feed_status().clone());
-                logged(
-                    store::FEED_STATUS,
-                    store::set(store::FEED_STATUS, &status).await,
-                );
+                store::save(store::FEED_STATUS, &status).await;
             }
             Effect::SaveProviderStatus => {
                 let memory = shell.with(|t| t.provider_status().clone());
-                logged(
-                    store::PROVIDER_STATUS,
-                    store::set(store::PROVIDER_STATUS, &memory).await,
-                );
+                store::save(store::PROVIDER_STATUS, &memory).await;
             }
             Effect::RemoveProviderStatus => {
-                let key = [store::PROVIDER_STATUS.to_owned()];
-                logged(store::PROVIDER_STATUS, store::remove(&key).await);
+                store::discard(&[store::PROVIDER_STATUS.to_owned()]).await;
             }
             Effect::Badge { tab, badge } => badge::apply(tab, &badge).await,
             Effect::PagesChanged => bindings::tell_pages(onebasket::protocol::CHANGED),
@@ -122,10 +108,6 @@ pub async fn perform(shell: &Rc<Shell>) {
         }
     }
     arm_timer(shell);
-}
-
-fn prefixed(prefix: &str, names: &[String]) -> Vec<String> {
-    names.iter().map(|n| format!("{prefix}{n}")).collect()
 }
 
 /// Sets a timer for the tracker's next deadline, unless one that fires sooner is armed. A

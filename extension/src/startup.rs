@@ -14,9 +14,11 @@ use std::rc::Rc;
 use onebasket::classify::Classifier;
 use onebasket::evidence::HostEvidence;
 use onebasket::feeds::FeedSpec;
-use onebasket::protocol::{FeedStatus, Settings, SiteRecord};
+use onebasket::protocol::settings::Settings;
+use onebasket::protocol::views::FeedStatus;
 use onebasket::rules::Rules;
 use onebasket::site::SiteKeys;
+use onebasket::site_record::SiteRecord;
 use onebasket::table::PrefixTable;
 use onebasket::tracker::{Capabilities, OpenTab, ProviderStatusMemory, Stored, Tracker};
 use wasm_bindgen::JsValue;
@@ -25,18 +27,21 @@ use wasm_bindgen_futures::spawn_local;
 use crate::bindings::{self, now};
 use crate::shell::{perform, Shell};
 use crate::store::{self, StoreError};
-use crate::{feeds, migrate};
+use crate::{events, feeds, migrate};
 
 /// Why the worker did not start.
 #[derive(Debug, thiserror::Error)]
-pub enum StartError {
+pub(crate) enum StartError {
     /// The built-in rules do not load (a build defect the tests catch).
     #[error("provider rules: {0}")]
-    Rules(String),
+    Rules(#[from] onebasket::rules::RulesError),
+    /// The built-in rules' feeds do not read (a build defect the tests catch).
+    #[error("provider rules: {0}")]
+    Feeds(#[from] onebasket::knowledge::KnowledgeError),
     /// The sites could not be read at all: a worker that ran would store a new record over the
     /// one it could not read at the first visit. The next event starts a new worker, which
     /// tries again.
-    #[error("reading the sites failed ({0}); not starting")]
+    #[error("the sites could not be read ({0}); not starting")]
     Sites(StoreError),
 }
 
@@ -45,12 +50,66 @@ pub enum StartError {
 /// a look-up should start with (the connected address, the headers).
 const RECOVER_AFTER_MS: i32 = 50;
 
-/// Reads storage and restores the tracker.
-pub async fn start() -> Result<Rc<Shell>, StartError> {
-    let rules = Rules::builtin().map_err(|e| StartError::Rules(e.to_string()))?;
-    let specs =
-        onebasket::knowledge::feed_specs(&rules).map_err(|e| StartError::Rules(e.to_string()))?;
-    let schema = migrate::Schema::of(&get(store::SCHEMA_KEY).await);
+/// Where a start's time went, for the one line the worker logs when it is ready: the start
+/// is paid on most popup opens and many navigations (a stopped worker is started again by the
+/// next event), so its parts are worth seeing in every log.
+pub(crate) struct Phases {
+    /// `(phase, ms)`, in order.
+    parts: Vec<(&'static str, f64)>,
+    /// When the last phase ended (`performance.now()`, ms since the worker began).
+    last: f64,
+}
+
+impl Phases {
+    /// Phases after the two `background.js` measured: its script began `script_at` ms after
+    /// the worker did, and the wasm module was ready at `wasm_at`.
+    pub(crate) fn new(script_at: f64, wasm_at: f64) -> Self {
+        Self {
+            parts: vec![("script", script_at), ("wasm", wasm_at - script_at)],
+            last: wasm_at,
+        }
+    }
+
+    /// Ends the phase `name` now.
+    pub(crate) fn mark(&mut self, name: &'static str) {
+        let now = bindings::precise_now();
+        self.parts.push((name, now - self.last));
+        self.last = now;
+    }
+
+    /// "started 41.2 ms after the worker began: wasm 12.0, rules 1.0, …".
+    pub(crate) fn line(&self) -> String {
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|(name, ms)| format!("{name} {ms:.1}"))
+            .collect();
+        format!(
+            "OneBasket: started {:.1} ms after the worker began: {}",
+            self.last,
+            parts.join(", ")
+        )
+    }
+}
+
+/// Restores the tracker from what `background.js` read while the wasm compiled: `stored`, the
+/// records in `chrome.storage.local`, and `table`, the table snapshot's bytes in IndexedDB (each
+/// a promise of `{value}` or `{error}`).
+pub(crate) async fn start(
+    phases: &mut Phases,
+    stored: JsValue,
+    table: JsValue,
+) -> Result<Rc<Shell>, StartError> {
+    let rules = Rules::builtin()?;
+    let specs = onebasket::knowledge::feed_specs(&rules)?;
+    phases.mark("rules");
+    let keys = SiteKeys::builtin();
+    phases.mark("suffix list");
+    let loaded = store::Loaded::take(stored)
+        .await
+        .map_err(StartError::Sites)?;
+    phases.mark("storage read");
+    let schema = migrate::Schema::of(&loaded.get(store::SCHEMA_KEY));
     match schema {
         migrate::Schema::Newer(n) => bindings::warn(&format!(
             "OneBasket: storage was written by a newer version (schema {n}, this one reads {}); \
@@ -62,47 +121,62 @@ pub async fn start() -> Result<Rc<Shell>, StartError> {
         }
         _ => {}
     }
-    let settings = load_settings().await;
-    let (table, table_complete) = load_table(&specs).await;
-    let (sites, migrated) = load_sites(schema).await?;
-    let hosts = load_hosts(schema).await;
-    let (feed_status, status_unreadable) = load_feed_status().await;
+    let settings = load_settings(&loaded);
+    let (table, table_complete) = load_table(&specs, &loaded, table, phases).await;
+    let [site_entries, host_entries] = loaded.entries([store::SITE_PREFIX, store::HOST_PREFIX]);
+    let (sites, migrated) = load_sites(schema, site_entries).await;
+    phases.mark("sites");
+    let hosts = load_hosts(schema, host_entries).await;
+    phases.mark("hosts");
+    let (feed_status, status_unreadable) = load_feed_status(&loaded);
     let stored = Stored {
         settings,
         sites,
         hosts,
-        pending: load_pending(schema).await,
+        pending: load_pending(schema, &loaded).await,
         feed_status,
-        feeds_from: load_feed_source().await,
-        provider_status: load_provider_status().await,
-        refresh_interrupted: get(store::REFRESHING).await.as_bool().unwrap_or(false),
+        feeds_from: load_feed_source(&loaded).await,
+        provider_status: load_provider_status(&loaded),
+        refresh_interrupted: loaded.get(store::REFRESHING).as_bool().unwrap_or(false),
         table_complete,
     };
-    let classifier = Classifier::new(table, rules, SiteKeys::builtin());
+    phases.mark("other keys");
+    let classifier = Classifier::new(table, rules, keys);
     let caps = Capabilities {
         browser_dns: bindings::has_browser_dns(),
     };
     let tracker = Tracker::restore(stored, classifier, caps, now());
+    phases.mark("restore");
     if status_unreadable && !schema.is_newer() {
         let status = tracker.feed_status().clone();
-        if let Err(e) = store::set(store::FEED_STATUS, &status).await {
-            bindings::warn(&format!("OneBasket: writing feedStatus failed: {e}"));
-        }
+        store::save(store::FEED_STATUS, &status).await;
     }
     // The schema is written only once the data is in its layout: after a migration that
     // succeeded, and never over a newer one.
     if schema.needs_migration() && migrated {
-        if let Err(e) = store::set(store::SCHEMA_KEY, &store::SCHEMA).await {
-            bindings::warn(&format!("OneBasket: writing the schema failed: {e}"));
-        }
+        store::save(store::SCHEMA_KEY, &store::SCHEMA).await;
     }
     Ok(Shell::new(tracker))
 }
 
 /// Performs what the restore queued (interrupted look-ups and refreshes), ensures the alarms,
-/// and [`RECOVER_AFTER_MS`] later lists the open tabs.
-pub async fn resume(shell: &Rc<Shell>) {
+/// builds the table's index once the events that woke the worker were answered, and
+/// [`RECOVER_AFTER_MS`] later lists the open tabs.
+pub(crate) async fn resume(shell: &Rc<Shell>) {
     perform(shell).await;
+    let index = shell.clone();
+    spawn_local(async move {
+        // A timer: the queued events run first (they are chained on the start's promise).
+        bindings::sleep(0).await;
+        if !index.with(|t| t.classifier().table().is_indexed()) {
+            let started = bindings::precise_now();
+            index.with(Tracker::index_table);
+            bindings::info(&format!(
+                "OneBasket: table index built in {:.1} ms",
+                bindings::precise_now() - started
+            ));
+        }
+    });
     let later = shell.clone();
     spawn_local(async move {
         bindings::sleep(RECOVER_AFTER_MS).await;
@@ -110,7 +184,9 @@ pub async fn resume(shell: &Rc<Shell>) {
         later.with(|t| t.open_tabs(&tabs, now()));
         perform(&later).await;
     });
-    ensure_alarms().await;
+    // Not on the way to the first answer: an alarm missing for a few milliseconds fires no
+    // later than one created at once would.
+    spawn_local(ensure_alarms());
 }
 
 /// Every open tab with a URL.
@@ -135,35 +211,30 @@ async fn open_tabs() -> Vec<OpenTab> {
         .collect()
 }
 
-/// One stored value (`undefined` when absent or unreadable).
-async fn get(key: &str) -> JsValue {
-    store::get_one(key).await.unwrap_or(JsValue::UNDEFINED)
-}
-
 /// The feed source the last completed refresh used; `None` when unknown (stored by an older
 /// version, or never).
-async fn load_feed_source() -> Option<Option<String>> {
-    let value = get(store::FEED_SOURCE).await;
+async fn load_feed_source(loaded: &store::Loaded) -> Option<Option<String>> {
+    let value = loaded.get(store::FEED_SOURCE);
     if value.is_undefined() {
         return None;
     }
     let base = value
         .is_object()
-        .then(|| js_sys::Reflect::get(&value, &"feedBase".into()).ok())
+        .then(|| js_sys::Reflect::get(&value, &store::FEED_BASE.into()).ok())
         .flatten();
     match base {
         Some(b) if b.is_null() => Some(None),
         Some(b) if b.is_string() => Some(b.as_string()),
         _ => {
             bindings::warn("OneBasket: stored feedSource unreadable; discarded");
-            let _ = store::remove(&[store::FEED_SOURCE.to_owned()]).await;
+            store::discard(&[store::FEED_SOURCE.to_owned()]).await;
             None
         }
     }
 }
 
-async fn load_settings() -> Settings {
-    let stored = get(store::SETTINGS).await;
+fn load_settings(loaded: &store::Loaded) -> Settings {
+    let stored = loaded.get(store::SETTINGS);
     if stored.is_undefined() || stored.is_null() {
         return Settings::default();
     }
@@ -182,8 +253,8 @@ async fn load_settings() -> Settings {
 }
 
 /// The stored feed status, and whether it was unreadable (then it is written again).
-async fn load_feed_status() -> (FeedStatus, bool) {
-    let stored = get(store::FEED_STATUS).await;
+fn load_feed_status(loaded: &store::Loaded) -> (FeedStatus, bool) {
+    let stored = loaded.get(store::FEED_STATUS);
     if stored.is_undefined() {
         return (FeedStatus::default(), false);
     }
@@ -198,17 +269,49 @@ async fn load_feed_status() -> (FeedStatus, bool) {
     }
 }
 
-/// The combined snapshot, else a rebuild from the per-feed snapshots (written back as the
-/// combined snapshot), else an empty table. The flag is false when the table is not known to
-/// hold every feed that was stored (a per-feed snapshot was discarded): a refresh restores it.
-async fn load_table(specs: &[FeedSpec]) -> (PrefixTable, bool) {
-    let stored = get(store::TABLE).await;
-    if !stored.is_undefined() {
-        match stored.as_string().map(|text| store::decode_bytes(&text)) {
-            Some(Some(bytes)) => match PrefixTable::from_snapshot(&bytes) {
-                Ok(t) => return (t, true),
+/// The combined snapshot (IndexedDB's, else the base64 one under `table` an older version or a
+/// failed IndexedDB left, which is then moved to IndexedDB), else a rebuild from the per-feed
+/// snapshots (written back as the combined snapshot), else an empty table. The flag is false
+/// when the table is not known to hold every feed that was stored (a per-feed snapshot was
+/// discarded): a refresh restores it.
+async fn load_table(
+    specs: &[FeedSpec],
+    loaded: &store::Loaded,
+    bytes: JsValue,
+    phases: &mut Phases,
+) -> (PrefixTable, bool) {
+    let legacy = loaded.get(store::TABLE);
+    match store::take_table(bytes).await {
+        Ok(Some(bytes)) => {
+            phases.mark("table read");
+            // Without its index, built once the events that woke the worker were answered.
+            match PrefixTable::from_snapshot_unindexed(&bytes) {
+                Ok(t) => {
+                    phases.mark("table load");
+                    if !legacy.is_undefined() {
+                        // A copy an older version left, or one written when IndexedDB failed:
+                        // IndexedDB holds the table now.
+                        store::discard(&[store::TABLE.to_owned()]).await;
+                    }
+                    return (t, true);
+                }
                 // A newer version's snapshot, too: the table is derived from public feeds, and
                 // the rebuild or the refresh replaces it.
+                Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
+            }
+        }
+        Ok(None) => {}
+        Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
+    }
+    if !legacy.is_undefined() {
+        let bytes = legacy.as_string().map(|text| store::decode_bytes(&text));
+        match bytes {
+            Some(Some(bytes)) => match PrefixTable::from_snapshot_unindexed(&bytes) {
+                Ok(t) => {
+                    phases.mark("table load (base64)");
+                    store::save_table(&bytes).await;
+                    return (t, true);
+                }
                 Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
             },
             Some(None) => bindings::warn("OneBasket: stored table is not base64; discarded"),
@@ -221,26 +324,24 @@ async fn load_table(specs: &[FeedSpec]) -> (PrefixTable, bool) {
             "OneBasket: table rebuilt from the per-feed snapshots ({} records)",
             table.len()
         ));
-        let encoded = store::encode_bytes(&table.to_snapshot());
-        if let Err(e) = store::set(store::TABLE, &encoded).await {
-            bindings::warn(&format!("OneBasket: storing the rebuilt table failed: {e}"));
-        }
+        store::save_table(&table.to_snapshot()).await;
     }
+    phases.mark("table rebuilt");
     (table, discarded == 0)
 }
 
 /// Every stored site, and whether the stored layout is now the current one. Records are read
 /// leniently ([`migrate::site`]); one that needed it is rewritten, and so is every record when
 /// the layout is older. What is no record at all is removed, unless a newer version wrote it.
-async fn load_sites(schema: migrate::Schema) -> Result<(Vec<SiteRecord>, bool), StartError> {
+async fn load_sites(
+    schema: migrate::Schema,
+    entries: Vec<(String, JsValue)>,
+) -> (Vec<SiteRecord>, bool) {
     let now = now();
     let newer = schema.is_newer();
-    let mut sites = Vec::new();
+    let mut sites = Vec::with_capacity(entries.len());
     let mut broken = Vec::new();
     let mut rewrite = Vec::new();
-    let entries = store::entries(store::SITE_PREFIX)
-        .await
-        .map_err(StartError::Sites)?;
     for (key, value) in entries {
         let fast = store::from_js::<SiteRecord>(value.clone())
             .ok()
@@ -278,33 +379,17 @@ async fn load_sites(schema: migrate::Schema) -> Result<(Vec<SiteRecord>, bool), 
     }
     if newer {
         // Rewriting would drop the fields this version does not know.
-        return Ok((sites, false));
+        return (sites, false);
     }
-    let mut ok = true;
-    if !broken.is_empty() {
-        if let Err(e) = store::remove(&broken).await {
-            bindings::warn(&format!("OneBasket: removing unreadable sites failed: {e}"));
-            ok = false;
-        }
-    }
-    if let Err(e) = store::put_sites(&rewrite).await {
-        bindings::warn(&format!("OneBasket: rewriting migrated sites failed: {e}"));
-        ok = false;
-    }
-    Ok((sites, ok))
+    let removed = broken.is_empty() || store::discard(&broken).await;
+    let rewritten = store::save_sites(&rewrite).await;
+    (sites, removed && rewritten)
 }
 
 /// Every stored host's evidence. Unreadable evidence is discarded with a warning (unless a
 /// newer version may have written it): it is only what a look-up observed, and the next
 /// look-up of the host gathers it again.
-async fn load_hosts(schema: migrate::Schema) -> Vec<HostEvidence> {
-    let entries = match store::entries(store::HOST_PREFIX).await {
-        Ok(e) => e,
-        Err(e) => {
-            bindings::warn(&format!("OneBasket: reading the hosts failed ({e})"));
-            return Vec::new();
-        }
-    };
+async fn load_hosts(schema: migrate::Schema, entries: Vec<(String, JsValue)>) -> Vec<HostEvidence> {
     let mut hosts = Vec::with_capacity(entries.len());
     let mut broken = Vec::new();
     for (key, value) in entries {
@@ -323,31 +408,27 @@ async fn load_hosts(schema: migrate::Schema) -> Vec<HostEvidence> {
         }
     }
     if !broken.is_empty() && !schema.is_newer() {
-        if let Err(e) = store::remove(&broken).await {
-            bindings::warn(&format!("OneBasket: removing unreadable hosts failed: {e}"));
-        }
+        store::discard(&broken).await;
     }
     hosts
 }
 
 /// The look-ups a stop cut off.
-async fn load_pending(schema: migrate::Schema) -> Vec<String> {
-    let (pending, warnings) = migrate::pending(&get(store::PENDING).await);
+async fn load_pending(schema: migrate::Schema, loaded: &store::Loaded) -> Vec<String> {
+    let (pending, warnings) = migrate::pending(&loaded.get(store::PENDING));
     for w in &warnings {
         bindings::warn(&format!("OneBasket: {w}"));
     }
     if !warnings.is_empty() && !schema.is_newer() {
-        if let Err(e) = store::set(store::PENDING, &pending).await {
-            bindings::warn(&format!("OneBasket: writing pending failed: {e}"));
-        }
+        store::save(store::PENDING, &pending).await;
     }
     pending
 }
 
 /// The stored [`ProviderStatusMemory`]; an unreadable one is discarded with a warning (the
 /// next poll refills it).
-async fn load_provider_status() -> ProviderStatusMemory {
-    let stored = get(store::PROVIDER_STATUS).await;
+fn load_provider_status(loaded: &store::Loaded) -> ProviderStatusMemory {
+    let stored = loaded.get(store::PROVIDER_STATUS);
     if stored.is_undefined() || stored.is_null() {
         return ProviderStatusMemory::default();
     }
@@ -362,18 +443,17 @@ async fn load_provider_status() -> ProviderStatusMemory {
     }
 }
 
+/// Creates the alarms that do not exist (one read of them all).
 async fn ensure_alarms() {
-    for (name, minutes) in [
-        ("feeds", 1440.0),
-        ("retention", 60.0),
-        ("checks", 1.0),
-        ("status", 5.0),
-    ] {
-        let exists = bindings::alarms_get(name)
-            .await
-            .ok()
-            .is_some_and(|a| !a.is_undefined() && !a.is_null());
-        if !exists {
+    let existing: Vec<String> = match bindings::alarms_get_all().await {
+        Ok(list) => js_sys::Array::from(&list)
+            .iter()
+            .filter_map(|a| js_sys::Reflect::get(&a, &"name".into()).ok()?.as_string())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    for (name, minutes) in events::ALARMS {
+        if !existing.iter().any(|e| e == name) {
             let info = js_sys::Object::new();
             let _ = js_sys::Reflect::set(
                 &info,

@@ -102,6 +102,18 @@ test('firefox: state survives a restart of the background page', async () => {
   assert.ok(stored['site:aws-site.test'], 'the site is kept');
   assert.ok(stored['host:shop.aws-site.test']?.resolution, 'its evidence is kept');
   assert.deepEqual(stored.settings, settings);
+  // The table is kept as bytes in IndexedDB here too (base64 under `table` only if it failed).
+  assert.equal(stored.table, undefined, 'no base64 copy of the table');
+  const tableBytes = await inExtension(`return await new Promise((ok, fail) => {
+    const open = indexedDB.open('onebasket');
+    open.onerror = () => fail(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('bytes').objectStore('bytes').get('table');
+      get.onsuccess = () => { ok(get.result?.byteLength ?? null); open.result.close(); };
+      get.onerror = () => fail(get.error);
+    };
+  });`);
+  assert.ok(tableBytes > 100000, `${tableBytes} bytes of table in IndexedDB`);
   const url = sites.url('shop.aws-site.test');
   await visit(url);
   await until(async () => (await badgeOf(url))?.text === 'AWS', 'the badge after the restart');

@@ -1,15 +1,17 @@
-// Damaged and old stored state: a table snapshot or per-feed snapshot that is corrupt, of
-// another version, truncated or not base64; site records of the wrong shape or an older one;
+// Damaged and old stored state: a table snapshot (in IndexedDB) or per-feed snapshot that is
+// corrupt, of another version, truncated or not bytes / not base64; the table in the layout
+// before IndexedDB (base64 under `table` in chrome.storage.local), which is moved; site records of the wrong shape or an older one;
 // settings with wrong types or invalid values; `pending` that is no list; a `schema` older or
 // newer than this build's, including schema 1, whose records held verdicts instead of evidence. Each is written into chrome.storage.local through an extension page,
 // the worker is restarted, and then: it starts, warns once per discarded item, keeps every
 // readable record (an older one migrated, never dropped), rebuilds the table from what is valid
 // (or refreshes it from the mirror), leaves alone what a newer version wrote, and still badges a
-// newly visited site and answers the overview.
+// newly visited site and answers the overview. Last, a write the browser refuses (a full quota):
+// one warning per failed write, naming the key, and the worker keeps the site.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startResolver, startMirror, startSites } from './lib/servers.mjs';
-import { launch, newProfileDir, until, badgeOf, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, badgeOf, stopWorkers, extensionPage, message, shutDown, worker } from './lib/browser.mjs';
 
 const NEW = Array.from({ length: 8 }, (_, i) => ({
   host: `www.new${i}-site.test`,
@@ -24,6 +26,7 @@ const RECORDS = [
   'www.pend-site.test. 60 IN A 216.244.7.21',
   'www.old-site.test. 60 IN A 8.34.208.30',
   ...NEW.map((n) => `${n.host}. 60 IN A ${n.ip}`),
+  'www.quota-site.test. 60 IN A 216.244.7.70',
 ];
 
 let resolver, mirror, sites, browser, settings, baseline, genuine;
@@ -63,18 +66,54 @@ async function stored(keys = null) {
 }
 
 /**
+ * The worker's IndexedDB store of bytes (`onebasket` / `bytes`, where the table snapshot is
+ * kept), from an extension page: `get` answers `{ base64 }` for bytes and anything else as it
+ * is; `put` stores `{ base64 }` as bytes or `{ raw }` as it is; `delete` removes the key.
+ */
+async function bytesStore(op, key, value) {
+  const page = await extPage();
+  return page.evaluate(async ([op, key, value]) => {
+    const db = await new Promise((ok, fail) => {
+      const open = indexedDB.open('onebasket');
+      open.onupgradeneeded = () => open.result.createObjectStore('bytes');
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    try {
+      const tx = db.transaction('bytes', op === 'get' ? 'readonly' : 'readwrite');
+      const s = tx.objectStore('bytes');
+      const stored = value && 'base64' in value ? Uint8Array.from(atob(value.base64), (c) => c.charCodeAt(0)).buffer : value?.raw;
+      const req = op === 'get' ? s.get(key) : op === 'put' ? s.put(stored, key) : s.delete(key);
+      await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
+      const v = req.result;
+      if (!(v instanceof ArrayBuffer)) return v;
+      const bytes = new Uint8Array(v);
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return { base64: btoa(text) };
+    } finally {
+      db.close();
+    }
+  }, [op, key, value]);
+}
+
+/**
  * Stops the worker, writes `values` (and removes `remove`) in storage as an older or damaged
  * version might have left them, and wakes the worker; returns the warnings its start logged.
+ * `table`: the table snapshot's IndexedDB entry is replaced by it (`bytesStore` put), or
+ * removed when `null`.
  */
-async function restartWith(values, remove = [], expectWarnings = 0) {
+async function restartWith(values, remove = [], expectWarnings = 0, table = undefined) {
   // Each storage write wakes the worker (its storage listener), and a worker woken halfway
   // would read half the change: so one write per start. The values go first, read by a start
   // that still sees the keys to remove; that worker is stopped, and the removal wakes the one
-  // whose start is checked.
+  // whose start is checked. IndexedDB is written while no worker runs (it wakes none).
   await stopWorkers(browser.ctx);
   let mark = logs.length;
   const page = await extPage();
-  await page.evaluate((v) => chrome.storage.local.set(v), values);
+  if (table === null) await bytesStore('delete', 'table');
+  else if (table !== undefined) await bytesStore('put', 'table', table);
+  if (Object.keys(values).length) await page.evaluate((v) => chrome.storage.local.set(v), values);
   if (remove.length) {
     await stopWorkers(browser.ctx);
     mark = logs.length;
@@ -97,10 +136,10 @@ async function newSiteIsBadged() {
   await page.close();
 }
 
-/** The stored table snapshot's bytes, changed by `f`, as base64. */
+/** The stored table snapshot's bytes (IndexedDB), changed by `f`, as `{ base64 }`. */
 async function tableVariant(f) {
-  const { table } = await stored('table');
-  return Buffer.from(f(Buffer.from(table, 'base64'))).toString('base64');
+  const { base64 } = await bytesStore('get', 'table');
+  return { base64: Buffer.from(f(Buffer.from(base64, 'base64'))).toString('base64') };
 }
 
 const count = (warnings, re) => warnings.filter((w) => re.test(w)).length;
@@ -132,24 +171,47 @@ before(async () => {
 after(() => shutDown(browser, resolver, mirror, sites));
 
 test('a damaged table snapshot is discarded and rebuilt from the per-feed snapshots', async () => {
-  const good = (await stored('table')).table;
+  const good = await bytesStore('get', 'table');
+  assert.ok(good?.base64, 'the table is kept as bytes in IndexedDB');
+  assert.equal((await stored('table')).table, undefined, 'not in chrome.storage.local');
   const variants = {
     'bad CRC': await tableVariant((b) => { b[b.length - 3] ^= 0xff; return b; }),
     'older version': await tableVariant((b) => { b[4] = 0; b[5] = 0; return b; }),
     'newer version': await tableVariant((b) => { b[4] = 2; b[5] = 0; return b; }),
     truncated: await tableVariant((b) => b.subarray(0, b.length >> 1)),
-    'not base64': '%%% this is not base64 %%%',
-    'not a string': 42,
+    'not bytes': { raw: 'a string where the bytes were' },
+    'a number': { raw: 42 },
   };
   for (const [what, table] of Object.entries(variants)) {
     const t0 = Date.now();
-    const { overview, warnings } = await restartWith({ table }, [], 1);
-    assert.equal(count(warnings, /stored table (discarded|is not)/), 1, `${what}: ${warnings.join(' | ')}`);
+    const { overview, warnings } = await restartWith({}, [], 1, table);
+    assert.equal(count(warnings, /stored table discarded/), 1, `${what}: ${warnings.join(' | ')}`);
     assert.equal(overview.feeds.records, baseline, `${what}: the rebuilt table is whole`);
     // The rebuilt table is stored again, so the next start reads it directly.
-    const again = (await stored('table')).table;
-    assert.equal(again, good, `${what}: the table written back is the one that was damaged`);
+    assert.deepEqual(await bytesStore('get', 'table'), good, `${what}: the table written back is the one that was damaged`);
     console.log(`# table ${what}: discarded and rebuilt, worker answering in ${Date.now() - t0} ms`);
+  }
+  await newSiteIsBadged();
+});
+
+test('the table as the layout before IndexedDB kept it (base64 in chrome.storage.local) is read and moved', async () => {
+  const good = await bytesStore('get', 'table');
+  // Only the older layout's copy: read, moved to IndexedDB, and removed from chrome.storage.
+  const { overview, warnings } = await restartWith({ table: good.base64 }, [], 0, null);
+  assert.deepEqual(warnings.filter((w) => /table/.test(w)), [], warnings.join(' | '));
+  assert.equal(overview.feeds.records, baseline, 'the table in use is the stored one');
+  await until(async () => (await stored('table')).table === undefined, 'the base64 copy removed');
+  assert.deepEqual(await bytesStore('get', 'table'), good, 'moved to IndexedDB as bytes');
+  // Both: IndexedDB's is read, and the older copy removed.
+  const { overview: o2 } = await restartWith({ table: good.base64 }, [], 0);
+  assert.equal(o2.feeds.records, baseline);
+  await until(async () => (await stored('table')).table === undefined, 'the leftover base64 copy removed');
+  // The older layout's copy damaged: discarded, and the table rebuilt into IndexedDB.
+  for (const [what, table] of Object.entries({ 'not base64': '%%% this is not base64 %%%', 'not a string': 42 })) {
+    const { overview: o, warnings: w } = await restartWith({ table }, [], 1, null);
+    assert.equal(count(w, /stored table is not (base64|a string)/), 1, `${what}: ${w.join(' | ')}`);
+    assert.equal(o.feeds.records, baseline, `${what}: the rebuilt table is whole`);
+    assert.deepEqual(await bytesStore('get', 'table'), good, `${what}: rebuilt into IndexedDB`);
   }
   await newSiteIsBadged();
 });
@@ -174,7 +236,7 @@ test('damaged per-feed snapshots are discarded, the table rebuilt from the rest,
   };
   const requestsBefore = mirror.requests.length;
   const at = Date.now();
-  const { overview, warnings } = await restartWith(damaged, ['table'], 4);
+  const { overview, warnings } = await restartWith(damaged, [], 4, null);
   for (const key of Object.keys(damaged)) assert.equal(count(warnings, new RegExp(`${key.replace('.', '\\.')} discarded`)), 1, `${key}: ${warnings.join(' | ')}`);
   // Rebuilt from the seven good snapshots: a smaller table, never an empty one…
   assert.ok(overview.feeds.records > 0 && overview.feeds.records < baseline, `${overview.feeds.records} records`);
@@ -321,4 +383,41 @@ test('a newer schema: what cannot be read is left alone, nothing is downgraded, 
   // Back to this version's layout for whatever runs next.
   const page = await extPage();
   await page.evaluate(() => chrome.storage.local.remove(['schema', 'site:future-site.test']));
+});
+
+test('a failed storage write is logged once per failure, naming its key; the worker keeps what it knows', async () => {
+  await ask({ type: 'getOverview' });
+  const sw = await worker(browser.ctx);
+  const n = { host: 'www.quota-site.test', badge: 'AWS' };
+  const site = 'quota-site.test';
+  const key = `site:${site}`;
+  // The worker's storage refuses every write of this one key, as a full quota would.
+  await sw.evaluate((key) => {
+    const local = chrome.storage.local;
+    const set = local.set.bind(local);
+    globalThis.failedWrites = 0;
+    globalThis.realSet = set;
+    local.set = (items) => {
+      if (!Object.keys(items ?? {}).includes(key)) return set(items);
+      globalThis.failedWrites += 1;
+      return Promise.reject(new Error('QUOTA_BYTES quota exceeded (test)'));
+    };
+  }, key);
+  const mark = logs.length;
+  try {
+    const page = await browser.ctx.newPage();
+    await page.goto(sites.url(n.host));
+    await until(async () => (await badgeOf(browser.ctx, page))?.text === n.badge, `the ${n.badge} badge of ${n.host}`);
+    await page.close();
+    const failed = await sw.evaluate(() => globalThis.failedWrites);
+    assert.ok(failed >= 1, 'the visit wrote its site');
+    const lines = () => logs.slice(mark).filter((l) => l.includes(key));
+    await until(() => lines().length >= failed, `${failed} warnings`, 5000).catch(() => {});
+    assert.deepEqual(lines(), Array(failed).fill(`warn:OneBasket: writing ${key} failed: QUOTA_BYTES quota exceeded (test)`));
+    assert.equal((await stored(key))[key], undefined, 'nothing was written');
+    const { overview } = await ask({ type: 'getOverview' });
+    assert.ok(overview.sites.some((x) => x.site === site), 'the worker still knows the site');
+  } finally {
+    await sw.evaluate(() => { chrome.storage.local.set = globalThis.realSet; });
+  }
 });

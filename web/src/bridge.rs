@@ -14,8 +14,54 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use yew::Callback;
 
+/// Why a page got no answer it can show: the browser refused, the worker said no or answered
+/// something this page does not read. The text is shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BridgeError {
+    /// No `browser` or `chrome` global: the page was not opened by the extension.
+    #[error("not running as an extension page")]
+    NotExtension,
+    /// The browser has no such API (or the extension lacks its permission).
+    #[error("{ns}.{method} is not available")]
+    Unavailable {
+        /// The API's namespace (`runtime`, `tabs`).
+        ns: &'static str,
+        /// The method.
+        method: &'static str,
+    },
+    /// A browser call threw, or its promise rejected, in the browser's words.
+    #[error("{0}")]
+    Browser(String),
+    /// The request could not be encoded as a message.
+    #[error("{0}")]
+    Encode(String),
+    /// The worker answered nothing (not started, or stopped meanwhile).
+    #[error("the background worker did not answer")]
+    NoAnswer,
+    /// A part of the worker's answer could not be read.
+    #[error("unreadable answer ({part}): {reason}")]
+    Unreadable {
+        /// The field of the answer.
+        part: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An answer of a type this page does not read.
+    #[error("unexpected answer type {0}")]
+    UnexpectedType(String),
+    /// An answer, but not one the request asks for.
+    #[error("unexpected answer from the worker")]
+    Unexpected,
+    /// The worker refused ([`Response::Error`]), in its words.
+    #[error("{0}")]
+    Refused(String),
+    /// The page has no document to save a file from.
+    #[error("no document")]
+    NoDocument,
+}
+
 /// A pending answer of the worker, as the value it sent (decoded by the [`Conn`] method asking).
-pub type Answer = Pin<Box<dyn Future<Output = Result<JsValue, String>>>>;
+pub type Answer = Pin<Box<dyn Future<Output = Result<JsValue, BridgeError>>>>;
 
 /// The connection to the background worker, provided once at the root of each page.
 ///
@@ -42,7 +88,7 @@ impl Conn {
 
     /// Sends a request; the answer (or why there is none) goes to `done`. A
     /// [`Response::Error`] is turned into `Err` with the worker's text.
-    pub fn request(&self, req: Request, done: Callback<Result<Response, String>>) {
+    pub fn request(&self, req: Request, done: Callback<Result<Response, BridgeError>>) {
         let answer = (self.transport)(req);
         yew::platform::spawn_local(async move {
             done.emit(answer.await.and_then(|a| refused(decode(&a)?)));
@@ -50,32 +96,34 @@ impl Conn {
     }
 
     /// The same, awaited.
-    pub async fn ask(&self, req: Request) -> Result<Response, String> {
+    pub async fn ask(&self, req: Request) -> Result<Response, BridgeError> {
         refused(decode(&(self.transport)(req).await?)?)
     }
 }
 
 /// A [`Response::Error`] as `Err` with the worker's text.
-fn refused(r: Response) -> Result<Response, String> {
+fn refused(r: Response) -> Result<Response, BridgeError> {
     match r {
-        Response::Error { message } => Err(message),
+        Response::Error { message } => Err(BridgeError::Refused(message)),
         other => Ok(other),
     }
 }
 
-/// Text of a thrown JS value.
-fn js_text(e: &JsValue) -> String {
+/// A thrown JS value, in its own words.
+fn js_error(e: JsValue) -> BridgeError {
     if let Some(s) = e.as_string() {
-        return s;
+        return BridgeError::Browser(s);
     }
-    Reflect::get(e, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
+    BridgeError::Browser(
+        Reflect::get(&e, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "unknown error".to_owned()),
+    )
 }
 
 /// `browser` (Firefox) or `chrome`.
-fn api() -> Result<JsValue, String> {
+fn api() -> Result<JsValue, BridgeError> {
     let global = js_sys::global();
     for name in ["browser", "chrome"] {
         if let Ok(v) = Reflect::get(&global, &JsValue::from_str(name)) {
@@ -84,22 +132,26 @@ fn api() -> Result<JsValue, String> {
             }
         }
     }
-    Err("not running as an extension page".to_owned())
+    Err(BridgeError::NotExtension)
 }
 
 /// Calls `api.<ns>.<method>(...args)` and awaits its promise.
-async fn call(ns: &str, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+async fn call(
+    ns: &'static str,
+    method: &'static str,
+    args: &[JsValue],
+) -> Result<JsValue, BridgeError> {
     let api = api()?;
-    let target = Reflect::get(&api, &JsValue::from_str(ns)).map_err(|e| js_text(&e))?;
+    let target = Reflect::get(&api, &JsValue::from_str(ns)).map_err(js_error)?;
     let f: Function = Reflect::get(&target, &JsValue::from_str(method))
-        .map_err(|e| js_text(&e))?
+        .map_err(js_error)?
         .dyn_into()
-        .map_err(|_| format!("{ns}.{method} is not available"))?;
+        .map_err(|_| BridgeError::Unavailable { ns, method })?;
     let args: Array = args.iter().collect();
-    let value = f.apply(&target, &args).map_err(|e| js_text(&e))?;
+    let value = f.apply(&target, &args).map_err(js_error)?;
     JsFuture::from(Promise::resolve(&value))
         .await
-        .map_err(|e| js_text(&e))
+        .map_err(js_error)
 }
 
 /// Asks for an optional permission (`permissions.request`); true when granted. The request
@@ -130,18 +182,18 @@ pub fn request_permission(name: &str) -> impl Future<Output = bool> {
 }
 
 /// Plain JS objects (no `Map`s): the extension's messaging clones them structurally.
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, BridgeError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| e.to_string())
+        .map_err(|e| BridgeError::Encode(e.to_string()))
 }
 
 /// One request to the worker and its answer, still to be decoded (the worker's data is
 /// external input: an unreadable answer is an error, never a panic).
-pub async fn send(req: Request) -> Result<JsValue, String> {
+pub async fn send(req: Request) -> Result<JsValue, BridgeError> {
     let msg = to_js(&req)?;
     let answer = call("runtime", "sendMessage", &[msg]).await?;
     if answer.is_undefined() || answer.is_null() {
-        return Err("the background worker did not answer".to_owned());
+        return Err(BridgeError::NoAnswer);
     }
     Ok(answer)
 }
@@ -154,10 +206,15 @@ pub async fn send(req: Request) -> Result<JsValue, String> {
 ///
 /// No page reads the whole overview any more (each asks for its own view), and the popup's
 /// build reads none of the other pages' views: there those answers are unexpected.
-fn decode(answer: &JsValue) -> Result<Response, String> {
-    fn part<T: serde::de::DeserializeOwned>(v: &JsValue, name: &str) -> Result<T, String> {
-        serde_wasm_bindgen::from_value(field(v, name))
-            .map_err(|e| format!("unreadable answer ({name}): {e}"))
+fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
+    fn part<T: serde::de::DeserializeOwned>(
+        v: &JsValue,
+        name: &'static str,
+    ) -> Result<T, BridgeError> {
+        serde_wasm_bindgen::from_value(field(v, name)).map_err(|e| BridgeError::Unreadable {
+            part: name,
+            reason: e.to_string(),
+        })
     }
     let tag = field(answer, "type").as_string().unwrap_or_default();
     Ok(match tag.as_str() {
@@ -196,7 +253,7 @@ fn decode(answer: &JsValue) -> Result<Response, String> {
                 .as_string()
                 .unwrap_or_else(|| "the worker refused without saying why".to_owned()),
         },
-        other => return Err(format!("unexpected answer type {other}")),
+        other => return Err(BridgeError::UnexpectedType(other.to_owned())),
     })
 }
 
@@ -324,8 +381,8 @@ pub fn now() -> u64 {
 }
 
 /// Saves `text` as a file through a Blob and an object URL.
-pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
-    let err = |e: JsValue| js_text(&e);
+pub fn download(name: &str, mime: &str, text: &str) -> Result<(), BridgeError> {
+    let err = js_error;
     let parts = Array::of1(&JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
@@ -333,12 +390,12 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(err)?;
     let doc = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or("no document")?;
+        .ok_or(BridgeError::NoDocument)?;
     let a: web_sys::HtmlAnchorElement = doc
         .create_element("a")
         .map_err(err)?
         .dyn_into()
-        .map_err(|_| "not an anchor")?;
+        .map_err(|_| BridgeError::Browser("not an anchor".to_owned()))?;
     a.set_href(&url);
     a.set_download(name);
     a.click();

@@ -6,7 +6,7 @@ use onebasket::panel::{DashboardQuery, DashboardView, ExportFormat};
 use onebasket::protocol::{Request, Response};
 use yew::prelude::*;
 
-use crate::bridge::{self, Conn};
+use crate::bridge::{self, BridgeError, Conn};
 use crate::model::{self, Column, Label, Target, Through};
 use crate::popup::Load;
 use crate::ui::{Banners, Chip, Status};
@@ -33,7 +33,7 @@ pub struct State {
 /// Everything that changes the dashboard.
 pub enum Action {
     /// The worker's view, answering request number `.0`.
-    View(u32, Result<Box<DashboardView>, String>),
+    View(u32, Result<Box<DashboardView>, BridgeError>),
     /// What the dashboard shows changed in the worker: ask again.
     Stale,
     /// Sort by a column (again: reverse).
@@ -114,12 +114,12 @@ pub fn Dashboard() -> Html {
                 Request::GetDashboard {
                     query: query.clone(),
                 },
-                Callback::from(move |r: Result<Response, String>| {
+                Callback::from(move |r: Result<Response, BridgeError>| {
                     state.dispatch(Action::View(
                         n,
                         r.and_then(|r| match r {
                             Response::Dashboard { dashboard } => Ok(Box::new(dashboard)),
-                            _ => Err("unexpected answer from the worker".to_owned()),
+                            _ => Err(BridgeError::Unexpected),
                         }),
                     ))
                 }),
@@ -157,12 +157,12 @@ pub fn Dashboard() -> Html {
             let state = state.clone();
             conn.request(
                 Request::GetExport { format },
-                Callback::from(move |r: Result<Response, String>| {
+                Callback::from(move |r: Result<Response, BridgeError>| {
                     let saved = r.and_then(|r| match r {
                         Response::Export { format, text } => {
                             bridge::download(format.file_name(), format.mime(), &text)
                         }
-                        _ => Err("unexpected answer from the worker".to_owned()),
+                        _ => Err(BridgeError::Unexpected),
                     });
                     state.dispatch(Action::Notice(
                         saved.err().map(|e| format!("Export failed: {e}")),

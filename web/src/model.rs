@@ -9,10 +9,11 @@ pub use onebasket::date::{days_old, iso_time, DAY_MS};
 use onebasket::exposure::reach::Counts;
 pub use onebasket::exposure::reach::{percent, GroupBy, GroupKey, Headline, Target};
 pub use onebasket::exposure::Through;
+use onebasket::health::HealthState;
 pub use onebasket::panel::rows::Column;
 pub use onebasket::panel::words::plural;
 use onebasket::panel::GroupView;
-use onebasket::protocol::{FeedStatus, HealthState};
+use onebasket::protocol::views::FeedStatus;
 
 use crate::providers;
 
@@ -252,7 +253,7 @@ mod tests {
         group, headline, what_if, what_if_choices, Group, Hit, WhatIf,
     };
     use onebasket::exposure::Path;
-    use onebasket::protocol::SiteSummary;
+    use onebasket::protocol::views::SiteSummary;
     use onebasket::table::FeedInfo;
     use onebasket::testkit::{blog, class, row, row_with, shop, summary};
 

@@ -3,18 +3,21 @@
 
 use std::rc::Rc;
 
+use onebasket::dns::DEFAULT_RESOLVER;
 use onebasket::knowledge::FeedAgeWarning;
 use onebasket::panel::OptionsView;
-use onebasket::protocol::{FeedStatus, Request, Response, Settings};
+use onebasket::protocol::settings::{Settings, SettingsError};
+use onebasket::protocol::views::FeedStatus;
+use onebasket::protocol::{Request, Response};
 use yew::prelude::*;
 
-use crate::bridge::{self, Conn};
+use crate::bridge::{self, BridgeError, Conn};
 use crate::model;
 use crate::popup::Load;
 
 /// The resolvers offered by name (label, RFC 8484 URL).
 pub const RESOLVERS: [(&str, &str); 3] = [
-    ("Cloudflare", "https://cloudflare-dns.com/dns-query"),
+    ("Cloudflare", DEFAULT_RESOLVER),
     ("Google", "https://dns.google/dns-query"),
     ("Quad9", "https://dns.quad9.net/dns-query"),
 ];
@@ -70,7 +73,7 @@ impl Form {
     }
 
     /// The settings the form describes, checked with [`Settings::validate`].
-    pub fn settings(&self) -> Result<Settings, String> {
+    pub fn settings(&self) -> Result<Settings, FormError> {
         let resolver = match self.preset.and_then(|i| RESOLVERS.get(i)) {
             Some((_, url)) => (*url).to_owned(),
             None => self.custom.trim().to_owned(),
@@ -80,12 +83,18 @@ impl Form {
             .retention
             .trim()
             .parse()
-            .map_err(|_| "retentionDays must be a whole number of days".to_owned())?;
-        let check_interval_minutes = self
-            .check_interval
-            .trim()
-            .parse()
-            .map_err(|_| "checkIntervalMinutes must be a whole number of minutes".to_owned())?;
+            .map_err(|_| FormError::NotWhole {
+                field: "retentionDays",
+                unit: "days",
+            })?;
+        let check_interval_minutes =
+            self.check_interval
+                .trim()
+                .parse()
+                .map_err(|_| FormError::NotWhole {
+                    field: "checkIntervalMinutes",
+                    unit: "minutes",
+                })?;
         let s = Settings {
             resolver,
             feed_base,
@@ -98,9 +107,36 @@ impl Form {
             status_feeds: self.status_feeds,
             notify_failures: self.notify_failures,
         };
-        s.validate().map_err(|e| e.to_string())?;
+        s.validate()?;
         Ok(s)
     }
+}
+
+/// Why the form describes no settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    /// A number field holds something else than a whole number.
+    #[error("{field} must be a whole number of {unit}")]
+    NotWhole {
+        /// The setting's name.
+        field: &'static str,
+        /// What it counts.
+        unit: &'static str,
+    },
+    /// Settings [`Settings::validate`] refuses.
+    #[error(transparent)]
+    Invalid(#[from] SettingsError),
+}
+
+/// Why saving did not happen: the form, or the worker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SaveError {
+    /// Refused here, before asking the worker.
+    #[error(transparent)]
+    Form(#[from] FormError),
+    /// The worker refused or did not answer.
+    #[error(transparent)]
+    Worker(#[from] BridgeError),
 }
 
 /// A message beside a form action.
@@ -132,19 +168,19 @@ pub struct State {
 pub enum Action {
     /// Settings, site count and feed state from the worker (the form is filled from the first
     /// answer only: a later one, after a refresh, leaves what the user typed alone).
-    Loaded(Result<Box<OptionsView>, String>),
+    Loaded(Result<Box<OptionsView>, BridgeError>),
     /// A form edit.
     Edit(Box<dyn FnOnce(&mut Form)>),
     /// The outcome of saving.
-    Saved(Result<Settings, String>),
+    Saved(Result<Settings, SaveError>),
     /// A feed refresh began.
     Refreshing,
     /// The feed refresh ended.
-    Refreshed(Result<FeedStatus, String>),
+    Refreshed(Result<FeedStatus, BridgeError>),
     /// Ask (true) or stop asking (false) to confirm clearing.
     Confirm(bool),
     /// The outcome of clearing.
-    Cleared(Result<(), String>),
+    Cleared(Result<(), BridgeError>),
 }
 
 impl Reducible for State {
@@ -171,7 +207,7 @@ impl Reducible for State {
                 s.form = Form::of(&settings);
                 s.saved = Some(Note::Ok("Saved.".to_owned()));
             }
-            Action::Saved(Err(e)) => s.saved = Some(Note::Err(e)),
+            Action::Saved(Err(e)) => s.saved = Some(Note::Err(e.to_string())),
             Action::Refreshing => {
                 s.refreshing = true;
                 s.refreshed = None;
@@ -183,7 +219,7 @@ impl Reducible for State {
                         s.feeds = f;
                         Note::Ok("Feeds refreshed.".to_owned())
                     }
-                    Err(e) => Note::Err(e),
+                    Err(e) => Note::Err(e.to_string()),
                 });
             }
             Action::Confirm(c) => {
@@ -197,7 +233,7 @@ impl Reducible for State {
                         s.sites = 0;
                         Note::Ok("Every site was forgotten.".to_owned())
                     }
-                    Err(e) => Note::Err(e),
+                    Err(e) => Note::Err(e.to_string()),
                 });
             }
         }
@@ -235,10 +271,10 @@ pub fn Options() -> Html {
             let state = state.clone();
             conn.request(
                 Request::GetOptions,
-                Callback::from(move |r: Result<Response, String>| {
+                Callback::from(move |r: Result<Response, BridgeError>| {
                     state.dispatch(Action::Loaded(r.and_then(|r| match r {
                         Response::Options { options } => Ok(Box::new(options)),
-                        _ => Err("unexpected answer from the worker".to_owned()),
+                        _ => Err(BridgeError::Unexpected),
                     })))
                 }),
             );
@@ -302,16 +338,19 @@ pub fn Options() -> Html {
             // Checked here first so an invalid form never reaches the worker; the worker checks
             // again and its refusal is shown as it words it.
             match state.form.settings() {
-                Err(msg) => state.dispatch(Action::Saved(Err(msg))),
+                Err(e) => state.dispatch(Action::Saved(Err(e.into()))),
                 Ok(settings) => {
                     let state = state.clone();
                     conn.request(
                         Request::SetSettings { settings },
-                        Callback::from(move |r: Result<Response, String>| {
-                            state.dispatch(Action::Saved(r.and_then(|r| match r {
-                                Response::Settings { settings } => Ok(settings),
-                                _ => Err("unexpected answer from the worker".to_owned()),
-                            })))
+                        Callback::from(move |r: Result<Response, BridgeError>| {
+                            state.dispatch(Action::Saved(
+                                r.and_then(|r| match r {
+                                    Response::Settings { settings } => Ok(settings),
+                                    _ => Err(BridgeError::Unexpected),
+                                })
+                                .map_err(SaveError::from),
+                            ))
                         }),
                     );
                 }
@@ -327,10 +366,10 @@ pub fn Options() -> Html {
             let load = load.clone();
             conn.request(
                 Request::RefreshFeeds,
-                Callback::from(move |r: Result<Response, String>| {
+                Callback::from(move |r: Result<Response, BridgeError>| {
                     state.dispatch(Action::Refreshed(r.and_then(|r| match r {
                         Response::Feeds { feeds } => Ok(feeds),
-                        _ => Err("unexpected answer from the worker".to_owned()),
+                        _ => Err(BridgeError::Unexpected),
                     })));
                     // The feeds' ages changed: ask which are stale now.
                     load();
@@ -344,7 +383,7 @@ pub fn Options() -> Html {
             let state = state.clone();
             conn.request(
                 Request::ClearData,
-                Callback::from(move |r: Result<Response, String>| {
+                Callback::from(move |r: Result<Response, BridgeError>| {
                     state.dispatch(Action::Cleared(r.map(|_| ())))
                 }),
             );
@@ -547,11 +586,18 @@ mod tests {
             custom: " http://dns.example/q ".into(),
             ..f
         };
-        assert!(f.settings().unwrap_err().contains("must be https"));
+        assert!(f
+            .settings()
+            .unwrap_err()
+            .to_string()
+            .contains("must be https"));
         f.custom = "http://127.0.0.1:8053/dns-query".into();
         assert!(f.settings().is_ok());
         f.retention = "x".into();
-        assert!(f.settings().is_err());
+        assert_eq!(
+            f.settings().unwrap_err().to_string(),
+            "retentionDays must be a whole number of days"
+        );
         f.retention = "0".into();
         assert!(f.settings().is_err());
         f.retention = "7".into();

@@ -7,10 +7,11 @@ use onebasket::exposure::Exposed;
 use onebasket::panel::words::{self, ViaWords};
 use onebasket::panel::{PopupQuery, PopupView, Row};
 use onebasket::profile::{LayerKind, SiteProfile};
-use onebasket::protocol::{FeedStatus, Request, Response, SiteSummary, TabView};
+use onebasket::protocol::views::{FeedStatus, SiteSummary, TabView};
+use onebasket::protocol::{Request, Response};
 use yew::prelude::*;
 
-use crate::bridge::{self, Conn};
+use crate::bridge::{self, BridgeError, Conn};
 use crate::model::{self, GroupBy, GroupKey, Label};
 use crate::providers::Baked;
 use crate::ui::{self, Banners, Chart, Chip, Status};
@@ -23,7 +24,7 @@ pub enum Load<T> {
     /// Answered.
     Ready(T),
     /// The worker refused or did not answer.
-    Failed(String),
+    Failed(BridgeError),
 }
 
 /// The popup's state (one reducer).
@@ -61,9 +62,9 @@ impl Default for State {
 /// Everything that changes the popup's state.
 pub enum Action {
     /// The worker's view of this tab (boxed: it is large, the other actions small).
-    Tab(Result<Box<TabView>, String>),
+    Tab(Result<Box<TabView>, BridgeError>),
     /// The worker's view of the sites, answering request number `.0`.
-    View(u32, Result<Box<PopupView>, String>),
+    View(u32, Result<Box<PopupView>, BridgeError>),
     /// What the popup shows changed in the worker: ask again.
     Stale,
     /// Group by another layer.
@@ -154,13 +155,13 @@ pub fn Popup() -> Html {
             let query = query.clone();
             conn.request(
                 Request::GetPopup { query },
-                Callback::from(move |r: Result<Response, String>| {
+                Callback::from(move |r: Result<Response, BridgeError>| {
                     bridge::mark("ob-data");
                     state.dispatch(Action::View(
                         n,
                         r.and_then(|r| match r {
                             Response::Popup { popup } => Ok(Box::new(popup)),
-                            _ => Err("unexpected answer from the worker".to_owned()),
+                            _ => Err(BridgeError::Unexpected),
                         }),
                     ));
                 }),
@@ -248,10 +249,10 @@ fn load_tab(conn: &Conn, state: &UseReducerHandle<State>) {
         let url = bridge::active_tab_url().await.unwrap_or_default();
         conn.request(
             Request::GetTab { url },
-            Callback::from(move |r: Result<Response, String>| {
+            Callback::from(move |r: Result<Response, BridgeError>| {
                 state.dispatch(Action::Tab(r.and_then(|r| match r {
                     Response::Tab { tab } => Ok(Box::new(tab)),
-                    _ => Err("unexpected answer from the worker".to_owned()),
+                    _ => Err(BridgeError::Unexpected),
                 })));
             }),
         );
@@ -261,7 +262,7 @@ fn load_tab(conn: &Conn, state: &UseReducerHandle<State>) {
 fn this_tab(state: &UseReducerHandle<State>, feeds: &FeedStatus) -> Html {
     let content = match &state.tab {
         Load::Loading => html! { <p class="muted">{ "…" }</p> },
-        Load::Failed(e) => html! { <p class="error" role="alert">{ e.clone() }</p> },
+        Load::Failed(e) => html! { <p class="error" role="alert">{ e.to_string() }</p> },
         Load::Ready(v) => match (&v.host, &v.site, &v.summary) {
             (None, _, _) => html! { <p class="muted">{ "This tab is not a website." }</p> },
             (Some(host), None, _) => html! {

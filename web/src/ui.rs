@@ -3,8 +3,8 @@
 //! Every site-derived string is passed to `html!` as a text node or attribute value, which Yew
 //! sets with `textContent` / `setAttribute`: it is never parsed as HTML.
 
+use onebasket::health::HealthState;
 use onebasket::panel::GroupView;
-use onebasket::protocol::HealthState;
 use yew::prelude::*;
 
 use crate::model::{self, Label};

@@ -17,7 +17,8 @@ export function newProfileDir() {
 /**
  * Launches Chromium with the extension. With `catchAll` (a port of `startCatchAll`), every name
  * other than the test sites and 127.0.0.1 goes to that server instead of failing, so a request
- * to any other host is seen and logged rather than merely refused.
+ * to any other host is seen and logged rather than merely refused. `ONEBASKET_CHROMIUM_ARGS`
+ * (space-separated) adds flags, for figures under other V8 settings (`--js-flags=…`).
  */
 export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
   requireFile(CHROMIUM, 'apt-get install -y chromium (cargo xtask test installs it)');
@@ -36,6 +37,7 @@ export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
       `--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ${catchAll ? `127.0.0.1:${catchAll}` : '~NOTFOUND'}`,
       // The test resolver's certificate is self-signed for 127.0.0.1.
       '--ignore-certificate-errors',
+      ...(process.env.ONEBASKET_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean),
     ],
   });
   const sw = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));

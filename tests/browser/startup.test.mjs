@@ -1,0 +1,135 @@
+// Figures of issue 17 (a lighter, faster worker), measured in Debian Chromium with the fixture
+// feeds loaded from a mirror on 127.0.0.1: how long a stopped worker takes to answer a page
+// (median of 7), where that time goes inside the worker (the line it logs when it is ready),
+// its wasm memory, and the rate of look-ups through its table. The figures are printed (and
+// recorded in BENCHMARKS.md); only generous sanity bounds are asserted, never the targets.
+//
+//   cargo xtask dist && cd tests/browser && node --test startup.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMirror } from './lib/servers.mjs';
+import { launch, newProfileDir, until, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
+import { profile } from './lib/profile.mjs';
+
+const RUNS = 7;
+const logs = [];
+let mirror, browser;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const MIB = 1048576;
+
+/** Replaces every `site:` and `host:` record with `p`'s, written through an extension page. */
+async function store(p) {
+  const page = await extensionPage(browser);
+  await page.evaluate(async ({ records, hosts }) => {
+    const all = await chrome.storage.local.get(null);
+    await chrome.storage.local.remove(Object.keys(all).filter((k) => k.startsWith('site:') || k.startsWith('host:')));
+    const add = { ...hosts };
+    for (const r of records) add[`site:${r.site}`] = r;
+    await chrome.storage.local.set(add);
+  }, p);
+}
+
+/** The parts of a start-up line: "started 41.2 ms after the worker began: wasm 12.0, …". */
+function parseStart(line) {
+  const [, total, rest] = line.match(/started ([\d.]+) ms after the worker began: (.*)$/);
+  const parts = { total: Number(total) };
+  for (const p of rest.split(', ')) {
+    const at = p.lastIndexOf(' ');
+    parts[p.slice(0, at)] = Number(p.slice(at + 1));
+  }
+  return parts;
+}
+
+/**
+ * Stops the worker `RUNS` times and times, in an extension page, `request` waking it until its
+ * answer arrives; returns those times and the worker's start-up lines.
+ */
+async function wake(request) {
+  const page = await extensionPage(browser);
+  const times = [];
+  const starts = [];
+  for (let i = 0; i < RUNS; i++) {
+    await stopWorkers(browser.ctx);
+    // Stopped and idle, as after Chrome's 30 s: nothing of the stop is left to overlap the start.
+    await sleep(500);
+    const mark = logs.length;
+    const { ms, type } = await page.evaluate(async (r) => {
+      const t0 = performance.now();
+      const answer = await chrome.runtime.sendMessage(r);
+      return { ms: performance.now() - t0, type: answer?.type };
+    }, request);
+    assert.notEqual(type, 'error', `${request.type} answered an error`);
+    times.push(ms);
+    const line = await until(() => logs.slice(mark).find((l) => /started [\d.]+ ms after the worker began/.test(l)), 'the start-up line', 10000);
+    starts.push(parseStart(line));
+  }
+  return { times, starts };
+}
+
+/** One line per figure: the page's median, min and max, and the worker's median per phase. */
+function report(what, { times, starts }) {
+  const ms = (x) => x.toFixed(1);
+  console.log(`# start-up, ${what}: stopped worker → answer in the page: median ${ms(median(times))} ms (min ${ms(Math.min(...times))}, max ${ms(Math.max(...times))}; ${RUNS} stops)`);
+  const phases = Object.keys(starts[0]).filter((k) => k !== 'total');
+  const parts = phases.map((p) => `${p} ${ms(median(starts.map((s) => s[p] ?? 0)))}`);
+  console.log(`#   in the worker: ready ${ms(median(starts.map((s) => s.total)))} ms after it began (medians: ${parts.join(', ')})`);
+}
+
+before(async () => {
+  mirror = await startMirror();
+  browser = await launch(newProfileDir(), { logs });
+  const page = await extensionPage(browser);
+  await page.evaluate((s) => chrome.storage.local.set({ settings: s }), {
+    resolver: 'https://127.0.0.1:9/dns-query', feedBase: mirror.base, asnLookups: false, recordIncognito: false, retentionDays: 30,
+    resolveWithBrowser: false, activeChecks: false, checkIntervalMinutes: 5, statusFeeds: false, notifyFailures: false,
+  });
+  await until(async () => (await message(browser, { type: 'getOverview' })).overview?.feeds.records > 50000, 'the feed refresh', 90000);
+});
+
+after(() => shutDown(browser, mirror));
+
+test('a stopped worker answers a page: fixture feeds and 50 sites × 10 dependencies', async () => {
+  await store(profile({ sites: 50, deps: 10 }));
+  const overview = await wake({ type: 'getOverview' });
+  const { overview: o } = await message(browser, { type: 'getOverview' });
+  assert.equal(o.sites.length, 50);
+  assert.ok(o.feeds.records > 50000);
+  report('fixture feeds, 50 sites × 10 deps, getOverview', overview);
+  const tab = await wake({ type: 'getTab', url: 'https://www.site1.test/' });
+  report('fixture feeds, 50 sites × 10 deps, getTab', tab);
+  // A sanity bound only (the figure is the median printed above).
+  assert.ok(median(overview.times) < 5000, `${median(overview.times)} ms`);
+});
+
+test('a stopped worker answers a page: fixture feeds and 1,000 sites × 50 dependencies', async () => {
+  const p = profile({ sites: 1000, deps: 50 });
+  await store(p);
+  const tab = await wake({ type: 'getTab', url: 'https://www.site1.test/' });
+  const { tab: t } = await message(browser, { type: 'getTab', url: 'https://www.site1.test/' });
+  assert.equal(t.summary?.site, 'site1.test');
+  report('fixture feeds, 1,000 sites × 50 deps, getTab', tab);
+  const { stats } = await message(browser, { type: 'getStats' });
+  assert.equal(stats.sites, 1000);
+  assert.equal(stats.deps, 50000);
+  console.log(`#   worker wasm memory after that start: ${(stats.wasmMemoryBytes / MIB).toFixed(1)} MiB (${Object.keys(p.hosts).length} hosts' evidence)`);
+  assert.ok(median(tab.times) < 10000, `${median(tab.times)} ms`);
+});
+
+test('look-ups through the worker\'s table, in the browser\'s wasm: 1M addresses inside the feeds\' IPv4 ranges', async () => {
+  // Asked twice: the first answer also builds the index if the worker just woke.
+  await message(browser, { type: 'measureLookups', count: 1000 });
+  const rates = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await message(browser, { type: 'measureLookups', count: 1000000 });
+    assert.equal(r.type, 'lookups');
+    assert.equal(r.count, 1000000);
+    // Every address is inside a range of the table: each must match.
+    assert.equal(r.matched, r.count);
+    rates.push(r.count / r.ms / 1000);
+  }
+  const m = median(rates);
+  console.log(`# wasm look-ups through the worker's table (1M IPv4 addresses inside the fixture feeds' ranges, 65,536 distinct): median ${m.toFixed(1)} M/s (min ${Math.min(...rates).toFixed(1)}, max ${Math.max(...rates).toFixed(1)}; 5 runs)`);
+  assert.ok(m > 0.1, `${m} M/s`);
+});
