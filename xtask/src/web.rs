@@ -21,7 +21,7 @@ static BUILT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 /// Builds `onebasket-web` for wasm32 (profile `wasm`) twice (the popup alone, then every page),
 /// and writes each build's wasm-bindgen glue and the static files of `web/static` (HTML,
 /// stylesheet, the `page.js` loader) into `out`.
-pub fn build(out: &Path) -> Result<()> {
+pub(crate) fn build(out: &Path) -> Result<()> {
     if !BUILT.load(std::sync::atomic::Ordering::Relaxed) {
         compile(Path::new(GLUE))?;
         BUILT.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -43,7 +43,7 @@ pub fn build(out: &Path) -> Result<()> {
 
 /// Both builds and their glue into `glue`.
 fn compile(glue: &Path) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::process::cargo();
     let _ = std::fs::remove_dir_all(glue);
     std::fs::create_dir_all(glue)?;
     for (name, features) in BUILDS {
@@ -58,12 +58,13 @@ fn compile(glue: &Path) -> Result<()> {
         ];
         args.extend_from_slice(features);
         eprintln!("\n$ {cargo} {}", args.join(" "));
-        let status = crate::cargo_wasm()
+        let status = crate::wasm::cargo_wasm()
             .args(&args)
             .status()
             .context("starting cargo")?;
         anyhow::ensure!(status.success(), "building onebasket-web failed ({status})");
-        let wasm = Path::new("target/wasm32-unknown-unknown/wasm/onebasket_web.wasm");
+        let wasm =
+            crate::process::target_dir().join("wasm32-unknown-unknown/wasm/onebasket_web.wasm");
         wasm_bindgen_cli_support::Bindgen::new()
             .input_path(wasm)
             .out_name(name)
