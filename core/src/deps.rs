@@ -23,9 +23,6 @@ pub const MAX_DEPS: usize = 256;
 /// Most distinct resource types remembered per dependency (webRequest has about twenty).
 const MAX_TYPES: usize = 12;
 
-/// Most hosts named per exposure entry; the rest are counted in [`Exposed::more`].
-pub const MAX_VIA: usize = 4;
-
 /// Whether a page needs a resource of this webRequest type to work: documents, frames,
 /// scripts, API calls (XHR / fetch, WebSocket) and stylesheets. Images, fonts, media, beacons
 /// and the rest only make it look or measure worse when they fail.
@@ -130,6 +127,11 @@ impl HostClass {
             + usize::from(self.own_dns)
             + usize::from(self.dns_other);
         operators > 1
+    }
+
+    /// True when it is behind a CDN and nothing says where it runs behind it.
+    pub fn origin_unknown(&self) -> bool {
+        self.edge.is_some() && self.hosting.is_none() && self.cloud.is_none()
     }
 
     /// True when any layer is known.

@@ -758,6 +758,18 @@ mod tests {
         Record::from_rdata(n(owner), ttl, HRData::A(A::new(ip[0], ip[1], ip[2], ip[3])))
     }
 
+    fn cname(owner: &str, ttl: u32, target: &str) -> Record {
+        Record::from_rdata(n(owner), ttl, HRData::CNAME(CNAME(n(target))))
+    }
+
+    fn ns(zone: &str, server: &str) -> Record {
+        Record::from_rdata(n(zone), 300, HRData::NS(NS(n(server))))
+    }
+
+    fn txt(owner: &str, text: &str) -> Record {
+        Record::from_rdata(n(owner), 300, HRData::TXT(TXT::new(vec![text.into()])))
+    }
+
     fn soa(zone: &str, minimum: u32) -> Record {
         let data = SOA::new(
             n("ns1.example.net."),
@@ -803,30 +815,20 @@ mod tests {
             ),
             ("example.com", QueryType::Ns) => (
                 ResponseCode::NoError,
-                vec![Record::from_rdata(
-                    n("example.com."),
-                    300,
-                    HRData::NS(NS(n("ns-1.awsdns-12.org."))),
-                )],
+                vec![ns("example.com.", "ns-1.awsdns-12.org.")],
             ),
             ("2.140.5.3.origin.asn.cymru.com", QueryType::Txt) => (
                 ResponseCode::NoError,
-                vec![Record::from_rdata(
-                    n("2.140.5.3.origin.asn.cymru.com."),
-                    300,
-                    HRData::TXT(TXT::new(vec![
-                        "16509 | 3.5.140.0/22 | KR | apnic | 2018-01-01".into(),
-                    ])),
+                vec![txt(
+                    "2.140.5.3.origin.asn.cymru.com.",
+                    "16509 | 3.5.140.0/22 | KR | apnic | 2018-01-01",
                 )],
             ),
             ("as16509.asn.cymru.com", QueryType::Txt) => (
                 ResponseCode::NoError,
-                vec![Record::from_rdata(
-                    n("as16509.asn.cymru.com."),
-                    300,
-                    HRData::TXT(TXT::new(vec![
-                        "16509 | US | arin | 2000-05-04 | AMAZON-02, US".into(),
-                    ])),
+                vec![txt(
+                    "as16509.asn.cymru.com.",
+                    "16509 | US | arin | 2000-05-04 | AMAZON-02, US",
                 )],
             ),
             _ => (ResponseCode::NoError, vec![soa(&q.name, 60)]),
@@ -970,11 +972,7 @@ mod tests {
         serve(&mut e, 0, &|q| match (q.name.as_str(), q.qtype) {
             ("www.shop.com", QueryType::A | QueryType::Aaaa) => (
                 ResponseCode::NoError,
-                vec![Record::from_rdata(
-                    n("www.shop.com."),
-                    60,
-                    HRData::CNAME(CNAME(n("shop.cdn.cloudflare.net."))),
-                )],
+                vec![cname("www.shop.com.", 60, "shop.cdn.cloudflare.net.")],
             ),
             ("shop.cdn.cloudflare.net", QueryType::A) => (
                 ResponseCode::NoError,
@@ -1002,14 +1000,7 @@ mod tests {
             } else {
                 "a.loop.com."
             };
-            (
-                ResponseCode::NoError,
-                vec![Record::from_rdata(
-                    n(&q.name),
-                    60,
-                    HRData::CNAME(CNAME(n(next))),
-                )],
-            )
+            (ResponseCode::NoError, vec![cname(&q.name, 60, next)])
         });
         assert!(sent < 10, "{sent} queries");
         let p = e.poll_profile().unwrap().1;
@@ -1090,24 +1081,14 @@ mod tests {
             for q in qs {
                 asked.push((q.name.clone(), q.qtype));
                 let recs = match (q.name.as_str(), q.qtype) {
-                    ("www.shop.com", QueryType::A) => vec![Record::from_rdata(
-                        n("www.shop.com."),
-                        60,
-                        HRData::CNAME(CNAME(n("shop.global.fastly.net."))),
-                    )],
+                    ("www.shop.com", QueryType::A) => {
+                        vec![cname("www.shop.com.", 60, "shop.global.fastly.net.")]
+                    }
                     ("shop.global.fastly.net", QueryType::A) => {
                         vec![a("shop.global.fastly.net.", 60, [151, 101, 1, 1])]
                     }
-                    ("fastly.net", QueryType::Ns) => vec![Record::from_rdata(
-                        n("fastly.net."),
-                        300,
-                        HRData::NS(NS(n("ns1.awsdns-01.org."))),
-                    )],
-                    ("shop.com", QueryType::Ns) => vec![Record::from_rdata(
-                        n("shop.com."),
-                        300,
-                        HRData::NS(NS(n("ns1.shop.com."))),
-                    )],
+                    ("fastly.net", QueryType::Ns) => vec![ns("fastly.net.", "ns1.awsdns-01.org.")],
+                    ("shop.com", QueryType::Ns) => vec![ns("shop.com.", "ns1.shop.com.")],
                     (name, _) => vec![soa(name, 60)],
                 };
                 e.handle_response(

@@ -8,6 +8,7 @@ use crate::feeds::{FeedError, FeedSet, FeedSpec};
 use crate::rules::{Rules, RulesError};
 use crate::site::SiteKeys;
 use crate::table::{FeedInfo, PrefixTable};
+use crate::Millis;
 
 /// Errors assembling the knowledge base.
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +212,20 @@ pub fn feed_age_warnings(rules: &Rules, feeds: &[FeedInfo], now_ms: u64) -> Vec<
             .then_with(|| a.file.cmp(&b.file))
     });
     out
+}
+
+/// The state of the IP-range data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedStatus {
+    /// The feeds in the table, with their dates.
+    pub feeds: Vec<FeedInfo>,
+    /// Records in the table.
+    pub records: u32,
+    /// When the last refresh finished.
+    pub refreshed_at: Option<Millis>,
+    /// Per-file problems of the last refresh (the previous data stays in use).
+    pub errors: Vec<String>,
 }
 
 #[cfg(test)]

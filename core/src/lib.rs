@@ -15,6 +15,7 @@
 // workspace cannot turn this on yet (the extension has not been through it).
 
 pub mod classify;
+pub mod correlation;
 pub mod date;
 pub mod deps;
 pub mod dns;
@@ -27,11 +28,14 @@ pub mod knowledge;
 pub mod panel;
 pub mod profile;
 pub mod protocol;
+pub mod reach;
 pub mod record;
 pub mod rules;
+pub mod settings;
 pub mod site;
 pub mod site_record;
 pub mod status;
+pub mod summary;
 pub mod table;
 pub mod tracker;
 

@@ -5,13 +5,14 @@
 
 use crate::date::DAY_MS;
 use crate::deps::{Classes, DepOutcome, HostClass};
+use crate::exposure::MAX_VIA;
 use crate::health::HealthState;
 use crate::profile::{
     Confidence, DnsLayer, EdgeLayer, Hosting, Resolution, ResolvedBy, SiteProfile,
 };
-use crate::protocol::views::SiteSummary;
 use crate::rules::Rules;
 use crate::site_record::{stored_classes, SiteRecord};
+use crate::summary::SiteSummary;
 
 /// The built-in rules.
 pub fn rules() -> Rules {
@@ -20,7 +21,7 @@ pub fn rules() -> Rules {
 
 /// A record's row, its hosts' layers as the record itself holds them.
 pub fn summary(r: &SiteRecord) -> SiteSummary {
-    SiteSummary::of(r, &stored_classes([r]), &rules(), 0, 0)
+    SiteSummary::of(r, &stored_classes([r]), &rules(), 0, 0, MAX_VIA)
 }
 
 /// The row of `site`, whose main host runs as `class` says, seen on day 10, up.
@@ -32,7 +33,7 @@ pub fn row_with(site: &str, class: Option<HostClass>) -> SiteSummary {
     if let Some(class) = class {
         c.insert(r.main_host.clone(), class);
     }
-    SiteSummary::of(&r, &c, &rules(), 0, 0)
+    SiteSummary::of(&r, &c, &rules(), 0, 0, MAX_VIA)
 }
 
 /// The row of `site` on `cloud` (its own host), in `region`.

@@ -6,9 +6,9 @@
 use std::rc::Rc;
 
 use gloo_net::http::{Method, Request};
+use onebasket::correlation::Correlation;
 use onebasket::dns::{self, QueryType};
 use onebasket::health::checks::{CheckOutcome, DnsCheck, HttpCheck};
-use onebasket::health::correlation::Correlation;
 use onebasket::status::parse_status;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestCache, RequestCredentials};

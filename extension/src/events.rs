@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::rc::Rc;
 
-use onebasket::protocol::settings::Settings;
+use onebasket::settings::Settings;
 use onebasket::tracker::{Traffic, TrafficResult};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;

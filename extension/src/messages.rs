@@ -3,8 +3,8 @@
 
 use std::rc::Rc;
 
-use onebasket::protocol::settings::SettingsError;
 use onebasket::protocol::{Request, Response};
+use onebasket::settings::SettingsError;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::bindings::now;

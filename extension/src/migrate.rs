@@ -10,7 +10,7 @@
 
 use std::fmt::Display;
 
-use onebasket::protocol::settings::Settings;
+use onebasket::settings::Settings;
 use onebasket::site_record::SiteRecord;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -264,7 +264,7 @@ test(`${KILLS} worker stops during look-ups and feed refreshes lose nothing`, as
   const { overview: final } = await ask({ type: 'getOverview' });
   for (const s of SITES) {
     const row = final.sites.find((r) => r.site === s.site);
-    if (settled.sites[s.site]) assert.equal(row?.hosting, s.cloud.provider, s.site);
+    if (settled.sites[s.site]) assert.equal(row?.class?.hosting, s.cloud.provider, s.site);
   }
   for (const site of everRecorded) assert.ok(settled.sites[site], `${site} kept to the end`);
   assert.equal(settled.records, baseline);

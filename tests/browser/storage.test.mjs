@@ -281,7 +281,7 @@ test('site records: wrong shapes are discarded, older and damaged ones kept and 
   assert.deepEqual(o.profile, SCHEMA1_PROFILE);
   assert.equal(o.visits, genuine.visits);
   assert.equal(o.status, 'unknown');
-  assert.equal(overview.sites.find((x) => x.site === 'old-site.test').cloud, 'aws', 'the stored verdict is shown');
+  assert.equal(overview.sites.find((x) => x.site === 'old-site.test').class.cloud, 'aws', 'the stored verdict is shown');
   // The damaged one is rewritten in the current shape, keeps its visits, and is profiled again.
   assert.equal(s['site:mig-site.test'].visits, 7);
   assert.deepEqual(s['site:mig-site.test'].failures, []);
@@ -349,7 +349,7 @@ test('an older or missing schema is migrated (records rewritten in the current s
     for (const k of ['status', 'health', 'origin', 'deps']) assert.ok(k in r, `schema ${schema}: old-site.test rewritten with ${k}`);
     assert.deepEqual(r.profile, SCHEMA1_PROFILE, `schema ${schema}: the stored verdict is kept until the next look-up`);
     assert.ok(s['site:base-site.test'] && s['host:www.base-site.test'], 'current records and evidence are kept');
-    assert.equal(overview.sites.find((x) => x.site === 'old-site.test')?.cloud, 'aws', 'and shown');
+    assert.equal(overview.sites.find((x) => x.site === 'old-site.test')?.class?.cloud, 'aws', 'and shown');
   }
   await newSiteIsBadged();
 });

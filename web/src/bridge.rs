@@ -60,6 +60,58 @@ pub enum BridgeError {
     NoDocument,
 }
 
+/// Something that arrives from the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    /// Asked, not answered yet.
+    Loading,
+    /// Answered.
+    Ready(T),
+    /// The worker refused or did not answer.
+    Failed(BridgeError),
+}
+
+impl<T> Load<Rc<T>> {
+    /// The answer to a request (boxed in its message: views are large), as a load.
+    pub fn of(answer: Result<Box<T>, BridgeError>) -> Self {
+        match answer {
+            Ok(v) => Self::Ready(Rc::from(v)),
+            Err(e) => Self::Failed(e),
+        }
+    }
+}
+
+/// A view a page asks for again and again (a filter typed on, a sort, the worker's `changed`):
+/// the answer to the latest request stands, an earlier one arriving late is dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latest<T> {
+    /// The view of the latest request answered.
+    pub load: Load<Rc<T>>,
+    /// The number of that request.
+    answered: u32,
+}
+
+impl<T> Default for Latest<T> {
+    fn default() -> Self {
+        Self {
+            load: Load::Loading,
+            answered: 0,
+        }
+    }
+}
+
+impl<T> Latest<T> {
+    /// Takes the answer to request `n` unless a later one is already in; true when taken.
+    pub fn answer(&mut self, n: u32, answer: Result<Box<T>, BridgeError>) -> bool {
+        if n < self.answered {
+            return false;
+        }
+        self.answered = n;
+        self.load = Load::of(answer);
+        true
+    }
+}
+
 /// A pending answer of the worker, as the value it sent (decoded by the [`Conn`] method asking).
 pub type Answer = Pin<Box<dyn Future<Output = Result<JsValue, BridgeError>>>>;
 

@@ -6,9 +6,8 @@ use onebasket::panel::{DashboardQuery, DashboardView, ExportFormat};
 use onebasket::protocol::{Request, Response};
 use yew::prelude::*;
 
-use crate::bridge::{self, BridgeError, Conn};
+use crate::bridge::{self, BridgeError, Conn, Latest, Load};
 use crate::model::{self, Column, Label, Target, Through};
-use crate::popup::Load;
 use crate::ui::{Banners, Chip, Status};
 
 /// The index in [`Column::ALL`] after which the "Also depends on" column sits (DNS).
@@ -17,11 +16,8 @@ const DEPS_AFTER: usize = 4;
 /// The dashboard's state.
 #[derive(Clone)]
 pub struct State {
-    /// The worker's view for `query` (`GetDashboard`).
-    view: Load<Rc<DashboardView>>,
-    /// The number of the request `view` answers (a later answer replaces it, an earlier one
-    /// is dropped).
-    answered: u32,
+    /// The worker's view for `query` (`GetDashboard`), the latest request's.
+    view: Latest<DashboardView>,
     /// Bumped when the worker says the figures changed: the view is asked again.
     stale: u32,
     /// Sort, filter, rows wanted, what-if: what the view is asked for.
@@ -55,15 +51,9 @@ impl Reducible for State {
         let mut s = Rc::unwrap_or_clone(self);
         match action {
             Action::View(n, r) => {
-                if n < s.answered {
-                    return Rc::new(s);
+                if s.view.answer(n, r) {
+                    s.now = bridge::now();
                 }
-                s.answered = n;
-                s.view = match r {
-                    Ok(v) => Load::Ready(Rc::from(v)),
-                    Err(e) => Load::Failed(e),
-                };
-                s.now = bridge::now();
             }
             Action::Stale => s.stale = s.stale.wrapping_add(1),
             Action::Sort(c) => {
@@ -89,8 +79,7 @@ impl Reducible for State {
 pub fn Dashboard() -> Html {
     let conn = use_context::<Conn>().unwrap_or_else(Conn::extension);
     let state = use_reducer(|| State {
-        view: Load::Loading,
-        answered: 0,
+        view: Latest::default(),
         stale: 0,
         query: DashboardQuery::default(),
         notice: None,
@@ -127,7 +116,7 @@ pub fn Dashboard() -> Html {
         });
     }
 
-    let o = match &state.view {
+    let o = match &state.view.load {
         Load::Loading => {
             return page(
                 html! { <p class="muted" role="status">{ "Asking the background worker…" }</p> },

@@ -1,7 +1,7 @@
 //! OneBasket's pages: the popup, the dashboard and the options page, in Yew.
 //!
-//! Each HTML page in `web/static` loads `page.js`, which starts this module with the page's
-//! name. The crate is built twice: without the `pages` feature for the popup
+//! Each HTML page (`web/static/page.html`, filled in per page) loads `page.js`, which starts
+//! this module with the page's name. The crate is built twice: without the `pages` feature for the popup
 //! (`onebasket_popup_bg.wasm`, small because it opens on every click) and with it for the
 //! dashboard and options page (`onebasket_web_bg.wasm`). The worker owns all state: pages send `onebasket::protocol::Request`s through the one
 //! [`bridge::Conn`] context and render the `Response`s. Site-derived strings are only ever

@@ -6,19 +6,19 @@
 //! Everything here treats the views as external input: any string, any number, missing fields.
 
 pub use onebasket::date::{days_old, iso_time, DAY_MS};
-use onebasket::exposure::reach::Counts;
-pub use onebasket::exposure::reach::{percent, GroupBy, GroupKey, Headline, Target};
 pub use onebasket::exposure::Through;
 use onebasket::health::HealthState;
+use onebasket::knowledge::FeedStatus;
 pub use onebasket::panel::rows::Column;
 pub use onebasket::panel::words::plural;
 use onebasket::panel::GroupView;
-use onebasket::protocol::views::FeedStatus;
+use onebasket::reach::Counts;
+pub use onebasket::reach::{percent, GroupBy, GroupKey, Headline, Target};
 
 use crate::providers;
 
 /// Display words of what the core computes: group labels, target labels, the headline and
-/// what-if sentences. The figures themselves are `onebasket::exposure::reach`'s.
+/// what-if sentences. The figures themselves are `onebasket::reach`'s.
 pub trait Label {
     /// The words a page shows for it.
     fn label(&self) -> String;
@@ -249,11 +249,9 @@ pub fn data_age(feeds: &FeedStatus, provider: Option<&str>, now: u64) -> Option<
 mod tests {
     use super::*;
     use onebasket::deps::HostClass;
-    use onebasket::exposure::reach::{
-        group, headline, what_if, what_if_choices, Group, Hit, WhatIf,
-    };
     use onebasket::exposure::Path;
-    use onebasket::protocol::views::SiteSummary;
+    use onebasket::reach::{group, headline, what_if, what_if_choices, Group, Hit, WhatIf};
+    use onebasket::summary::SiteSummary;
     use onebasket::table::FeedInfo;
     use onebasket::testkit::{blog, class, row, row_with, shop, summary};
 
@@ -337,16 +335,21 @@ mod tests {
         assert_eq!(Target::decode("x"), None);
     }
 
-    #[test]
-    fn groups_and_headline_count_sites_through_other_hosts() {
+    /// The shop and the blog, a news site on AWS us-west-2 seen ten days in, a plain GCP site.
+    fn four_sites() -> Vec<SiteSummary> {
         let mut news = row("news.example", Some("aws"), Some("us-west-2"));
         news.last_seen = 10 * DAY_MS;
-        let sites = vec![
+        vec![
             summary(&shop()),
             summary(&blog()),
             news,
             row("plain.example", Some("gcp"), None),
-        ];
+        ]
+    }
+
+    #[test]
+    fn groups_and_headline_count_sites_through_other_hosts() {
+        let sites = four_sites();
         let idx: Vec<usize> = (0..sites.len()).collect();
         let g = group(&sites, &idx, GroupBy::Cloud);
         assert_eq!(label(&g[0]), "Amazon Web Services");
@@ -391,14 +394,7 @@ mod tests {
 
     #[test]
     fn what_if_splits_hosted_and_third_party() {
-        let mut news = row("news.example", Some("aws"), Some("us-west-2"));
-        news.last_seen = 10 * DAY_MS;
-        let sites = vec![
-            summary(&shop()),
-            summary(&blog()),
-            news,
-            row("plain.example", Some("gcp"), None),
-        ];
+        let sites = four_sites();
         let west = Target::Region("aws".into(), "us-west-2".into());
         let w = what_if(&sites, &west);
         assert_eq!(

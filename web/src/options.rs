@@ -5,15 +5,14 @@ use std::rc::Rc;
 
 use onebasket::dns::DEFAULT_RESOLVER;
 use onebasket::knowledge::FeedAgeWarning;
+use onebasket::knowledge::FeedStatus;
 use onebasket::panel::OptionsView;
-use onebasket::protocol::settings::{Settings, SettingsError};
-use onebasket::protocol::views::FeedStatus;
 use onebasket::protocol::{Request, Response};
+use onebasket::settings::{Settings, SettingsError};
 use yew::prelude::*;
 
-use crate::bridge::{self, BridgeError, Conn};
+use crate::bridge::{self, BridgeError, Conn, Load};
 use crate::model;
-use crate::popup::Load;
 
 /// The resolvers offered by name (label, RFC 8484 URL).
 pub const RESOLVERS: [(&str, &str); 3] = [
@@ -241,6 +240,21 @@ impl Reducible for State {
     }
 }
 
+/// A labelled checkbox of the form.
+fn checkbox(
+    id: &'static str,
+    checked: bool,
+    onchange: Callback<Event>,
+    text: &'static str,
+) -> Html {
+    html! {
+        <label class="check">
+            <input type="checkbox" {id} {checked} {onchange} />
+            <span>{ text }</span>
+        </label>
+    }
+}
+
 fn note(n: &Option<Note>, id: &'static str) -> Html {
     match n {
         None => Html::default(),
@@ -452,37 +466,19 @@ pub fn Options() -> Html {
                 <label class="field" for="feed-base">{ "IP-range feed mirror" }</label>
                 <input type="url" id="feed-base" class="text" placeholder="empty: the providers' official URLs"
                        value={f.feed_base.clone()} oninput={edit(|f, v| f.feed_base = v)} />
-                <label class="check">
-                    <input type="checkbox" id="asn" checked={f.asn_lookups} onchange={check(|f, v| f.asn_lookups = v)} />
-                    <span>{ "Ask Team Cymru for each site's AS (through the same resolver)" }</span>
-                </label>
-                <label class="check">
-                    <input type="checkbox" id="incognito" checked={f.record_incognito} onchange={check(|f, v| f.record_incognito = v)} />
-                    <span>{ "Record sites visited in incognito / private windows" }</span>
-                </label>
-                <label class="check">
-                    <input type="checkbox" id="browser-dns" checked={f.resolve_with_browser} onchange={check(|f, v| f.resolve_with_browser = v)} />
-                    <span>{ "Resolve addresses with the browser (Firefox; NS and AS look-ups still use the resolver above)" }</span>
-                </label>
+                { checkbox("asn", f.asn_lookups, check(|f, v| f.asn_lookups = v), "Ask Team Cymru for each site's AS (through the same resolver)") }
+                { checkbox("incognito", f.record_incognito, check(|f, v| f.record_incognito = v), "Record sites visited in incognito / private windows") }
+                { checkbox("browser-dns", f.resolve_with_browser, check(|f, v| f.resolve_with_browser = v), "Resolve addresses with the browser (Firefox; NS and AS look-ups still use the resolver above)") }
                 <label class="field" for="retention">{ "Forget sites not visited for (days)" }</label>
                 <input type="number" id="retention" class="text short" min="1" max="3650"
                        value={f.retention.clone()} oninput={edit(|f, v| f.retention = v)} />
                 <h2 id="fail-h">{ "Failing now" }</h2>
-                <label class="check">
-                    <input type="checkbox" id="active-checks" checked={f.active_checks} onchange={check(|f, v| f.active_checks = v)} />
-                    <span>{ "Check recently visited sites now and then (a DNS look-up and a HEAD request, without cookies)" }</span>
-                </label>
+                { checkbox("active-checks", f.active_checks, check(|f, v| f.active_checks = v), "Check recently visited sites now and then (a DNS look-up and a HEAD request, without cookies)") }
                 <label class="field" for="check-interval">{ "Minutes between checks" }</label>
                 <input type="number" id="check-interval" class="text short" min="1" max="1440"
                        value={f.check_interval.clone()} oninput={edit(|f, v| f.check_interval = v)} />
-                <label class="check">
-                    <input type="checkbox" id="status-feeds" checked={f.status_feeds} onchange={check(|f, v| f.status_feeds = v)} />
-                    <span>{ "Read the status pages of the providers your sites use" }</span>
-                </label>
-                <label class="check">
-                    <input type="checkbox" id="notify" checked={f.notify_failures} onchange={notify} />
-                    <span>{ "Notify me when failures concentrate on one provider" }</span>
-                </label>
+                { checkbox("status-feeds", f.status_feeds, check(|f, v| f.status_feeds = v), "Read the status pages of the providers your sites use") }
+                { checkbox("notify", f.notify_failures, notify, "Notify me when failures concentrate on one provider") }
                 <div class="actions">
                     <button type="submit" class="btn primary" id="save">{ "Save" }</button>
                     { note(&state.saved, "save-note") }

@@ -4,37 +4,26 @@
 use std::rc::Rc;
 
 use onebasket::exposure::Exposed;
+use onebasket::knowledge::FeedStatus;
 use onebasket::panel::words::{self, ViaWords};
 use onebasket::panel::{PopupQuery, PopupView, Row};
 use onebasket::profile::{LayerKind, SiteProfile};
-use onebasket::protocol::views::{FeedStatus, SiteSummary, TabView};
+use onebasket::protocol::views::TabView;
 use onebasket::protocol::{Request, Response};
+use onebasket::summary::SiteSummary;
 use yew::prelude::*;
 
-use crate::bridge::{self, BridgeError, Conn};
+use crate::bridge::{self, BridgeError, Conn, Latest, Load};
 use crate::model::{self, GroupBy, GroupKey, Label};
 use crate::providers::Baked;
 use crate::ui::{self, Banners, Chart, Chip, Status};
 
-/// Something that arrives from the worker.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Load<T> {
-    /// Asked, not answered yet.
-    Loading,
-    /// Answered.
-    Ready(T),
-    /// The worker refused or did not answer.
-    Failed(BridgeError),
-}
-
 /// The popup's state (one reducer).
 #[derive(Clone)]
 pub struct State {
-    /// The worker's view of the user's sites for `query` (`GetPopup`).
-    view: Load<Rc<PopupView>>,
-    /// The number of the request whose answer `view` is: a later answer replaces it, an
-    /// earlier one (the filter typed on meanwhile) is dropped.
-    answered: u32,
+    /// The worker's view of the user's sites for `query` (`GetPopup`), the latest request's
+    /// (a filter typed on meanwhile drops an earlier answer).
+    view: Latest<PopupView>,
     /// Bumped when the worker says what the popup shows changed: the view is asked again.
     stale: u32,
     /// The worker's view of the tab the popup was opened on (`GetTab`).
@@ -48,8 +37,7 @@ pub struct State {
 impl Default for State {
     fn default() -> Self {
         Self {
-            view: Load::Loading,
-            answered: 0,
+            view: Latest::default(),
             stale: 0,
             tab: Load::Loading,
             query: PopupQuery::default(),
@@ -83,22 +71,11 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = Rc::unwrap_or_clone(self);
         match action {
-            Action::Tab(r) => {
-                s.tab = match r {
-                    Ok(v) => Load::Ready(Rc::from(v)),
-                    Err(e) => Load::Failed(e),
-                };
-            }
+            Action::Tab(r) => s.tab = Load::of(r),
             Action::View(n, r) => {
-                if n < s.answered {
-                    return Rc::new(s);
+                if s.view.answer(n, r) {
+                    s.now = bridge::now();
                 }
-                s.answered = n;
-                s.view = match r {
-                    Ok(v) => Load::Ready(Rc::from(v)),
-                    Err(e) => Load::Failed(e),
-                };
-                s.now = bridge::now();
             }
             Action::Stale => s.stale = s.stale.wrapping_add(1),
             Action::GroupBy(g) => {
@@ -172,7 +149,7 @@ pub fn Popup() -> Html {
     // The first render with data, for the performance figure.
     let marked = use_mut_ref(|| false);
     {
-        let ready = matches!(state.view, Load::Ready(_));
+        let ready = matches!(state.view.load, Load::Ready(_));
         use_effect_with(ready, move |ready| {
             if *ready && !*marked.borrow() {
                 *marked.borrow_mut() = true;
@@ -197,7 +174,7 @@ pub fn Popup() -> Html {
         bridge::open_page("options.html");
     });
 
-    let body = match &state.view {
+    let body = match &state.view.load {
         Load::Loading => {
             html! { <p class="muted" role="status">{ "Asking the background worker…" }</p> }
         }
@@ -215,7 +192,7 @@ pub fn Popup() -> Html {
             </>
         },
     };
-    let footer = match &state.view {
+    let footer = match &state.view.load {
         Load::Ready(v) => model::data_age(&v.feeds, None, state.now)
             .unwrap_or_else(|| "No IP-range data yet".to_owned()),
         _ => String::new(),
@@ -311,7 +288,7 @@ fn tab_site(
     html! {
         <>
             <div class="site-line">
-                <Chip id={summary.badge.clone().map(AttrValue::from)} />
+                <Chip id={summary.class.badge_provider().map(|p| AttrValue::from(p.to_owned()))} />
                 <strong class="site-name" title={summary.main_host.clone()}>{ summary.site.clone() }</strong>
                 <Status status={summary.status} />
             </div>

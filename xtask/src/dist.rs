@@ -31,15 +31,7 @@ pub(crate) fn dist() -> Result<()> {
     // A glue directory from an earlier run may hold files this build no longer makes.
     let _ = std::fs::remove_dir_all(glue);
     std::fs::create_dir_all(glue).with_context(|| format!("creating {}", glue.display()))?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(wasm)
-        .web(true)?
-        .omit_default_module_path(false)
-        .remove_name_section(true)
-        .remove_producers_section(true)
-        .typescript(false)
-        .generate(glue)
-        .context("generating the wasm-bindgen glue")?;
+    crate::wasm::bindgen(&wasm, "onebasket_extension", glue)?;
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read("manifest.json").context("reading manifest.json")?)
             .context("parsing manifest.json")?;

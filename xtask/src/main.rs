@@ -12,6 +12,7 @@
 //!   and runs each briefly; fails on any crash.
 //! - `deny [--no-install] [CHECK...]`: cargo-deny's licence, ban and source checks (`deny.toml`);
 //!   `deny advisories` asks the RustSec database, which needs the internet.
+//! - `layers`: fails when a core module uses one ARCHITECTURE.md lists after it (also a test).
 //!
 //! One module per job; `main` only picks the command. Errors are `anyhow` here: this is a program
 //! whose errors are printed once, with their context, and end the run.
@@ -26,13 +27,14 @@ mod deny;
 mod dist;
 mod fuzz;
 mod install;
+mod layers;
 mod process;
 mod psl;
 mod test;
 mod wasm;
 mod web;
 
-const USAGE: &str = "usage: cargo xtask <test [--no-install] | demo | dist | wasm-check | psl | fuzz [--time SECS] [--no-install] [TARGET...] | deny [--no-install] [CHECK...]>";
+const USAGE: &str = "usage: cargo xtask <test [--no-install] | demo | dist | wasm-check | psl | fuzz [--time SECS] [--no-install] [TARGET...] | deny [--no-install] [CHECK...] | layers>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +50,7 @@ fn main() -> Result<()> {
         Some("psl") => psl::psl(),
         Some("fuzz") => fuzz::fuzz(rest),
         Some("deny") => deny::deny(rest),
+        Some("layers") => layers::layers(),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);

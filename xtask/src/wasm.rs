@@ -2,6 +2,7 @@
 //! (no I/O, clock or libc); also the reproducible wasm build every wasm step shares.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -65,6 +66,21 @@ pub(crate) fn wasm_check() -> Result<u64> {
         bail!("the core imports {env} on wasm32: something in core/ does I/O, reads a clock or needs libc");
     }
     Ok(gz)
+}
+
+/// wasm-bindgen's glue for the module at `wasm`, into `glue` as `<name>.js` and
+/// `<name>_bg.wasm`: ES module, no name or producers section (smaller, and reproducible).
+pub(crate) fn bindgen(wasm: &Path, name: &str, glue: &Path) -> Result<()> {
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .out_name(name)
+        .web(true)?
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .typescript(false)
+        .generate(glue)
+        .with_context(|| format!("generating the {name} wasm-bindgen glue"))
 }
 
 /// Size of `bytes` gzipped at the best level: what a browser store or a CDN would serve.

@@ -11,6 +11,16 @@ const BUILDS: [(&str, &[&str]); 2] = [
     ("onebasket_web", &[]),
 ];
 
+/// The pages, from `web/static/page.html`: (page, title, the build it preloads).
+const PAGES: [(&str, &str, &str); 3] = [
+    ("popup", "OneBasket", "onebasket_popup"),
+    ("dashboard", "OneBasket dashboard", "onebasket_web"),
+    ("options", "OneBasket settings", "onebasket_web"),
+];
+
+/// The HTML of every page shares this file; `{page}`, `{title}` and `{module}` are filled in.
+const TEMPLATE: &str = "page.html";
+
 /// Where the glue of both builds is generated once per run.
 const GLUE: &str = "target/web-glue";
 
@@ -19,8 +29,8 @@ const GLUE: &str = "target/web-glue";
 static BUILT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Builds `onebasket-web` for wasm32 (profile `wasm`) twice (the popup alone, then every page),
-/// and writes each build's wasm-bindgen glue and the static files of `web/static` (HTML,
-/// stylesheet, the `page.js` loader) into `out`.
+/// and writes each build's wasm-bindgen glue, the static files of `web/static` (stylesheet,
+/// the `page.js` loader) and each page's HTML (from [`TEMPLATE`]) into `out`.
 pub(crate) fn build(out: &Path) -> Result<()> {
     if !BUILT.load(std::sync::atomic::Ordering::Relaxed) {
         compile(Path::new(GLUE))?;
@@ -31,12 +41,22 @@ pub(crate) fn build(out: &Path) -> Result<()> {
         for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
             let path = entry?.path();
             if let Some(name) = path.file_name() {
-                if path.is_file() {
+                if path.is_file() && name != TEMPLATE {
                     std::fs::copy(&path, out.join(name))
                         .with_context(|| format!("copying {}", path.display()))?;
                 }
             }
         }
+    }
+    let template = std::fs::read_to_string(Path::new("web/static").join(TEMPLATE))
+        .with_context(|| format!("reading web/static/{TEMPLATE}"))?;
+    for (page, title, module) in PAGES {
+        let html = template
+            .replace("{page}", page)
+            .replace("{title}", title)
+            .replace("{module}", module);
+        let path = out.join(format!("{page}.html"));
+        std::fs::write(&path, html).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
@@ -65,23 +85,12 @@ fn compile(glue: &Path) -> Result<()> {
         anyhow::ensure!(status.success(), "building onebasket-web failed ({status})");
         let wasm =
             crate::process::target_dir().join("wasm32-unknown-unknown/wasm/onebasket_web.wasm");
-        wasm_bindgen_cli_support::Bindgen::new()
-            .input_path(wasm)
-            .out_name(name)
-            .web(true)?
-            .omit_default_module_path(false)
-            .remove_name_section(true)
-            .remove_producers_section(true)
-            .typescript(false)
-            .generate(glue)
-            .with_context(|| format!("generating the {name} wasm-bindgen glue"))?;
+        crate::wasm::bindgen(&wasm, name, glue)?;
         let bytes = std::fs::read(glue.join(format!("{name}_bg.wasm")))?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut gz, &bytes)?;
         eprintln!(
             "web: {name}_bg.wasm {} bytes raw, {} bytes gzip",
             bytes.len(),
-            gz.finish()?.len(),
+            crate::wasm::gzip_len(&bytes)?,
         );
     }
     Ok(())

@@ -1,12 +1,13 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::exposure::reach::{what_if, Target};
+use crate::correlation::correlate;
+use crate::exposure::MAX_VIA;
 use crate::exposure::{exposure, Exposed, ExposureLayer, Through};
-use crate::health::correlation::correlate;
 use crate::health::HealthState;
-use crate::protocol::views::SiteSummary;
+use crate::reach::{what_if, Target};
 use crate::site_record::{stored_classes, SiteRecord};
+use crate::summary::SiteSummary;
 
 fn rules() -> crate::rules::Rules {
     crate::rules::Rules::builtin().unwrap()
@@ -347,8 +348,8 @@ fn what_if_counts_sites_through_third_parties() {
         class("aws", "aws", Some("us-west-2"), None),
     );
     let rows = [
-        SiteSummary::of(&shop, &c, &rules(), 200, 600_000),
-        SiteSummary::of(&own, &c, &rules(), 200, 600_000),
+        SiteSummary::of(&shop, &c, &rules(), 200, 600_000, MAX_VIA),
+        SiteSummary::of(&own, &c, &rules(), 200, 600_000, MAX_VIA),
     ];
     let hit = what_if(&rows, &Target::Region("aws".into(), "us-west-2".into()));
     assert_eq!(hit.hits.len(), 2);
@@ -377,14 +378,14 @@ fn correlation_attributes_failures_to_the_third_party() {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        facts.push(SiteSummary::of(&r, &c, &rules(), 200, 600_000).facts(blamed));
+        facts.push(SiteSummary::of(&r, &c, &rules(), 200, 600_000, MAX_VIA).facts(blamed));
     }
     for i in 0..10 {
         let mut r = SiteRecord::new(&format!("ok{i}.example"), &format!("www.ok{i}.example"), 1);
         r.status = HealthState::Up;
         let mut c = Classes::new();
         c.insert(r.main_host.clone(), edge_only("cloudflare"));
-        facts.push(SiteSummary::of(&r, &c, &rules(), 200, 600_000).facts(Vec::new()));
+        facts.push(SiteSummary::of(&r, &c, &rules(), 200, 600_000, MAX_VIA).facts(Vec::new()));
     }
     let names = |id: &str| id.to_uppercase();
     let c = correlate(&facts, 2, 0.01, &names);

@@ -16,7 +16,6 @@ use crate::rules::schema::ProviderKind;
 use crate::rules::Rules;
 use crate::site_record::SiteRecord;
 
-pub mod reach;
 pub mod research;
 
 /// Most hosts named per exposure entry; the rest are counted in [`Exposed::more`].

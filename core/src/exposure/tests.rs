@@ -1,10 +1,11 @@
 #![allow(clippy::unwrap_used)]
 
-use super::reach::{group, headline, what_if, GroupBy, Target};
 use super::*;
 use crate::deps::{Classes, DepOutcome};
+use crate::exposure::MAX_VIA;
 use crate::health::HealthState;
-use crate::protocol::views::SiteSummary;
+use crate::reach::{group, headline, what_if, GroupBy, Target};
+use crate::summary::SiteSummary;
 
 fn rules() -> Rules {
     Rules::builtin().unwrap()
@@ -108,9 +109,9 @@ fn behind_a_cdn_with_no_origin_evidence_the_site_counts_under_the_cdn() {
             "Dns:cloudflare:[Dns]"
         ]
     );
-    let s = SiteSummary::of(&r, &c, &rules(), 1, 1);
-    assert!(s.origin_unknown());
-    assert_eq!(s.cloud, None, "never a cloud it may not use");
+    let s = SiteSummary::of(&r, &c, &rules(), 1, 1, MAX_VIA);
+    assert!(s.class.origin_unknown());
+    assert_eq!(s.class.cloud, None, "never a cloud it may not use");
     // Spread over two CDNs: neither alone takes it down.
     c.get_mut(&r.main_host).unwrap().edge_also = vec!["fastly".into()];
     let e = exposure(&r, &c, &rules());
@@ -232,7 +233,7 @@ fn four() -> Vec<SiteSummary> {
             );
         }
         c.insert(r.main_host.clone(), k);
-        rows.push(SiteSummary::of(&r, &c, &rules, 10, 1));
+        rows.push(SiteSummary::of(&r, &c, &rules, 10, 1, MAX_VIA));
     }
     rows
 }

@@ -2,6 +2,8 @@
 //! the same feed as JSON (Vultr's `{updated, subnets[{ip_prefix, alpha2code, region, city}]}`):
 //! one format, two spellings.
 
+use ipnet::IpNet;
+
 use super::ctx::{top, Ctx};
 use super::error::snippet;
 use super::{FeedError, FeedSpec, Parsed};
@@ -41,13 +43,7 @@ pub(super) fn parse(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, F
             .map_err(|problem| cx.shape(at(), format!("{problem} in {:?}", snippet(line))))?;
         let field = |k: usize| fields.get(k).map_or("", String::as_str);
         let prefix = cx.prefix(field(0), &at)?;
-        let region = region_name(field(1), field(2), field(3));
-        records.push(PrefixRecord::new(
-            prefix,
-            &spec.provider,
-            Some(&region),
-            None,
-        ));
+        records.push(located(spec, prefix, field(1), field(2), field(3)));
     }
     Ok(Parsed {
         date,
@@ -68,19 +64,20 @@ fn parse_json(cx: &Ctx, spec: &FeedSpec, bytes: &[u8]) -> Result<Parsed, FeedErr
         let text = |key: &str| -> Result<&str, FeedError> {
             Ok(cx.opt_str(entry, &at, key)?.unwrap_or("").trim())
         };
-        let region = region_name(text("alpha2code")?, text("region")?, text("city")?);
-        records.push(PrefixRecord::new(
-            prefix,
-            &spec.provider,
-            Some(&region),
-            None,
-        ));
+        let (country, code, city) = (text("alpha2code")?, text("region")?, text("city")?);
+        records.push(located(spec, prefix, country, code, city));
     }
     Ok(Parsed {
         date,
         version: None,
         records,
     })
+}
+
+/// The record of a prefix at a place: the region is [`region_name`]'s.
+fn located(spec: &FeedSpec, prefix: IpNet, country: &str, code: &str, city: &str) -> PrefixRecord {
+    let region = region_name(country, code, city);
+    PrefixRecord::new(prefix, &spec.provider, Some(&region), None)
 }
 
 /// `<region code or country> <city>`, falling back to whichever parts exist.

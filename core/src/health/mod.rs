@@ -1,5 +1,5 @@
-//! "Failing now": per-site failure detection, offline detection, and the correlation of failing
-//! sites by cloud, region, edge and DNS provider.
+//! "Failing now": per-site failure detection and offline detection (the correlation of failing
+//! sites is [`crate::correlation`]'s).
 //!
 //! Pure logic: the worker does every request and passes `now` in. It feeds
 //! - passive [`Observation`](errors::Observation)s (main-frame and same-site responses and network errors the browser
@@ -8,8 +8,8 @@
 //!   when [`needs_get_fallback`](checks::needs_get_fallback)) to [`SiteHealth::after_check`](state::SiteHealth::after_check), after asking [`is_offline`](checks::is_offline)
 //!   about the whole round;
 //!
-//! and asks [`sites_due`](state::sites_due) which sites to check next. [`correlate`](correlation::correlate) works on [`SiteFacts`](correlation::SiteFacts), one
-//! per site, built from each site's row and its exposure (`crate::exposure`).
+//! and asks [`sites_due`](state::sites_due) which sites to check next. [`crate::correlation`] then groups the failing
+//! sites by what their exposure says they depend on.
 //!
 //! What counts as a failure: HTTP 5xx, and network errors that say the site (or its DNS) did not
 //! answer properly ([`NetErrorKind::verdict`](errors::NetErrorKind::verdict)). The user's own doing (navigating away, an ad
@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use crate::Millis;
 
 pub mod checks;
-pub mod correlation;
 pub mod errors;
 pub mod state;
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::iso_time;
 use crate::exposure::ExposureLayer;
-use crate::protocol::views::SiteSummary;
+use crate::summary::SiteSummary;
 
 /// A download's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,11 +83,11 @@ pub fn to_csv(sites: &[SiteSummary]) -> String {
         let text = [
             s.site.as_str(),
             s.main_host.as_str(),
-            s.cloud.as_deref().unwrap_or(""),
-            s.hosting.as_deref().unwrap_or(""),
-            s.region.as_deref().unwrap_or(""),
-            s.edge.as_deref().unwrap_or(""),
-            s.dns.as_deref().unwrap_or(""),
+            s.class.cloud.as_deref().unwrap_or(""),
+            s.class.hosting.as_deref().unwrap_or(""),
+            s.class.region.as_deref().unwrap_or(""),
+            s.class.edge.as_deref().unwrap_or(""),
+            s.class.dns.as_deref().unwrap_or(""),
             s.status.word(),
             &iso_time(s.last_seen),
         ];
@@ -137,12 +137,12 @@ pub fn to_json(sites: &[SiteSummary]) -> String {
         let row = JsonRow {
             site: &s.site,
             main_host: &s.main_host,
-            badge: s.badge.as_deref(),
-            cloud: s.cloud.as_deref(),
-            hosting: s.hosting.as_deref(),
-            region: s.region.as_deref(),
-            edge: s.edge.as_deref(),
-            dns: s.dns.as_deref(),
+            badge: s.class.badge_provider(),
+            cloud: s.class.cloud.as_deref(),
+            hosting: s.class.hosting.as_deref(),
+            region: s.class.region.as_deref(),
+            edge: s.class.edge.as_deref(),
+            dns: s.class.dns.as_deref(),
             status: s.status.word(),
             last_seen: s.last_seen,
             visits: s.visits,

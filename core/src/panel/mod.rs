@@ -8,18 +8,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::exposure::reach::{
+use crate::correlation::Correlation;
+use crate::exposure::Through;
+use crate::health::HealthState;
+use crate::knowledge::FeedAgeWarning;
+use crate::knowledge::FeedStatus;
+use crate::reach::{
     group, headline, what_if, what_if_choices, Counts, GroupBy, GroupKey, Headline, Target,
     WhatIfChoices,
 };
-use crate::exposure::Through;
-use crate::health::correlation::Correlation;
-use crate::health::HealthState;
-use crate::knowledge::FeedAgeWarning;
-use crate::protocol::settings::Settings;
-use crate::protocol::views::{FeedStatus, SiteSummary};
 use crate::rules::Rules;
+use crate::settings::Settings;
 use crate::status::ProviderIncident;
+use crate::summary::SiteSummary;
 use crate::Millis;
 use words::Names;
 
@@ -108,11 +109,11 @@ impl Row {
         Self {
             site: s.site.clone(),
             main_host: s.main_host.clone(),
-            badge: s.badge.clone(),
+            badge: s.class.badge_provider().map(str::to_owned),
             cloud: rows::cloud_of(s).map(str::to_owned),
-            hosting: s.hosting.clone(),
-            region: s.region.clone(),
-            edge: s.edge.clone(),
+            hosting: s.class.hosting.clone(),
+            region: s.class.region.clone(),
+            edge: s.class.edge.clone(),
             dns: words::dns_of(names, s),
             dns_line: words::dns_line(names, s),
             origin: words::origin_line(names, s),
@@ -365,7 +366,7 @@ pub fn dashboard(
                     let s = sites.get(*i)?;
                     Some(HitRow {
                         site: s.site.clone(),
-                        badge: s.badge.clone(),
+                        badge: s.class.badge_provider().map(str::to_owned),
                         through: hit.through,
                         host: hit.host.map(str::to_owned),
                     })

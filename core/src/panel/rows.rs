@@ -5,10 +5,10 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use crate::exposure::reach::{is_failing, sort_indices};
 use crate::health::HealthState;
-use crate::protocol::views::SiteSummary;
+use crate::reach::{is_failing, sort_indices};
 use crate::rules::Rules;
+use crate::summary::SiteSummary;
 
 /// Columns of the dashboard's table (the sortable ones).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ pub fn status_rank(s: HealthState) -> u8 {
 /// The cloud a site runs on: the ultimate cloud, else its host; behind a CDN with an unknown
 /// origin, none (the row says "origin unknown", never the CDN).
 pub fn cloud_of(s: &SiteSummary) -> Option<&str> {
-    s.cloud.as_deref().or(s.hosting.as_deref())
+    s.class.cloud.as_deref().or(s.class.hosting.as_deref())
 }
 
 /// True when the filter matches the site, its host, a provider (id, name or badge) or region,
@@ -79,11 +79,16 @@ pub fn matches(s: &SiteSummary, needle: &str, rules: &Rules) -> bool {
     let provider = |p: &str| has(p) || rules.get(p).is_some_and(|p| has(&p.name) || has(&p.badge));
     has(&s.site)
         || has(&s.main_host)
-        || s.region.as_deref().is_some_and(has)
-        || [&s.cloud, &s.hosting, &s.edge, &s.dns]
-            .into_iter()
-            .flatten()
-            .any(|p| provider(p))
+        || s.class.region.as_deref().is_some_and(has)
+        || [
+            &s.class.cloud,
+            &s.class.hosting,
+            &s.class.edge,
+            &s.class.dns,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|p| provider(p))
         || s.exposure.critical.iter().any(|e| {
             provider(&e.provider)
                 || e.region.as_deref().is_some_and(has)
@@ -124,9 +129,9 @@ pub fn compare(a: &SiteSummary, b: &SiteSummary, col: Column, rules: &Rules) -> 
     let primary = match col {
         Column::Site => a.site.cmp(&b.site),
         Column::Cloud => by_opt(name(cloud_of(a)), name(cloud_of(b))),
-        Column::Region => by_opt(a.region.clone(), b.region.clone()),
-        Column::Edge => by_opt(name(a.edge.as_deref()), name(b.edge.as_deref())),
-        Column::Dns => by_opt(name(a.dns.as_deref()), name(b.dns.as_deref())),
+        Column::Region => by_opt(a.class.region.clone(), b.class.region.clone()),
+        Column::Edge => by_opt(name(a.class.edge.as_deref()), name(b.class.edge.as_deref())),
+        Column::Dns => by_opt(name(a.class.dns.as_deref()), name(b.class.dns.as_deref())),
         Column::Status => status_rank(a.status).cmp(&status_rank(b.status)),
         Column::LastSeen => a.last_seen.cmp(&b.last_seen),
         Column::Visits => a.visits.cmp(&b.visits),

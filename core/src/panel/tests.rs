@@ -8,10 +8,11 @@ use super::*;
 use crate::date::DAY_MS;
 use crate::deps::HostClass;
 use crate::deps::{Blame, DepOutcome};
-use crate::exposure::reach::Target;
 use crate::exposure::Exposed;
 use crate::exposure::Path;
+use crate::exposure::MAX_VIA;
 use crate::health::HealthState;
+use crate::reach::Target;
 use crate::site_record::stored_classes;
 use crate::testkit::{blog, class, record, row, row_with, rules, shop, summary};
 use words::{
@@ -118,7 +119,14 @@ fn a_row_says_in_words_what_a_list_shows_of_a_site() {
         DepOutcome::Failed("net::ERR_CONNECTION_REFUSED"),
         10 * DAY_MS + 1,
     );
-    let s = SiteSummary::of(&shop, &stored_classes([&shop]), &r, 10 * DAY_MS + 2, 60_000);
+    let s = SiteSummary::of(
+        &shop,
+        &stored_classes([&shop]),
+        &r,
+        10 * DAY_MS + 2,
+        60_000,
+        MAX_VIA,
+    );
     let row = Row::of(&s, &r);
     assert_eq!(row.cloud.as_deref(), Some("gcp"));
     assert_eq!(row.partly, partly_on(&r, &s));
@@ -361,7 +369,7 @@ fn exports_carry_what_a_site_depends_on_beyond_its_main_host() {
 #[test]
 fn json_export_escapes_and_keeps_one_site_a_line() {
     let mut r = row("a\"b\\c\u{1}.com", Some("aws"), None);
-    r.edge = None;
+    r.class.edge = None;
     let json = to_json(&[r.clone(), r]);
     assert!(json.contains(r#""site":"a\"b\\c\u0001.com""#), "{json}");
     assert!(json.contains(r#""edge":null"#));
@@ -482,7 +490,14 @@ fn blame_and_the_depends_on_list() {
         DepOutcome::Failed("net::ERR_CONNECTION_REFUSED"),
         now + 1,
     );
-    let s = SiteSummary::of(&r, &stored_classes([&r]), &rules(), now + 2, 60_000);
+    let s = SiteSummary::of(
+        &r,
+        &stored_classes([&r]),
+        &rules(),
+        now + 2,
+        60_000,
+        MAX_VIA,
+    );
     assert_eq!(
         blame_text(&n, s.blame.as_ref().unwrap()),
         "fails because login through auth.idp.example (AWS us-west-2) does not answer: \

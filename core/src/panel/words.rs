@@ -5,8 +5,8 @@
 
 use crate::deps::Blame;
 use crate::exposure::{Exposed, ExposureLayer, Via};
-use crate::protocol::views::SiteSummary;
 use crate::rules::Rules;
+use crate::summary::SiteSummary;
 
 /// How providers are called: the worker reads the rules, a page its table baked from the same
 /// file at build time.
@@ -76,17 +76,24 @@ pub fn dns_set(
 
 /// A site's DNS operators ([`dns_set`]); `None` when unknown.
 pub fn dns_of(names: &dyn Names, s: &SiteSummary) -> Option<String> {
-    (s.dns.is_some() || s.own_dns)
-        .then(|| dns_set(names, s.dns.as_ref(), &s.dns_also, s.own_dns, s.dns_other))
+    (s.class.dns.is_some() || s.class.own_dns).then(|| {
+        dns_set(
+            names,
+            s.class.dns.as_ref(),
+            &s.class.dns_also,
+            s.class.own_dns,
+            s.class.dns_other,
+        )
+    })
 }
 
 /// The site's DNS in its line: "DNS on Route 53", "redundant DNS: Route 53 + NS1", "own DNS";
 /// `None` when unknown.
 pub fn dns_line(names: &dyn Names, s: &SiteSummary) -> Option<String> {
     let set = dns_of(names, s)?;
-    Some(if s.redundant_dns() {
+    Some(if s.class.redundant_dns() {
         format!("redundant DNS: {set}")
-    } else if s.dns.is_none() {
+    } else if s.class.dns.is_none() {
         "own DNS".to_owned()
     } else {
         format!("DNS on {set}")
@@ -95,7 +102,11 @@ pub fn dns_line(names: &dyn Names, s: &SiteSummary) -> Option<String> {
 
 /// "origin unknown behind Cloudflare" for a site seen only through its CDN.
 pub fn origin_line(names: &dyn Names, s: &SiteSummary) -> Option<String> {
-    let edge = s.edge.as_deref().filter(|_| s.origin_unknown())?;
+    let edge = s
+        .class
+        .edge
+        .as_deref()
+        .filter(|_| s.class.origin_unknown())?;
     Some(format!("origin unknown behind {}", names.name(edge)))
 }
 
@@ -175,7 +186,7 @@ pub fn partly_on(names: &dyn Names, s: &SiteSummary) -> Option<String> {
         let same_place = e
             .via
             .iter()
-            .all(|v| v.hosting == s.hosting && v.region == s.region);
+            .all(|v| v.hosting == s.class.hosting && v.region == s.class.region);
         if e.own && !e.third_party && same_place {
             continue;
         }

@@ -6,11 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::knowledge::FeedStatus;
+use crate::settings::Settings;
 use crate::site_record::SiteRecord;
-use settings::Settings;
-use views::{FeedStatus, Overview, TabView, WorkerStats};
+use views::{Overview, TabView, WorkerStats};
 
-pub mod settings;
 pub mod views;
 
 /// The `type` of the message the worker sends its open pages (popup, dashboard) when what

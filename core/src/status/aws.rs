@@ -78,11 +78,5 @@ pub(super) fn parse_aws(provider: &str, text: &str) -> Result<ProviderStatus, St
             affected: service.into_iter().chain(region).collect(),
         });
     }
-    Ok(ProviderStatus {
-        provider: provider.to_owned(),
-        indicator,
-        description: None,
-        incidents,
-        degraded_components: Vec::new(),
-    })
+    Ok(ProviderStatus::of_incidents(provider, indicator, incidents))
 }

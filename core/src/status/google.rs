@@ -75,11 +75,5 @@ pub(super) fn parse_google(
             affected,
         });
     }
-    Ok(ProviderStatus {
-        provider: provider.to_owned(),
-        indicator,
-        description: None,
-        incidents,
-        degraded_components: Vec::new(),
-    })
+    Ok(ProviderStatus::of_incidents(provider, indicator, incidents))
 }

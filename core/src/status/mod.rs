@@ -134,6 +134,22 @@ pub struct ProviderStatus {
 }
 
 impl ProviderStatus {
+    /// A status made of an indicator and incidents alone (the formats with no summary line
+    /// and no components).
+    pub(crate) fn of_incidents(
+        provider: &str,
+        indicator: Indicator,
+        incidents: Vec<ProviderIncident>,
+    ) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            indicator,
+            description: None,
+            incidents,
+            degraded_components: Vec::new(),
+        }
+    }
+
     /// True when the provider reports trouble: an open incident or an indicator above none.
     pub fn is_failing(&self) -> bool {
         !self.incidents.is_empty()

@@ -132,15 +132,10 @@ pub(super) fn parse_rss(provider: &str, text: &str) -> Result<ProviderStatus, St
             affected: it.categories,
         })
         .collect();
-    Ok(ProviderStatus {
-        provider: provider.to_owned(),
-        indicator: if incidents.is_empty() {
-            Indicator::None
-        } else {
-            Indicator::Major
-        },
-        description: None,
-        incidents,
-        degraded_components: Vec::new(),
-    })
+    let indicator = if incidents.is_empty() {
+        Indicator::None
+    } else {
+        Indicator::Major
+    };
+    Ok(ProviderStatus::of_incidents(provider, indicator, incidents))
 }

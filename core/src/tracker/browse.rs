@@ -227,13 +227,7 @@ impl Tracker {
         // A visit looks up the site's main host; the site's other hosts are dependencies.
         let lookup = (is_main || !main_frame) && self.needs_lookup(host, now);
         if main_frame {
-            self.tabs.insert(
-                t.tab,
-                TabState {
-                    host: host.to_owned(),
-                    shown: None,
-                },
-            );
+            self.tabs.insert(t.tab, TabState::showing(host));
         }
         if lookup {
             let hints = self.hints(ip, headers);
@@ -328,13 +322,7 @@ impl Tracker {
         record.status = record.health.record(&obs, now, &cfg);
         self.save_site(&site);
         if main_frame {
-            self.tabs.insert(
-                t.tab,
-                TabState {
-                    host: host.to_owned(),
-                    shown: None,
-                },
-            );
+            self.tabs.insert(t.tab, TabState::showing(host));
         }
         self.show_site(&site);
         self.after_health_change(now);
@@ -348,7 +336,7 @@ impl Tracker {
             self.tabs.remove(&tab);
             return;
         };
-        self.tabs.insert(tab, TabState { host, shown: None });
+        self.tabs.insert(tab, TabState::showing(&host));
         self.show_tab(tab);
     }
 
@@ -381,13 +369,7 @@ impl Tracker {
             let Some(site) = self.site_for(&host) else {
                 continue;
             };
-            self.tabs.insert(
-                open.tab,
-                TabState {
-                    host: host.clone(),
-                    shown: None,
-                },
-            );
+            self.tabs.insert(open.tab, TabState::showing(&host));
             if !self.sites.contains_key(&site) {
                 let mut record = SiteRecord::new(&site, &host, now);
                 record.observe(&host, None, None, false, now);

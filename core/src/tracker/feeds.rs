@@ -3,7 +3,7 @@
 
 use crate::feeds::FeedSpec;
 use crate::knowledge;
-use crate::protocol::views::FeedStatus;
+use crate::knowledge::FeedStatus;
 use crate::table::{FeedInfo, PrefixTable};
 use crate::Millis;
 

@@ -39,12 +39,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
+use crate::correlation::Correlation;
 use crate::deps::{ClassOf, HostClass};
 use crate::engine::{Engine, EngineConfig, Hints, LookupId, Query};
 use crate::evidence::HostEvidence;
-use crate::health::correlation::Correlation;
-use crate::protocol::settings::Settings;
-use crate::protocol::views::FeedStatus;
+use crate::knowledge::FeedStatus;
+use crate::settings::Settings;
 use crate::site_record::SiteRecord;
 use crate::status::ProviderStatus;
 use crate::Millis;
@@ -179,6 +179,16 @@ struct TabState {
     host: String,
     /// What its badge was last set to; `None` when it must be set again.
     shown: Option<Badge>,
+}
+
+impl TabState {
+    /// A tab showing a page of `host`, its badge still to be set.
+    fn showing(host: &str) -> Self {
+        Self {
+            host: host.to_owned(),
+            shown: None,
+        }
+    }
 }
 
 /// The state of the feed refreshes.

@@ -54,12 +54,16 @@ fn a_new_user_browsing_before_the_ranges_arrive_sees_every_badge_follow_them() {
         Some("asia-east1")
     );
     let o = w.t.overview(w.now);
-    let mut clouds: Vec<_> = o.sites.iter().filter_map(|s| s.cloud.clone()).collect();
+    let mut clouds: Vec<_> = o
+        .sites
+        .iter()
+        .filter_map(|s| s.class.cloud.clone())
+        .collect();
     clouds.sort();
     assert_eq!(clouds, ["aws", "azure", "gcp"]);
     // Behind Cloudflare with nothing saying where it runs: said so, never a cloud.
     let cf = o.sites.iter().find(|s| s.site == "shop-cf.com").unwrap();
-    assert!(cf.origin_unknown(), "{cf:?}");
+    assert!(cf.class.origin_unknown(), "{cf:?}");
     assert!(
         w.badge(2).title.contains("Cloudflare → origin unknown"),
         "{}",
@@ -89,7 +93,7 @@ fn a_refresh_that_moves_a_range_moves_the_badge_tooltip_and_views() {
     w.settle();
     assert!(w.pages_told > pages);
     let view = w.t.tab_view("https://www.moving.com/", w.now);
-    assert_eq!(view.summary.unwrap().cloud.as_deref(), Some("gcp"));
+    assert_eq!(view.summary.unwrap().class.cloud.as_deref(), Some("gcp"));
 }
 
 #[test]
@@ -323,7 +327,7 @@ fn records_of_a_version_that_stored_verdicts_are_shown_then_gain_evidence() {
             .find(|s| s.site == "old-shop.com")
             .unwrap();
     assert_eq!(
-        row.cloud.as_deref(),
+        row.class.cloud.as_deref(),
         Some("gcp"),
         "the stored verdict is shown"
     );

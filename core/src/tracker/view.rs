@@ -4,17 +4,19 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::health::correlation::Correlation;
-use crate::health::correlation::SiteFacts;
+use crate::correlation::Correlation;
+use crate::correlation::SiteFacts;
+use crate::exposure::MAX_VIA;
 use crate::health::HealthState;
 use crate::panel::{
     self, Banners, DashboardQuery, DashboardView, ExportFormat, OptionsView, PopupQuery, PopupView,
     Row,
 };
 use crate::profile::{Resolution, SiteProfile};
-use crate::protocol::views::{Overview, SiteSummary, TabView, WorkerStats};
+use crate::protocol::views::{Overview, TabView, WorkerStats};
 use crate::site::host_of_url;
 use crate::site_record::SiteRecord;
+use crate::summary::SiteSummary;
 use crate::Millis;
 
 use super::Tracker;
@@ -127,7 +129,14 @@ impl Tracker {
     /// One site's row, as derived now.
     pub fn summary(&self, record: &SiteRecord, now: Millis) -> SiteSummary {
         let window = self.settings.health_config().window_ms;
-        SiteSummary::of(record, &self.known, self.classifier().rules(), now, window)
+        SiteSummary::of(
+            record,
+            &self.known,
+            self.classifier().rules(),
+            now,
+            window,
+            MAX_VIA,
+        )
     }
 
     /// The popup's view of a tab showing `url`.
@@ -146,7 +155,7 @@ impl Tracker {
 
     /// Every site's row as derived now, most recently seen first (ties by site).
     pub fn summaries(&self, now: Millis) -> Vec<SiteSummary> {
-        self.summaries_naming(now, crate::exposure::MAX_VIA)
+        self.summaries_naming(now, MAX_VIA)
     }
 
     /// [`Tracker::summaries`] naming at most `named` hosts per exposure entry.
@@ -156,7 +165,7 @@ impl Tracker {
         let mut sites: Vec<SiteSummary> = self
             .sites
             .values()
-            .map(|r| SiteSummary::naming(r, &self.known, rules, now, window, named))
+            .map(|r| SiteSummary::of(r, &self.known, rules, now, window, named))
             .collect();
         sites.sort_by(|a, b| {
             b.last_seen
@@ -300,12 +309,7 @@ impl Tracker {
                 .get(id)
                 .map_or_else(|| id.to_owned(), |p| p.name.clone())
         };
-        crate::health::correlation::correlate(
-            &facts,
-            2,
-            crate::health::correlation::DEFAULT_ALPHA,
-            &names,
-        )
+        crate::correlation::correlate(&facts, 2, crate::correlation::DEFAULT_ALPHA, &names)
     }
 
     /// The tracker's own figures (the caller adds its memory).

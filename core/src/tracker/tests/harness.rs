@@ -11,8 +11,8 @@ use crate::engine::Query;
 use crate::evidence::HostEvidence;
 use crate::feeds::FeedSet;
 use crate::knowledge;
-use crate::protocol::settings::Settings;
-use crate::protocol::views::FeedStatus;
+use crate::knowledge::FeedStatus;
+use crate::settings::Settings;
 use crate::site_record::SiteRecord;
 use crate::table::PrefixTable;
 use crate::tracker::{

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::health::HealthState;
 
-use crate::protocol::views::SiteSummary;
+use crate::summary::SiteSummary;
 use crate::Millis;
 
-use super::{ExposureLayer, Path, Through};
+use crate::exposure::{ExposureLayer, Path, Through};
 
 /// The window of the headline figure.
 pub const WEEK_MS: Millis = 7 * 86_400_000;
@@ -140,7 +140,7 @@ impl GroupBy {
         }
         if out.is_empty() && self == GroupBy::Region {
             // Hosted where no feed says the region: a group of its own per provider.
-            if let Some(h) = &s.hosting {
+            if let Some(h) = &s.class.hosting {
                 out.push((
                     Some(GroupKey {
                         region: Some(String::new()),
@@ -150,15 +150,15 @@ impl GroupBy {
                 ));
             }
         }
-        if out.is_empty() && self == GroupBy::Dns && s.redundant_dns() {
+        if out.is_empty() && self == GroupBy::Dns && s.class.redundant_dns() {
             // No one DNS provider is critical: the redundant set is the group.
-            let mut all = s.dns.iter().chain(s.dns_also.iter());
+            let mut all = s.class.dns.iter().chain(s.class.dns_also.iter());
             if let Some(first) = all.next() {
                 out.push((
                     Some(GroupKey {
                         also: all.cloned().collect(),
-                        own: s.own_dns,
-                        other: s.dns_other,
+                        own: s.class.own_dns,
+                        other: s.class.dns_other,
                         ..GroupKey::provider(first)
                     }),
                     Some(Through::Main(Path::Dns)),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::HealthState;
 use crate::exposure::{Exposed, ExposureLayer};
+use crate::health::HealthState;
 
 /// What correlation needs to know about one site: its state and every group it critically
 /// depends on (read from its exposure, the one definition of "depends on").
@@ -242,3 +242,6 @@ fn ln_gamma(x: f64) -> f64 {
     }
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
+
+#[cfg(test)]
+mod tests;
