@@ -12,8 +12,8 @@ use crate::process::{cargo, run};
 /// loads its seeds and survives some mutation; the long runs are recorded in FUZZING.md.
 const TEST_FUZZ_SECS: u64 = 10;
 
-/// fmt, clippy, cargo-deny (licences, bans, sources), every cargo test, a short run of every
-/// fuzz target, the wasm check, `dist` and the browser tests. `--no-install` fails on a missing
+/// fmt, clippy, cargo-deny (licences, bans, sources), every cargo test, every benchmark once, a
+/// short run of every fuzz target, the wasm check, `dist` and the browser tests. `--no-install` fails on a missing
 /// tool instead of installing it.
 pub(crate) fn test(args: &[String]) -> Result<()> {
     let install = !args.iter().any(|a| a == "--no-install");
@@ -43,6 +43,9 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
     ]))?;
     crate::deny::deny(&no_install)?;
     run(Command::new(cargo()).args(["test", "--workspace", "--all-features"]))?;
+    // Every benchmark once, unmeasured (criterion's test mode): a benchmark that stopped running
+    // fails here rather than on the day someone measures with it.
+    run(Command::new(cargo()).args(["bench", "-p", "onebasket", "--", "--test"]))?;
     let mut fuzz_args = vec!["--time".to_owned(), TEST_FUZZ_SECS.to_string()];
     fuzz_args.extend(no_install);
     crate::fuzz::fuzz(&fuzz_args)?;
