@@ -13,8 +13,8 @@ use crate::process::{cargo, run};
 const TEST_FUZZ_SECS: u64 = 10;
 
 /// fmt, clippy, cargo-deny (licences, bans, sources), every cargo test, every benchmark once, a
-/// short run of every fuzz target, the wasm check, `dist` and the browser tests. `--no-install` fails on a missing
-/// tool instead of installing it.
+/// short run of every fuzz target, the wasm check, `dist` and the browser tests. `--no-install`
+/// fails on a missing tool instead of installing it.
 pub(crate) fn test(args: &[String]) -> Result<()> {
     let install = !args.iter().any(|a| a == "--no-install");
     if install {
