@@ -1,7 +1,7 @@
 //! `cargo xtask <command>`: the project's build and test tooling, in Rust rather than shell.
 //!
 //! - `test`: installs what the tests need when missing (wasm target, unbound, cargo-fuzz,
-//!   cargo-deny…), then runs fmt, clippy, cargo-deny, every test (unit, real-data, integration),
+//!   cargo-deny…), then runs fmt, clippy, cargo-deny, every test (unit, real-data, integration), every benchmark once,
 //!   a short run of every fuzz target, the wasm import/size check, `dist` and the browser tests.
 //! - `demo`: builds the CLI, classifies a few names and addresses, and builds the extension
 //!   (the README's first command).
