@@ -461,3 +461,20 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), BridgeError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_answer_to_an_earlier_request_is_dropped() {
+        let mut view = Latest::<u32>::default();
+        assert!(view.answer(2, Ok(Box::new(20))));
+        // Request 1's answer arrives after request 2's: the filter typed on since wins.
+        assert!(!view.answer(1, Ok(Box::new(10))));
+        assert_eq!(view.load, Load::Ready(Rc::new(20)));
+        // A failed later request replaces the view: the page says the worker did not answer.
+        assert!(view.answer(3, Err(BridgeError::NoAnswer)));
+        assert_eq!(view.load, Load::Failed(BridgeError::NoAnswer));
+    }
+}

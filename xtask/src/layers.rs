@@ -72,10 +72,25 @@ fn module_files(src: &Path, name: &str) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The top-level modules `source` names as `crate::<module>` outside comments and its
-/// `#[cfg(test)]` tail.
+/// `source` up to its test module (`#[cfg(test)]` then `mod …`); a `#[cfg(test)]` item
+/// elsewhere does not end it.
+fn without_test_module(source: &str) -> &str {
+    let mut from = 0;
+    while let Some(at) = source[from..].find("#[cfg(test)]") {
+        let start = from + at;
+        let after = &source[start + "#[cfg(test)]".len()..];
+        if after.trim_start().starts_with("mod ") {
+            return &source[..start];
+        }
+        from = start + 1;
+    }
+    source
+}
+
+/// The top-level modules `source` names as `crate::<module>` outside comments and its test
+/// module.
 fn used_modules(source: &str) -> BTreeSet<String> {
-    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+    let code = without_test_module(source);
     let mut used = BTreeSet::new();
     for line in code.lines() {
         if line.trim_start().starts_with("//") {
@@ -162,8 +177,9 @@ mod tests {
 
     #[test]
     fn uses_are_modules_outside_comments_and_tests() {
-        let src = "use crate::table::X;\n// crate::panel::Y\nfn f(_: crate::Millis) { crate::site::host(); }\n#[cfg(test)]\nmod tests { use crate::tracker::Z; }\n";
+        let src = "use crate::table::X;\n// crate::panel::Y\n#[cfg(test)]\nconst T: &str = \"\";\nfn f(_: crate::Millis) { crate::site::host(); }\n#[cfg(test)]\nmod tests { use crate::tracker::Z; }\n";
         let used: Vec<String> = used_modules(src).into_iter().collect();
+        // A `#[cfg(test)]` item does not hide the code after it; the test module does.
         assert_eq!(used, ["site", "table"]);
     }
 
