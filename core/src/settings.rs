@@ -101,9 +101,7 @@ impl Settings {
             ..crate::health::HealthConfig::default()
         }
     }
-}
 
-impl Settings {
     /// True when the resolver runs on this machine (then local names may be asked).
     pub fn resolver_is_loopback(&self) -> bool {
         host_of_url(&self.resolver).is_some_and(|h| is_loopback_host(&h))

@@ -4,8 +4,7 @@
 use std::rc::Rc;
 
 use onebasket::dns::DEFAULT_RESOLVER;
-use onebasket::knowledge::FeedAgeWarning;
-use onebasket::knowledge::FeedStatus;
+use onebasket::knowledge::{FeedAgeWarning, FeedStatus};
 use onebasket::panel::OptionsView;
 use onebasket::protocol::{Request, Response};
 use onebasket::settings::{Settings, SettingsError};
