@@ -24,7 +24,10 @@ struct Provider {
 }
 
 fn main() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/data/providers.toml");
+    // Read when the script runs, not baked in when it compiles: a build script's binary is
+    // reused by another checkout that shares the target directory.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let src = Path::new(&dir).join("../core/data/providers.toml");
     println!("cargo:rerun-if-changed={}", src.display());
     let text = std::fs::read_to_string(&src).expect("reading core/data/providers.toml");
     let file: File = toml::from_str(&text).expect("parsing core/data/providers.toml");

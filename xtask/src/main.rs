@@ -58,9 +58,47 @@ fn main() -> Result<()> {
     }
 }
 
-/// The workspace root (the parent of `xtask/`); every command runs there.
+/// The workspace root (the parent of `xtask/`); every command runs there. `cargo run` sets
+/// `CARGO_MANIFEST_DIR` for the run: the path baked in at compile time is only the fallback,
+/// since a binary in a target directory shared by two checkouts may have been built in the
+/// other one.
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    dir.parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// A build script's binary is reused by every checkout sharing the target directory, so a
+    /// path it reads must come from its environment at run time. `env!` bakes in the checkout
+    /// it was compiled in: web/build.rs then read another checkout's (or a deleted)
+    /// providers.toml.
+    #[test]
+    fn build_scripts_find_their_files_at_run_time() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut baked = Vec::new();
+        for dir in [
+            "core",
+            "web",
+            "extension",
+            "extension/parsers",
+            "tests",
+            "xtask",
+        ] {
+            let script = root.join(dir).join("build.rs");
+            if let Ok(text) = std::fs::read_to_string(&script) {
+                if text.contains(concat!("env!(\"CARGO_", "MANIFEST_DIR\")")) {
+                    baked.push(script.display().to_string());
+                }
+            }
+        }
+        assert!(
+            baked.is_empty(),
+            "build scripts with the compile-time manifest dir: {baked:?}"
+        );
+    }
 }
