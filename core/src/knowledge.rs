@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
-use crate::feeds::{FeedError, FeedSet, FeedSpec};
+use crate::feeds::{FeedError, FeedSet, FeedSpec, ParsedFeed};
 use crate::rules::{Rules, RulesError};
 use crate::site::SiteKeys;
 use crate::table::{FeedInfo, PrefixTable};
@@ -38,17 +38,25 @@ pub fn all_feed_specs(rules: &Rules) -> Vec<FeedSpec> {
 /// Builds the prefix table from whatever feeds the set holds.
 pub fn build_table(set: &FeedSet, specs: &[FeedSpec]) -> PrefixTable {
     let records = set.records(specs);
-    let infos = set
-        .feeds()
-        .map(|f| FeedInfo {
-            file: f.file.clone(),
-            provider: f.provider.clone(),
-            date: f.date.clone(),
-            version: f.version.clone(),
-            records: u32::try_from(f.records.len()).unwrap_or(u32::MAX),
-        })
-        .collect();
+    let infos = set.feeds().map(feed_info).collect();
     PrefixTable::build(&records, infos)
+}
+
+/// What the table says of one parsed feed.
+pub fn feed_info(f: &ParsedFeed) -> FeedInfo {
+    FeedInfo {
+        file: f.file.clone(),
+        provider: f.provider.clone(),
+        date: f.date.clone(),
+        version: f.version.clone(),
+        records: u32::try_from(f.records.len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// One parsed feed as a table snapshot of its own: what the extension keeps per feed, so a
+/// failed download later leaves that feed's last good data in use.
+pub fn feed_snapshot(f: &ParsedFeed) -> Vec<u8> {
+    PrefixTable::build(&f.records, vec![feed_info(f)]).to_snapshot()
 }
 
 /// Parses each (spec, bytes) pair into the set; returns the per-file errors (the set keeps the
@@ -240,6 +248,31 @@ mod tests {
         assert!(!plausible_update(1000, 100));
         assert!(!plausible_update(56_725, 0));
         assert!(plausible_update(100, 5000));
+    }
+
+    /// What the extension keeps per feed loads back as a table of that one feed, with its
+    /// records and its feed's facts.
+    #[test]
+    fn a_feed_snapshot_is_a_table_of_that_feed() {
+        let feed = ParsedFeed {
+            file: "ip-ranges.json".into(),
+            provider: "aws".into(),
+            date: Some("2026-08-22".into()),
+            version: Some("1755".into()),
+            records: vec![
+                crate::PrefixRecord::new(
+                    "3.5.140.0/22".parse().unwrap(),
+                    "aws",
+                    Some("ap-northeast-2"),
+                    Some("S3"),
+                ),
+                crate::PrefixRecord::new("2600:1f00::/24".parse().unwrap(), "aws", None, None),
+            ],
+        };
+        let table = PrefixTable::from_snapshot(&feed_snapshot(&feed)).unwrap();
+        assert_eq!(table.feeds(), [feed_info(&feed)]);
+        assert_eq!(table.feeds()[0].records, 2);
+        assert_eq!(table.records().count(), 2);
     }
 
     fn info(file: &str, date: Option<&str>) -> FeedInfo {

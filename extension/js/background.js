@@ -4,6 +4,7 @@
 // service worker is never lost; each event is chained on `ready` and reaches the Rust worker in
 // order once the wasm module has started (loaded settings, table and sites).
 import init, * as wasm from './onebasket_extension.js';
+import initParsers, * as parsers from './onebasket_parsers.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -48,6 +49,28 @@ globalThis.oneBasketBytes = {
   },
   remove(key) {
     return transact('readwrite', (s) => s.delete(key));
+  },
+};
+
+// The feed and status-page parsers are a second wasm module (extension/parsers): a start
+// needs none of them, so it is compiled only when a refresh or a status poll first asks, then
+// kept for the worker's life. A failed load is tried again by the next call.
+let parsersLoaded;
+function parsersReady() {
+  parsersLoaded ??= initParsers({ module_or_path: new URL('onebasket_parsers_bg.wasm', import.meta.url) });
+  parsersLoaded.catch(() => { parsersLoaded = undefined; });
+  return parsersLoaded;
+}
+globalThis.oneBasketParsers = {
+  /** A downloaded feed as its one-feed table snapshot (Uint8Array); throws why not. */
+  async feed(spec, bytes) {
+    await parsersReady();
+    return parsers.parse_feed(spec, bytes);
+  },
+  /** A status page as a ProviderStatus; throws why not. */
+  async status(format, provider, bytes, now) {
+    await parsersReady();
+    return parsers.parse_status(format, provider, bytes, now);
   },
 };
 

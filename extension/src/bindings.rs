@@ -27,6 +27,21 @@ extern "C" {
     #[wasm_bindgen(js_namespace = oneBasketBytes, js_name = put, catch)]
     pub async fn bytes_put(key: &str, bytes: &[u8]) -> Result<JsValue, JsValue>;
 
+    /// `oneBasketParsers.feed(spec, bytes)` (`js/background.js`, the parsers' module): the
+    /// downloaded feed as its one-feed table snapshot (`Uint8Array`); throws the parse error's
+    /// text.
+    #[wasm_bindgen(js_namespace = oneBasketParsers, js_name = feed, catch)]
+    pub async fn parsers_feed(spec: &JsValue, bytes: &[u8]) -> Result<JsValue, JsValue>;
+    /// `oneBasketParsers.status(format, provider, bytes, now)`: the status page as a
+    /// `ProviderStatus`; throws the parse error's text.
+    #[wasm_bindgen(js_namespace = oneBasketParsers, js_name = status, catch)]
+    pub async fn parsers_status(
+        format: &JsValue,
+        provider: &str,
+        bytes: &[u8],
+        now: f64,
+    ) -> Result<JsValue, JsValue>;
+
     /// `chrome.alarms.getAll()`.
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = getAll, catch)]
     pub async fn alarms_get_all() -> Result<JsValue, JsValue>;

@@ -9,13 +9,13 @@ use gloo_net::http::{Method, Request};
 use onebasket::correlation::Correlation;
 use onebasket::dns::{self, QueryType};
 use onebasket::health::checks::{CheckOutcome, DnsCheck, HttpCheck};
-use onebasket::status::parse_status;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestCache, RequestCredentials};
 
 use crate::bindings::{self, now};
 use crate::doh;
 use crate::feeds;
+use crate::parsers;
 use crate::shell::{perform, Shell};
 
 /// How long the HTTP part of a check may take.
@@ -129,7 +129,7 @@ pub(crate) async fn poll_status(shell: &Rc<Shell>) {
                 continue;
             }
         };
-        match parse_status(poll.format, &poll.provider, &body, now()) {
+        match parsers::status(poll.format, &poll.provider, &body, now()).await {
             Ok(mut status) => {
                 status.resolve_links(&poll.url);
                 shell.with(|t| t.status_read(status, now()));

@@ -10,12 +10,13 @@ use std::rc::Rc;
 
 use gloo_net::http::Request;
 use onebasket::feeds::{FeedSet, FeedSpec, ParsedFeed};
-use onebasket::table::{FeedInfo, PrefixTable};
+use onebasket::table::PrefixTable;
 use onebasket::tracker::RefreshPlan;
 use onebasket::PrefixRecord;
 use web_sys::RequestCredentials;
 
 use crate::bindings::{self, now};
+use crate::parsers;
 use crate::shell::{perform, Shell};
 use crate::store;
 
@@ -49,12 +50,10 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
             return shell.with(|t| t.refresh_abandoned());
         }
         match fetch_one(spec, &plan.url(spec), plan.before(spec)).await {
-            Ok(parsed) => {
-                let info = info_of(&parsed);
-                let table = PrefixTable::build(&parsed.records, vec![info]);
+            Ok(snapshot) => {
                 let key = store::feed_key(&spec.file);
                 // Not only logged: the failure is the feed's, shown with its status.
-                if let Err(e) = store::set(&key, &store::encode_bytes(&table.to_snapshot())).await {
+                if let Err(e) = store::set(&key, &store::encode_bytes(&snapshot)).await {
                     errors.push(e.to_string());
                 }
             }
@@ -87,16 +86,6 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
     next
 }
 
-fn info_of(p: &ParsedFeed) -> FeedInfo {
-    FeedInfo {
-        file: p.file.clone(),
-        provider: p.provider.clone(),
-        date: p.date.clone(),
-        version: p.version.clone(),
-        records: u32::try_from(p.records.len()).unwrap_or(u32::MAX),
-    }
-}
-
 /// Why a download was not taken: a feed's (its previous snapshot stays in use; the text is
 /// what the feed status shows after the file's name) or a status page's.
 #[derive(Debug, thiserror::Error)]
@@ -125,9 +114,9 @@ pub(crate) enum FetchError {
         /// The feed's file name.
         file: String,
     },
-    /// The file does not parse as its feed's format.
+    /// The file does not parse as its feed's format (the parsers' module said why).
     #[error(transparent)]
-    Parse(#[from] onebasket::feeds::FeedError),
+    Parse(#[from] crate::parsers::ParserError),
     /// The file parsed, but shrank implausibly.
     #[error(
         "implausible download: {now} prefixes where there were {before}; the previous data stays"
@@ -151,12 +140,9 @@ enum SnapshotError {
     Table(#[from] onebasket::table::SnapshotError),
 }
 
-/// Fetches and parses one feed, following a download page's link when the URL is a page.
-async fn fetch_one(
-    spec: &FeedSpec,
-    url: &str,
-    before: Option<u32>,
-) -> Result<ParsedFeed, FetchError> {
+/// Fetches and parses one feed, following a download page's link when the URL is a page: its
+/// one-feed table snapshot.
+async fn fetch_one(spec: &FeedSpec, url: &str, before: Option<u32>) -> Result<Vec<u8>, FetchError> {
     let mut bytes = get(url, RequestCredentials::SameOrigin).await?;
     if looks_like_html(&bytes) {
         let page = String::from_utf8_lossy(&bytes);
@@ -168,14 +154,14 @@ async fn fetch_one(
         })?;
         bytes = get(&link, RequestCredentials::SameOrigin).await?;
     }
-    let parsed = onebasket::feeds::parse(spec, &bytes)?;
-    let now = u32::try_from(parsed.records.len()).unwrap_or(u32::MAX);
+    let (snapshot, table) = parsers::feed(spec, &bytes).await?;
+    let now = table.feeds().first().map_or(0, |f| f.records);
     if let Some(before) = before {
         if !onebasket::knowledge::plausible_update(before, now) {
             return Err(FetchError::Implausible { now, before });
         }
     }
-    Ok(parsed)
+    Ok(snapshot)
 }
 
 fn looks_like_html(bytes: &[u8]) -> bool {

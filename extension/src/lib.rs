@@ -11,7 +11,9 @@
 //!    effects it queued are performed ([`shell::perform`]: storage writes, DoH queries, badges,
 //!    a "changed" message to the open pages).
 //! 4. Feed refreshes ([`feeds`]), active checks and status pages ([`checks`]) do their I/O here
-//!    and hand the results back; a new table makes every stored verdict follow at once.
+//!    and hand the results back; a new table makes every stored verdict follow at once. The
+//!    downloads are parsed by a second wasm module ([`parsers`]) that only a refresh or a
+//!    status poll compiles.
 //!
 //! The tracker lives in one `Rc<Shell>`, held here and passed down to each handler: no module
 //! reaches back into a global.
@@ -24,6 +26,7 @@ mod events;
 mod feeds;
 mod messages;
 mod migrate;
+mod parsers;
 mod shell;
 mod startup;
 mod store;

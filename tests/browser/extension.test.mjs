@@ -152,6 +152,7 @@ test('state survives relaunching the browser on the same profile', async () => {
 
 test('figures: worker size and answer-to-badge latency', () => {
   const wasm = readFileSync(join(extensionDir, 'onebasket_extension_bg.wasm'));
+  const parsers = readFileSync(join(extensionDir, 'onebasket_parsers_bg.wasm'));
   const latencies = logs
     .map((l) => l.match(/badge for \S+ set (\d+) ms after the last DoH answer/))
     .filter(Boolean)
@@ -159,5 +160,6 @@ test('figures: worker size and answer-to-badge latency', () => {
   assert.ok(latencies.length > 0, 'the worker logs its latency');
   latencies.sort((a, b) => a - b);
   console.log(`worker wasm: ${wasm.length} bytes raw, ${gzipSync(wasm, { level: 9 }).length} bytes gzip`);
+  console.log(`parsers wasm (compiled on a refresh or status poll): ${parsers.length} bytes raw, ${gzipSync(parsers, { level: 9 }).length} bytes gzip`);
   console.log(`last DoH answer → badge: median ${latencies[latencies.length >> 1]} ms, max ${latencies[latencies.length - 1]} ms over ${latencies.length} look-ups`);
 });

@@ -11,6 +11,10 @@ use crate::install::ensure_wasm_target;
 use crate::process::{run, succeeds, target_dir};
 use crate::wasm::{cargo_wasm, gzip_len};
 
+/// The worker's wasm modules: its own (compiled at every start) and the feed and status-page
+/// parsers (compiled when a refresh or a status poll first needs them).
+const WORKER_MODULES: [&str; 2] = ["onebasket_extension", "onebasket_parsers"];
+
 /// Browsers the extension is packaged for.
 const BROWSERS: [&str; 2] = ["chrome", "firefox"];
 
@@ -21,17 +25,21 @@ pub(crate) fn dist() -> Result<()> {
         "build",
         "-p",
         "onebasket-extension",
+        "-p",
+        "onebasket-parsers",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
         "wasm",
     ]))?;
-    let wasm = target_dir().join("wasm32-unknown-unknown/wasm/onebasket_extension.wasm");
     let glue = Path::new("target/dist-glue");
     // A glue directory from an earlier run may hold files this build no longer makes.
     let _ = std::fs::remove_dir_all(glue);
     std::fs::create_dir_all(glue).with_context(|| format!("creating {}", glue.display()))?;
-    crate::wasm::bindgen(&wasm, "onebasket_extension", glue)?;
+    for module in WORKER_MODULES {
+        let wasm = target_dir().join(format!("wasm32-unknown-unknown/wasm/{module}.wasm"));
+        crate::wasm::bindgen(&wasm, module, glue)?;
+    }
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read("manifest.json").context("reading manifest.json")?)
             .context("parsing manifest.json")?;
@@ -54,13 +62,16 @@ pub(crate) fn dist() -> Result<()> {
         )?;
     }
     source_archive()?;
-    let worker = Path::new("dist/chrome/onebasket_extension_bg.wasm");
-    let bytes = std::fs::read(worker).with_context(|| format!("reading {}", worker.display()))?;
-    eprintln!(
-        "dist: worker wasm {} bytes raw, {} bytes gzip; dist/chrome, dist/firefox and their zips written",
-        bytes.len(),
-        gzip_len(&bytes)?
-    );
+    for module in WORKER_MODULES {
+        let path = Path::new("dist/chrome").join(format!("{module}_bg.wasm"));
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        eprintln!(
+            "dist: {module}_bg.wasm {} bytes raw, {} bytes gzip",
+            bytes.len(),
+            gzip_len(&bytes)?
+        );
+    }
+    eprintln!("dist: dist/chrome, dist/firefox and their zips written");
     Ok(())
 }
 
