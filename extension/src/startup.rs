@@ -105,6 +105,9 @@ pub(crate) async fn start(
     phases.mark("rules");
     let keys = SiteKeys::builtin();
     phases.mark("suffix list");
+    // The table's bytes (IndexedDB) come before the records: decoding them while the browser
+    // still reads and converts `chrome.storage.local` takes the table's decode off the wait.
+    let from_db = read_table(table, phases).await;
     let loaded = store::Loaded::take(stored)
         .await
         .map_err(StartError::Sites)?;
@@ -122,7 +125,7 @@ pub(crate) async fn start(
         _ => {}
     }
     let settings = load_settings(&loaded);
-    let (table, table_complete) = load_table(&specs, &loaded, table, phases).await;
+    let (table, table_complete) = load_table(&specs, &loaded, from_db, phases).await;
     let [site_entries, host_entries] = loaded.entries([store::SITE_PREFIX, store::HOST_PREFIX]);
     let (sites, migrated) = load_sites(schema, site_entries).await;
     phases.mark("sites");
@@ -269,18 +272,9 @@ fn load_feed_status(loaded: &store::Loaded) -> (FeedStatus, bool) {
     }
 }
 
-/// The combined snapshot (IndexedDB's, else the base64 one under `table` an older version or a
-/// failed IndexedDB left, which is then moved to IndexedDB), else a rebuild from the per-feed
-/// snapshots (written back as the combined snapshot), else an empty table. The flag is false
-/// when the table is not known to hold every feed that was stored (a per-feed snapshot was
-/// discarded): a refresh restores it.
-async fn load_table(
-    specs: &[FeedSpec],
-    loaded: &store::Loaded,
-    bytes: JsValue,
-    phases: &mut Phases,
-) -> (PrefixTable, bool) {
-    let legacy = loaded.get(store::TABLE);
+/// The combined snapshot IndexedDB holds, loaded without its index; `None` when there is none
+/// or it does not load (said in the log).
+async fn read_table(bytes: JsValue, phases: &mut Phases) -> Option<PrefixTable> {
     match store::take_table(bytes).await {
         Ok(Some(bytes)) => {
             phases.mark("table read");
@@ -288,12 +282,7 @@ async fn load_table(
             match PrefixTable::from_snapshot_unindexed(&bytes) {
                 Ok(t) => {
                     phases.mark("table load");
-                    if !legacy.is_undefined() {
-                        // A copy an older version left, or one written when IndexedDB failed:
-                        // IndexedDB holds the table now.
-                        store::discard(&[store::TABLE.to_owned()]).await;
-                    }
-                    return (t, true);
+                    return Some(t);
                 }
                 // A newer version's snapshot, too: the table is derived from public feeds, and
                 // the rebuild or the refresh replaces it.
@@ -302,6 +291,29 @@ async fn load_table(
         }
         Ok(None) => {}
         Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
+    }
+    None
+}
+
+/// The table to start with: the one [`read_table`] loaded from IndexedDB, else the base64 one
+/// under `table` an older version or a failed IndexedDB left (then moved to IndexedDB), else a
+/// rebuild from the per-feed snapshots (written back as the combined snapshot), else an empty
+/// table. The flag is false when the table is not known to hold every feed that was stored (a
+/// per-feed snapshot was discarded): a refresh restores it.
+async fn load_table(
+    specs: &[FeedSpec],
+    loaded: &store::Loaded,
+    from_db: Option<PrefixTable>,
+    phases: &mut Phases,
+) -> (PrefixTable, bool) {
+    let legacy = loaded.get(store::TABLE);
+    if let Some(t) = from_db {
+        if !legacy.is_undefined() {
+            // A copy an older version left, or one written when IndexedDB failed: IndexedDB
+            // holds the table now.
+            store::discard(&[store::TABLE.to_owned()]).await;
+        }
+        return (t, true);
     }
     if !legacy.is_undefined() {
         let bytes = legacy.as_string().map(|text| store::decode_bytes(&text));
