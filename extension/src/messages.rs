@@ -75,6 +75,9 @@ async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageE
         Request::GetTab { url } => Response::Tab {
             tab: shell.with(|t| t.tab_view(&url, now())),
         },
+        Request::GetTabPanel { url } => Response::TabPanel {
+            panel: shell.with(|t| t.tab_panel(&url, now())),
+        },
         Request::GetSite { site } => Response::Site {
             site: shell.with(|t| t.site(&site).cloned()),
         },

@@ -286,8 +286,8 @@ fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
         "options" => Response::Options {
             options: part(answer, "options")?,
         },
-        "tab" => Response::Tab {
-            tab: part(answer, "tab")?,
+        "tabPanel" => Response::TabPanel {
+            panel: part(answer, "panel")?,
         },
         #[cfg(feature = "pages")]
         "site" => Response::Site {

@@ -3,19 +3,15 @@
 
 use std::rc::Rc;
 
-use onebasket::exposure::Exposed;
 use onebasket::knowledge::FeedStatus;
-use onebasket::panel::words::{self, ViaWords};
-use onebasket::panel::{PopupQuery, PopupView, Row};
-use onebasket::profile::{LayerKind, SiteProfile};
-use onebasket::protocol::views::TabView;
+use onebasket::panel::tab::{DepGroup, DependsOn, Stack, TabSite};
+use onebasket::panel::{PopupQuery, PopupView, Row, TabPanel};
+use onebasket::profile::LayerKind;
 use onebasket::protocol::{Request, Response};
-use onebasket::summary::SiteSummary;
 use yew::prelude::*;
 
 use crate::bridge::{self, BridgeError, Conn, Latest, Load};
 use crate::model::{self, GroupBy, GroupKey, Label};
-use crate::providers::Baked;
 use crate::ui::{self, Banners, Chart, Chip, Status};
 
 /// The popup's state (one reducer).
@@ -26,8 +22,8 @@ pub struct State {
     view: Latest<PopupView>,
     /// Bumped when the worker says what the popup shows changed: the view is asked again.
     stale: u32,
-    /// The worker's view of the tab the popup was opened on (`GetTab`).
-    tab: Load<Rc<TabView>>,
+    /// The worker's view of the tab the popup was opened on (`GetTabPanel`).
+    tab: Load<Rc<TabPanel>>,
     /// Grouping, filter and opened groups: what the view is asked for.
     query: PopupQuery,
     open_layers: Vec<LayerKind>,
@@ -50,7 +46,7 @@ impl Default for State {
 /// Everything that changes the popup's state.
 pub enum Action {
     /// The worker's view of this tab (boxed: it is large, the other actions small).
-    Tab(Result<Box<TabView>, BridgeError>),
+    Tab(Result<Box<TabPanel>, BridgeError>),
     /// The worker's view of the sites, answering request number `.0`.
     View(u32, Result<Box<PopupView>, BridgeError>),
     /// What the popup shows changed in the worker: ask again.
@@ -225,10 +221,10 @@ fn load_tab(conn: &Conn, state: &UseReducerHandle<State>) {
         // Not a web page (or no tab at all) is the worker's to say, like everything else.
         let url = bridge::active_tab_url().await.unwrap_or_default();
         conn.request(
-            Request::GetTab { url },
+            Request::GetTabPanel { url },
             Callback::from(move |r: Result<Response, BridgeError>| {
                 state.dispatch(Action::Tab(r.and_then(|r| match r {
-                    Response::Tab { tab } => Ok(Box::new(tab)),
+                    Response::TabPanel { panel } => Ok(Box::new(panel)),
                     _ => Err(BridgeError::Unexpected),
                 })));
             }),
@@ -240,15 +236,9 @@ fn this_tab(state: &UseReducerHandle<State>, feeds: &FeedStatus) -> Html {
     let content = match &state.tab {
         Load::Loading => html! { <p class="muted">{ "…" }</p> },
         Load::Failed(e) => html! { <p class="error" role="alert">{ e.to_string() }</p> },
-        Load::Ready(v) => match (&v.host, &v.site, &v.summary) {
-            (None, _, _) => html! { <p class="muted">{ "This tab is not a website." }</p> },
-            (Some(host), None, _) => html! {
-                <p class="muted">{ format!("{host} is a private name or address: not recorded.") }</p>
-            },
-            (Some(host), Some(_), None) => html! {
-                <p class="muted">{ format!("{host} has not been seen yet: reload the tab to classify it.") }</p>
-            },
-            (_, _, Some(summary)) => tab_site(state, feeds, v, summary),
+        Load::Ready(v) => match (&v.site, &v.note) {
+            (Some(site), _) => tab_site(state, feeds, site),
+            (None, note) => html! { <p class="muted">{ note.clone().unwrap_or_default() }</p> },
         },
     };
     html! {
@@ -259,27 +249,22 @@ fn this_tab(state: &UseReducerHandle<State>, feeds: &FeedStatus) -> Html {
     }
 }
 
-fn tab_site(
-    state: &UseReducerHandle<State>,
-    feeds: &FeedStatus,
-    v: &TabView,
-    summary: &SiteSummary,
-) -> Html {
-    let stack = match &v.profile {
-        None if v.looking_up => {
+fn tab_site(state: &UseReducerHandle<State>, feeds: &FeedStatus, site: &TabSite) -> Html {
+    let stack = match &site.stack {
+        None if site.looking_up => {
             html! { <p class="muted" role="status">{ "Looking it up…" }</p> }
         }
         None => html! { <p class="muted">{ "Not looked up yet." }</p> },
-        Some(p) => html! {
+        Some(s) => html! {
             <>
-                { stack(state, p) }
-                if p.ranges_missing {
+                { stack(state, s) }
+                if s.ranges_missing {
                     <p class="muted small" id="waiting" role="status">
                         { "Waiting for the providers' IP ranges: this updates by itself when they arrive." }
                     </p>
                 }
                 <p class="muted small" id="tab-age">
-                    { model::data_age(feeds, p.hosting.provider.as_deref(), state.now)
+                    { model::data_age(feeds, s.hosting.as_deref(), state.now)
                         .unwrap_or_else(|| "No IP-range data yet".to_owned()) }
                 </p>
             </>
@@ -288,110 +273,18 @@ fn tab_site(
     html! {
         <>
             <div class="site-line">
-                <Chip id={summary.class.badge_provider().map(|p| AttrValue::from(p.to_owned()))} />
-                <strong class="site-name" title={summary.main_host.clone()}>{ summary.site.clone() }</strong>
-                <Status status={summary.status} />
+                <Chip id={site.badge.clone().map(AttrValue::from)} />
+                <strong class="site-name" title={site.main_host.clone()}>{ site.site.clone() }</strong>
+                <Status status={site.status} />
             </div>
             { stack }
-            { depends_on(summary) }
+            { site.depends.as_ref().map(depends_on).unwrap_or_default() }
         </>
     }
 }
 
-/// A layer of the stack as a row: what it is, who, details, and its evidence on demand.
-struct Layer {
-    kind: LayerKind,
-    title: &'static str,
-    provider: Option<String>,
-    detail: Vec<String>,
-    empty: &'static str,
-}
-
-fn layers(p: &SiteProfile) -> Vec<Layer> {
-    let h = &p.hosting;
-    let mut hosting_detail: Vec<String> = [h.region.clone(), h.service.clone()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if let Some(asn) = h.asn {
-        hosting_detail.push(match &h.asn_holder {
-            Some(holder) => format!("AS{asn} {holder}"),
-            None => format!("AS{asn}"),
-        });
-    }
-    if let Some(platform) = &h.platform {
-        hosting_detail.push(format!("via {}", crate::providers::name(platform)));
-    }
-    let redundant =
-        !p.dns.also.is_empty() || (p.dns.provider.is_some() && (p.dns.own || p.dns.other));
-    let dns_detail = if redundant {
-        vec![words::dns_set(
-            &Baked,
-            p.dns.provider.as_ref(),
-            &p.dns.also,
-            p.dns.own,
-            p.dns.other,
-        )]
-    } else {
-        p.dns.product.clone().into_iter().collect()
-    };
-    let mut edge_detail: Vec<String> = p.edge.service.clone().into_iter().collect();
-    for also in &p.edge.also {
-        edge_detail.push(format!("also {}", crate::providers::name(also)));
-    }
-    if let Some(d) = &p.edge.dns {
-        edge_detail.push(format!("its DNS on {}", model::dns_name(d)));
-    }
-    // Behind a CDN with nothing saying where the site runs: said so, never guessed.
-    let origin_unknown = p.edge.provider.is_some() && h.provider.is_none() && p.cloud.is_none();
-    vec![
-        Layer {
-            kind: LayerKind::Dns,
-            title: "DNS",
-            provider: p.dns.provider.clone(),
-            detail: dns_detail,
-            empty: if p.dns.own {
-                "own name servers"
-            } else {
-                "unknown"
-            },
-        },
-        Layer {
-            kind: LayerKind::Edge,
-            title: "Edge / CDN",
-            provider: p.edge.provider.clone(),
-            detail: edge_detail,
-            empty: "none seen",
-        },
-        Layer {
-            kind: LayerKind::Hosting,
-            title: "Hosting",
-            provider: h.provider.clone(),
-            detail: hosting_detail,
-            empty: if origin_unknown {
-                "origin unknown behind the CDN"
-            } else {
-                "unknown"
-            },
-        },
-        Layer {
-            kind: LayerKind::Cloud,
-            title: "Cloud",
-            provider: p.cloud.clone(),
-            detail: Vec::new(),
-            empty: "unknown",
-        },
-    ]
-}
-
-fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
-    let rows = layers(p).into_iter().map(|l| {
-        let evidence: Vec<&str> = p
-            .evidence
-            .iter()
-            .filter(|e| e.layer == l.kind)
-            .map(|e| e.text.as_str())
-            .collect();
+fn stack(state: &UseReducerHandle<State>, s: &Stack) -> Html {
+    let rows = s.layers.iter().map(|l| {
         let open = state.open_layers.contains(&l.kind);
         let id = match l.kind {
             LayerKind::Dns => "ev-dns",
@@ -405,21 +298,17 @@ fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
             let kind = l.kind;
             Callback::from(move |_| state.dispatch(Action::ToggleLayer(kind)))
         };
-        let name = l
-            .provider
-            .as_deref()
-            .map_or_else(|| l.empty.to_owned(), |id| crate::providers::name(id).to_owned());
         html! {
             <li class="layer">
-                <span class="layer-kind">{ l.title }</span>
+                <span class="layer-kind">{ l.title.clone() }</span>
                 <Chip id={l.provider.clone().map(AttrValue::from)} />
                 <span class="layer-body">
-                    <span class="layer-name">{ name }</span>
-                    if !l.detail.is_empty() {
-                        <span class="layer-detail">{ l.detail.join(" · ") }</span>
+                    <span class="layer-name">{ l.name.clone() }</span>
+                    if let Some(detail) = &l.detail {
+                        <span class="layer-detail">{ detail.clone() }</span>
                     }
                 </span>
-                if !evidence.is_empty() {
+                if !l.evidence.is_empty() {
                     <button class="why" aria-expanded={open.to_string()} aria-controls={id}
                             aria-label={format!("Why: evidence for the {} layer", l.title)} onclick={toggle}>
                         { if open { "Hide" } else { "Why?" } }
@@ -427,7 +316,7 @@ fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
                 }
                 if open {
                     <ul class="evidence" id={id}>
-                        { for evidence.iter().map(|t| html! { <li>{ t.to_string() }</li> }) }
+                        { for l.evidence.iter().map(|t| html! { <li>{ t.clone() }</li> }) }
                     </ul>
                 }
             </li>
@@ -436,66 +325,45 @@ fn stack(state: &UseReducerHandle<State>, p: &SiteProfile) -> Html {
     html! {
         <>
             <ol class="stack" aria-label="Stack, from DNS down to the cloud">{ for rows }</ol>
-            if p.resolution != onebasket::profile::Resolution::Ok {
-                <p class="error small">{ p.resolution.to_string() }</p>
+            if let Some(failure) = &s.failure {
+                <p class="error small">{ failure.clone() }</p>
             }
-            <p class="muted small" id="resolved-by">{ resolved_by_text(p.resolved_by) }</p>
+            <p class="muted small" id="resolved-by">{ s.resolved_by.clone() }</p>
         </>
-    }
-}
-
-/// Which resolver gave the addresses (the user may have chosen the browser's own, on Firefox).
-fn resolved_by_text(by: onebasket::profile::ResolvedBy) -> &'static str {
-    match by {
-        onebasket::profile::ResolvedBy::Doh => "Addresses from your DNS-over-HTTPS resolver.",
-        onebasket::profile::ResolvedBy::Browser => {
-            "Addresses from the browser's own resolver; DNS provider and AS over DNS-over-HTTPS."
-        }
-        onebasket::profile::ResolvedBy::Literal => "The address is the site's name.",
     }
 }
 
 /// "Depends on": the hosts the site's pages need, by the cloud they run on, and apart those
 /// they only load images and the like from.
-fn depends_on(s: &SiteSummary) -> Html {
-    let critical = &s.exposure.critical;
-    let other = &s.exposure.non_critical;
-    if words::clouds(critical)
-        .chain(words::clouds(other))
-        .next()
-        .is_none()
-        && s.blame.is_none()
-    {
-        return Html::default();
-    }
+fn depends_on(d: &DependsOn) -> Html {
     html! {
         <div class="deps" id="deps">
             <h3 class="sub">{ "Depends on" }</h3>
-            if let Some(b) = &s.blame {
-                <p class="blame small">{ words::blame_text(&Baked, b) }</p>
+            if let Some(b) = &d.blame {
+                <p class="blame small">{ b.clone() }</p>
             }
-            if let Some(t) = words::partly_on(&Baked, s) {
-                <p class="partly small">{ t }</p>
+            if let Some(t) = &d.partly {
+                <p class="partly small">{ t.clone() }</p>
             }
-            { dep_groups(critical, "plain deps-critical", words::via_text, "; ") }
-            if words::clouds(other).next().is_some() {
+            { dep_groups(&d.critical, "plain deps-critical") }
+            if !d.other.is_empty() {
                 <p class="muted small">{ "Not needed for the site to work:" }</p>
-                { dep_groups(other, "plain deps-other", words::loads_via, ", ") }
+                { dep_groups(&d.other, "plain deps-other") }
             }
         </div>
     }
 }
 
-/// The hosts of each cloud in `list`, after the cloud's name. A plain loop into one list: an
-/// iterator chain per `for` in `html!` is another copy of the collecting code in the wasm.
-fn dep_groups(list: &[Exposed], class: &'static str, text: ViaWords, sep: &str) -> Html {
+/// Each cloud's hosts, after the cloud's name. A plain loop into one list: an iterator chain
+/// per `for` in `html!` is another copy of the collecting code in the wasm.
+fn dep_groups(list: &[DepGroup], class: &'static str) -> Html {
     let mut groups: Vec<Html> = Vec::new();
-    for e in words::clouds(list) {
+    for g in list {
         groups.push(html! {
             <li class="deps-group">
-                <Chip id={Some(AttrValue::from(e.provider.clone()))} />
-                <span class="deps-name">{ crate::providers::name(&e.provider).to_owned() }</span>
-                <span class="dep">{ words::host_list(&Baked, e, text, sep) }</span>
+                <Chip id={Some(AttrValue::from(g.provider.clone()))} />
+                <span class="deps-name">{ g.name.clone() }</span>
+                <span class="dep">{ g.hosts.clone() }</span>
             </li>
         });
     }

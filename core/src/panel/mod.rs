@@ -26,6 +26,7 @@ use words::Names;
 
 pub mod export;
 pub mod rows;
+pub mod tab;
 pub mod words;
 
 #[cfg(test)]
@@ -33,6 +34,7 @@ mod tests;
 
 pub use export::ExportFormat;
 pub use rows::Column;
+pub use tab::TabPanel;
 
 /// How many failing sites the popup lists (the dashboard has them all).
 pub const FAILING_SHOWN: usize = 8;

@@ -539,3 +539,132 @@ fn blame_and_the_depends_on_list() {
     );
     assert_eq!(more_text(1), "and 1 more host");
 }
+
+// ---- The popup's tab panel ----
+
+mod tab_panel {
+    use super::*;
+    use crate::profile::{Evidence, LayerKind, Resolution, ResolvedBy};
+    use tab::{tab_panel, TabPanel};
+
+    fn site_panel(s: &SiteSummary, p: &crate::profile::SiteProfile) -> tab::TabSite {
+        let panel = tab_panel(
+            Some("www.x"),
+            Some(&s.site),
+            Some(s),
+            Some(p),
+            false,
+            &rules(),
+        );
+        assert_eq!(panel.note, None);
+        panel.site.unwrap()
+    }
+
+    #[test]
+    fn a_tab_without_a_recorded_site_says_why() {
+        let r = rules();
+        let note = |host, site| tab_panel(host, site, None, None, false, &r);
+        assert_eq!(
+            note(None, None),
+            TabPanel {
+                note: Some("This tab is not a website.".into()),
+                site: None
+            }
+        );
+        assert_eq!(
+            note(Some("printer.local"), None).note.unwrap(),
+            "printer.local is a private name or address: not recorded."
+        );
+        assert_eq!(
+            note(Some("www.new.example"), Some("new.example"))
+                .note
+                .unwrap(),
+            "www.new.example has not been seen yet: reload the tab to classify it."
+        );
+    }
+
+    /// Behind a CDN with nothing saying where the site runs: the hosting layer says the origin
+    /// is unknown, never a guess; each layer carries only its own evidence.
+    #[test]
+    fn behind_a_cdn_the_origin_is_said_unknown() {
+        let s = summary(&shop());
+        let mut p = shop().profile.unwrap();
+        p.hosting = Default::default();
+        p.cloud = None;
+        p.edge.provider = Some("cloudflare".into());
+        p.evidence = vec![
+            Evidence {
+                layer: LayerKind::Edge,
+                text: "Server: cloudflare".into(),
+            },
+            Evidence {
+                layer: LayerKind::Dns,
+                text: "NS ns1.example".into(),
+            },
+        ];
+        let stack = site_panel(&s, &p).stack.unwrap();
+        let by = |k| stack.layers.iter().find(|l| l.kind == k).unwrap();
+        assert_eq!(by(LayerKind::Edge).name, "Cloudflare");
+        assert_eq!(by(LayerKind::Edge).evidence, ["Server: cloudflare"]);
+        assert_eq!(by(LayerKind::Hosting).name, "origin unknown behind the CDN");
+        assert_eq!(by(LayerKind::Hosting).provider, None);
+        assert!(by(LayerKind::Hosting).evidence.is_empty());
+        assert_eq!(by(LayerKind::Cloud).name, "unknown");
+        assert_eq!(by(LayerKind::Dns).evidence, ["NS ns1.example"]);
+        let titles: Vec<&str> = stack.layers.iter().map(|l| l.title.as_str()).collect();
+        assert_eq!(titles, ["DNS", "Edge / CDN", "Hosting", "Cloud"]);
+        assert_eq!(stack.failure, None);
+        assert_eq!(
+            stack.resolved_by,
+            "Addresses from your DNS-over-HTTPS resolver."
+        );
+    }
+
+    #[test]
+    fn hosting_details_a_redundant_dns_set_and_a_failed_look_up_are_in_words() {
+        let s = summary(&shop());
+        let mut p = shop().profile.unwrap();
+        p.hosting.service = Some("EC2".into());
+        p.hosting.asn = Some(16509);
+        p.hosting.asn_holder = Some("AMAZON-02".into());
+        p.dns.provider = Some("aws".into());
+        p.dns.also = vec!["ns1".into()];
+        p.resolution = Resolution::ServFail;
+        p.resolved_by = ResolvedBy::Browser;
+        let stack = site_panel(&s, &p).stack.unwrap();
+        let by = |k| stack.layers.iter().find(|l| l.kind == k).unwrap();
+        assert_eq!(
+            by(LayerKind::Hosting).detail.as_deref(),
+            Some("europe-west1 · EC2 · AS16509 AMAZON-02")
+        );
+        assert_eq!(by(LayerKind::Dns).detail.as_deref(), Some("Route 53 + NS1"));
+        assert_eq!(
+            stack.failure.as_deref(),
+            Some("the resolver failed (SERVFAIL)")
+        );
+        assert!(stack
+            .resolved_by
+            .starts_with("Addresses from the browser's own resolver"));
+        assert_eq!(stack.hosting.as_deref(), Some("gcp"));
+    }
+
+    /// The shop needs its API and the login on AWS (critical) and only loads images from
+    /// Fastly: the two lists, by cloud, with the hosts named.
+    #[test]
+    fn depends_on_splits_what_the_site_needs_from_what_it_only_loads() {
+        let s = summary(&shop());
+        let site = site_panel(&s, shop().profile.as_ref().unwrap());
+        let d = site.depends.unwrap();
+        let aws = d.critical.iter().find(|g| g.provider == "aws").unwrap();
+        assert_eq!(aws.name, "Amazon Web Services");
+        assert!(aws.hosts.contains("api.shop.example"), "{}", aws.hosts);
+        assert!(aws.hosts.contains("auth.idp.example"), "{}", aws.hosts);
+        assert!(d.other.iter().any(|g| g.provider == "fastly"));
+        assert!(d.critical.iter().all(|g| g.provider != "fastly"));
+        assert_eq!(site.badge.as_deref(), Some("gcp"));
+        // A site that depends on nothing known has no section.
+        let plain = row("plain.example", Some("gcp"), None);
+        let p = shop().profile.unwrap();
+        assert_eq!(site_panel(&plain, &p).depends, None);
+    }
+}

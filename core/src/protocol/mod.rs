@@ -34,6 +34,12 @@ pub enum Request {
         /// The tab's URL (only its host is used).
         url: String,
     },
+    /// The popup's view of the tab showing `url`, in words ([`crate::panel::TabPanel`]): what
+    /// the popup renders, where [`Request::GetTab`] gives the data behind it.
+    GetTabPanel {
+        /// The tab's URL (only its host is used).
+        url: String,
+    },
     /// The current settings.
     GetSettings,
     /// Replace the settings (validated; a new feed mirror triggers a refresh).
@@ -98,6 +104,11 @@ pub enum Response {
     Tab {
         /// The view.
         tab: TabView,
+    },
+    /// Answer to [`Request::GetTabPanel`].
+    TabPanel {
+        /// The view.
+        panel: crate::panel::TabPanel,
     },
     /// Answer to [`Request::GetSettings`] and [`Request::SetSettings`].
     Settings {

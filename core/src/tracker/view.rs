@@ -10,7 +10,7 @@ use crate::exposure::MAX_VIA;
 use crate::health::HealthState;
 use crate::panel::{
     self, Banners, DashboardQuery, DashboardView, ExportFormat, OptionsView, PopupQuery, PopupView,
-    Row,
+    Row, TabPanel,
 };
 use crate::profile::{Resolution, SiteProfile};
 use crate::protocol::views::{Overview, TabView, WorkerStats};
@@ -151,6 +151,19 @@ impl Tracker {
             host,
             site,
         }
+    }
+
+    /// The popup's view of a tab showing `url`, in words.
+    pub fn tab_panel(&self, url: &str, now: Millis) -> TabPanel {
+        let v = self.tab_view(url, now);
+        panel::tab::tab_panel(
+            v.host.as_deref(),
+            v.site.as_deref(),
+            v.summary.as_ref(),
+            v.profile.as_ref(),
+            v.looking_up,
+            self.classifier().rules(),
+        )
     }
 
     /// Every site's row as derived now, most recently seen first (ties by site).
