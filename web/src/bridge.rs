@@ -293,9 +293,11 @@ fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
         "site" => Response::Site {
             site: part(answer, "site")?,
         },
+        #[cfg(feature = "pages")]
         "settings" => Response::Settings {
             settings: part(answer, "settings")?,
         },
+        #[cfg(feature = "pages")]
         "feeds" => Response::Feeds {
             feeds: part(answer, "feeds")?,
         },
