@@ -143,26 +143,8 @@ pub fn tab_panel(
 
 /// The profile's layers with their evidence.
 pub fn stack(p: &SiteProfile, names: &dyn Names) -> Stack {
-    let layers = layers(p, names)
-        .into_iter()
-        .map(|(kind, title, provider, detail, empty)| StackLayer {
-            kind,
-            title: title.to_owned(),
-            name: provider
-                .as_deref()
-                .map_or_else(|| empty.to_owned(), |id| names.name(id).to_owned()),
-            provider,
-            detail: (!detail.is_empty()).then(|| detail.join(" · ")),
-            evidence: p
-                .evidence
-                .iter()
-                .filter(|e| e.layer == kind)
-                .map(|e| e.text.clone())
-                .collect(),
-        })
-        .collect();
     Stack {
-        layers,
+        layers: layers(p, names),
         failure: (p.resolution != Resolution::Ok).then(|| p.resolution.to_string()),
         resolved_by: resolved_by_text(p.resolved_by).to_owned(),
         ranges_missing: p.ranges_missing,
@@ -170,17 +152,27 @@ pub fn stack(p: &SiteProfile, names: &dyn Names) -> Stack {
     }
 }
 
-/// A layer before its evidence: kind, title, provider, details, what it says when nobody is
-/// known.
-type Layer = (
-    LayerKind,
-    &'static str,
-    Option<String>,
-    Vec<String>,
-    &'static str,
-);
-
-fn layers(p: &SiteProfile, names: &dyn Names) -> [Layer; 4] {
+/// DNS, edge, hosting and cloud: who (or what is known instead), the details, the evidence.
+fn layers(p: &SiteProfile, names: &dyn Names) -> Vec<StackLayer> {
+    let layer = |kind: LayerKind,
+                 title: &str,
+                 provider: &Option<String>,
+                 detail: Vec<String>,
+                 empty: &str| StackLayer {
+        kind,
+        title: title.to_owned(),
+        name: provider
+            .as_deref()
+            .map_or_else(|| empty.to_owned(), |id| names.name(id).to_owned()),
+        provider: provider.clone(),
+        detail: (!detail.is_empty()).then(|| detail.join(" · ")),
+        evidence: p
+            .evidence
+            .iter()
+            .filter(|e| e.layer == kind)
+            .map(|e| e.text.clone())
+            .collect(),
+    };
     let h = &p.hosting;
     let mut hosting_detail: Vec<String> = [h.region.clone(), h.service.clone()]
         .into_iter()
@@ -217,11 +209,11 @@ fn layers(p: &SiteProfile, names: &dyn Names) -> [Layer; 4] {
     }
     // Behind a CDN with nothing saying where the site runs: said so, never guessed.
     let origin_unknown = p.edge.provider.is_some() && h.provider.is_none() && p.cloud.is_none();
-    [
-        (
+    vec![
+        layer(
             LayerKind::Dns,
             "DNS",
-            p.dns.provider.clone(),
+            &p.dns.provider,
             dns_detail,
             if p.dns.own {
                 "own name servers"
@@ -229,17 +221,17 @@ fn layers(p: &SiteProfile, names: &dyn Names) -> [Layer; 4] {
                 "unknown"
             },
         ),
-        (
+        layer(
             LayerKind::Edge,
             "Edge / CDN",
-            p.edge.provider.clone(),
+            &p.edge.provider,
             edge_detail,
             "none seen",
         ),
-        (
+        layer(
             LayerKind::Hosting,
             "Hosting",
-            h.provider.clone(),
+            &h.provider,
             hosting_detail,
             if origin_unknown {
                 "origin unknown behind the CDN"
@@ -247,13 +239,7 @@ fn layers(p: &SiteProfile, names: &dyn Names) -> [Layer; 4] {
                 "unknown"
             },
         ),
-        (
-            LayerKind::Cloud,
-            "Cloud",
-            p.cloud.clone(),
-            Vec::new(),
-            "unknown",
-        ),
+        layer(LayerKind::Cloud, "Cloud", &p.cloud, Vec::new(), "unknown"),
     ]
 }
 
