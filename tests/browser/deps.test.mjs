@@ -249,6 +249,8 @@ test('1,000 sites × 50 dependencies: the worker memory stays bounded, a new tab
     const popup = await measure({ type: 'getPopup', query: { groupBy: 'cloud', filter: '', open: [] } });
     const biggest = popup.answer.popup.groups[0].key;
     const opened = await measure({ type: 'getPopup', query: { groupBy: 'cloud', filter: '', open: [biggest] } });
+    // As the popup asks: the same view packed (postcard in base64), which its wasm decodes.
+    const packed = await measure({ type: 'getPopup', query: { groupBy: 'cloud', filter: '', open: [biggest] }, packed: true });
     const dashboard = await measure({ type: 'getDashboard', query: { sort: 'lastSeen', descending: true, filter: '', limit: 250, whatIf: 'p:aws' } });
     const overview = await measure({ type: 'getOverview' });
     const o = overview.answer.overview;
@@ -256,20 +258,22 @@ test('1,000 sites × 50 dependencies: the worker memory stays bounded, a new tab
       sites: o.sites.length, exposed: o.sites.filter((s) => s.exposure.critical.length > 0).length,
       members: opened.answer.popup.groups[0].members.length, rows: dashboard.answer.dashboard.rows.length,
       hits: dashboard.answer.dashboard.whatIf.hits.length,
-      figures: Object.fromEntries(Object.entries({ popup, opened, dashboard, overview }).map(([k, v]) => [k, [v.kb, v.ms]])),
+      packedType: packed.answer.type,
+      figures: Object.fromEntries(Object.entries({ popup, opened, 'opened packed': packed, dashboard, overview }).map(([k, v]) => [k, [v.kb, v.ms]])),
     };
   });
   assert.equal(asked.sites, 1000);
   assert.equal(asked.exposed, 1000);
   assert.equal(asked.members, 100, 'an opened group lists its first 100 sites');
   assert.equal(asked.rows, 250);
+  assert.equal(asked.packedType, 'packed');
   const said = Object.entries(asked.figures).map(([k, [kb, ms]]) => `${k} ${kb} KB in ${ms} ms`).join('; ');
   const after = (await message(browser, { type: 'getStats' })).stats;
   const mib = after.wasmMemoryBytes / 1048576;
   console.log(`# 1,000 sites × 50 dependencies: worker wasm memory ${mib.toFixed(1)} MiB; ${said}`);
   assert.ok(mib <= 96, `${mib.toFixed(1)} MiB`);
   // What a page asks for stays small whatever the profile holds (budget: 300 KB).
-  for (const k of ['popup', 'opened', 'dashboard']) assert.ok(asked.figures[k][0] <= 300, `${k}: ${said}`);
+  for (const k of ['popup', 'opened', 'opened packed', 'dashboard']) assert.ok(asked.figures[k][0] <= 300, `${k}: ${said}`);
   // A new table re-derives every host's verdict in the worker (wasm), without a query.
   const mark = logs.length;
   await message(browser, { type: 'refreshFeeds' }, 120000);

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use onebasket::protocol::{Request, Response};
+use onebasket::protocol::{packed, Request, Response};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -256,9 +256,11 @@ pub async fn send(req: Request) -> Result<JsValue, BridgeError> {
 /// whole value into its generic `Content` tree first, and that machinery, instantiated for
 /// every type in the tree, was about a fifth of the page's wasm.
 ///
-/// No page reads the whole overview any more (each asks for its own view), and the popup's
-/// build reads none of the other pages' views: there those answers are unexpected.
+/// No page reads the whole overview any more (each asks for its own view). The popup asks for
+/// its views packed ([`unpacked`]), so its build decodes no view from a JS object at all: there
+/// the other pages' answers are unexpected.
 fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
+    #[cfg(feature = "pages")]
     fn part<T: serde::de::DeserializeOwned>(
         v: &JsValue,
         name: &'static str,
@@ -270,9 +272,6 @@ fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
     }
     let tag = field(answer, "type").as_string().unwrap_or_default();
     Ok(match tag.as_str() {
-        "popup" => Response::Popup {
-            popup: part(answer, "popup")?,
-        },
         #[cfg(feature = "pages")]
         "dashboard" => Response::Dashboard {
             dashboard: part(answer, "dashboard")?,
@@ -286,9 +285,6 @@ fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
         "options" => Response::Options {
             options: part(answer, "options")?,
         },
-        "tabPanel" => Response::TabPanel {
-            panel: part(answer, "panel")?,
-        },
         #[cfg(feature = "pages")]
         "site" => Response::Site {
             site: part(answer, "site")?,
@@ -301,6 +297,14 @@ fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
         "feeds" => Response::Feeds {
             feeds: part(answer, "feeds")?,
         },
+        "packed" => Response::Packed {
+            data: field(answer, "data")
+                .as_string()
+                .ok_or_else(|| BridgeError::Unreadable {
+                    part: "data",
+                    reason: "not text".to_owned(),
+                })?,
+        },
         "done" => Response::Done,
         "error" => Response::Error {
             message: field(answer, "message")
@@ -309,6 +313,23 @@ fn decode(answer: &JsValue) -> Result<Response, BridgeError> {
         },
         other => return Err(BridgeError::UnexpectedType(other.to_owned())),
     })
+}
+
+/// The view a request asked for `packed` ([`Response::Packed`]), read as `T`.
+pub fn unpacked<T: serde::de::DeserializeOwned>(
+    answer: Result<Response, BridgeError>,
+) -> Result<Box<T>, BridgeError> {
+    match answer? {
+        Response::Packed { data } => {
+            packed::unpack(&data)
+                .map(Box::new)
+                .map_err(|e| BridgeError::Unreadable {
+                    part: "data",
+                    reason: e.to_string(),
+                })
+        }
+        _ => Err(BridgeError::Unexpected),
+    }
 }
 
 fn field(obj: &JsValue, name: &str) -> JsValue {

@@ -127,16 +127,13 @@ pub fn Popup() -> Html {
             let n = *asked.borrow();
             let query = query.clone();
             conn.request(
-                Request::GetPopup { query },
+                Request::GetPopup {
+                    query,
+                    packed: true,
+                },
                 Callback::from(move |r: Result<Response, BridgeError>| {
                     bridge::mark("ob-data");
-                    state.dispatch(Action::View(
-                        n,
-                        r.and_then(|r| match r {
-                            Response::Popup { popup } => Ok(Box::new(popup)),
-                            _ => Err(BridgeError::Unexpected),
-                        }),
-                    ));
+                    state.dispatch(Action::View(n, bridge::unpacked(r)));
                 }),
             );
         });
@@ -221,12 +218,9 @@ fn load_tab(conn: &Conn, state: &UseReducerHandle<State>) {
         // Not a web page (or no tab at all) is the worker's to say, like everything else.
         let url = bridge::active_tab_url().await.unwrap_or_default();
         conn.request(
-            Request::GetTabPanel { url },
+            Request::GetTabPanel { url, packed: true },
             Callback::from(move |r: Result<Response, BridgeError>| {
-                state.dispatch(Action::Tab(r.and_then(|r| match r {
-                    Response::TabPanel { panel } => Ok(Box::new(panel)),
-                    _ => Err(BridgeError::Unexpected),
-                })));
+                state.dispatch(Action::Tab(bridge::unpacked(r)));
             }),
         );
     });

@@ -25,6 +25,7 @@ use crate::Millis;
 use words::Names;
 
 pub mod export;
+mod row_serde;
 pub mod rows;
 pub mod tab;
 pub mod words;
@@ -57,7 +58,10 @@ pub struct Banners {
 
 /// A site as a list shows it: its layers, and its extra lines in words. A list never carries
 /// a site's exposure: at 1,000 sites with 50 dependencies each that was 4.4 KB a site.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Serialize` is written out (`row_serde`): JSON leaves absent lines out, the packed form
+/// writes every field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Row {
     /// The site key.
@@ -65,37 +69,26 @@ pub struct Row {
     /// Its main hostname.
     pub main_host: String,
     /// Provider id its badge shows (edge before host).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub badge: Option<String>,
     /// The cloud it runs on ([`rows::cloud_of`]); none behind a CDN with an unknown origin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud: Option<String>,
     /// Hosting provider.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hosting: Option<String>,
     /// Hosting region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Edge / CDN provider.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub edge: Option<String>,
     /// Its DNS operators ("Route 53 + NS1", "own name servers").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dns: Option<String>,
     /// Its DNS in its line ("DNS on Route 53", "redundant DNS: …").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_line: Option<String>,
     /// "origin unknown behind Cloudflare".
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     /// What it needs beyond its main host ("partly on AWS: …").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub partly: Option<String>,
     /// What it only loads images and the like from ("Also loads …").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub also: Option<String>,
     /// Why it fails while its own hosts answer ("fails because login through …").
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blame: Option<String>,
     /// Whether it works right now.
     pub status: HealthState,

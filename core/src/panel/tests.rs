@@ -271,6 +271,122 @@ fn queries_and_views_cross_the_wire() {
     assert_eq!(back, v);
 }
 
+/// The popup's views cross packed (`protocol::packed`: postcard, read by position) and read
+/// back equal, absent lines, floats and nested groups included; JSON still leaves a row's
+/// absent lines out, and reads back equal too.
+#[test]
+fn views_read_back_packed_and_json_leaves_absent_lines_out() {
+    use crate::protocol::packed::{pack, unpack, PackError};
+    let sites = four();
+    let r = rules();
+    let all_open = popup(
+        &sites,
+        &r,
+        &row_of,
+        &PopupQuery::default(),
+        Banners::default(),
+        FeedStatus::default(),
+        11 * DAY_MS,
+    )
+    .groups
+    .into_iter()
+    .map(|g| g.key)
+    .chain([None])
+    .collect();
+    let banners = Banners {
+        offline: true,
+        correlation: Some(Correlation {
+            layer: crate::exposure::ExposureLayer::Region,
+            key: "aws us-east-1".into(),
+            failing_in_group: 4,
+            failing_total: 5,
+            healthy_in_group: 0,
+            healthy_total: 12,
+            p_value: 0.000_123_4,
+            sites: vec!["blog.example".into()],
+            through_third_party: 1,
+            message: "4 of 5 failing sites are on AWS us-east-1".into(),
+        }),
+        incidents: vec![ProviderIncident {
+            provider: "aws".into(),
+            title: "Increased error rates".into(),
+            severity: "major".into(),
+            url: None,
+            started: Some("2025-10-20".into()),
+            affected: vec!["us-east-1".into()],
+        }],
+    };
+    let feeds = FeedStatus {
+        feeds: vec![crate::table::FeedInfo {
+            file: "ip-ranges.json".into(),
+            provider: "aws".into(),
+            date: Some("2025-10-20".into()),
+            version: None,
+            records: 9,
+        }],
+        records: 9,
+        refreshed_at: Some(DAY_MS),
+        errors: vec!["gcp: timed out".into()],
+    };
+    let view = popup(
+        &sites,
+        &r,
+        &row_of,
+        &PopupQuery {
+            open: all_open,
+            ..PopupQuery::default()
+        },
+        banners,
+        feeds,
+        11 * DAY_MS,
+    );
+    assert!(view.groups.iter().all(|g| !g.members.is_empty()));
+    assert!(!view.failing_rows.is_empty());
+    assert_eq!(unpack::<PopupView>(&pack(&view).unwrap()).unwrap(), view);
+
+    let s = summary(&shop());
+    let panel = tab::tab_panel(
+        Some("www.shop.example"),
+        Some(&s.site),
+        Some(&s),
+        shop().profile.as_ref(),
+        false,
+        &r,
+    );
+    let site = panel.site.as_ref().unwrap();
+    assert!(site.depends.is_some() && site.stack.is_some());
+    assert_eq!(unpack::<TabPanel>(&pack(&panel).unwrap()).unwrap(), panel);
+    let note = tab::tab_panel(None, None, None, None, false, &r);
+    assert_eq!(unpack::<TabPanel>(&pack(&note).unwrap()).unwrap(), note);
+
+    // The JSON of a row: absent lines left out, present ones kept.
+    let plain = row_of(&sites[3]);
+    assert_eq!(
+        (plain.cloud.as_deref(), plain.region.as_deref()),
+        (Some("gcp"), None)
+    );
+    let json = serde_json::to_value(&plain).unwrap();
+    assert_eq!(json["cloud"], "gcp");
+    assert_eq!(json["mainHost"], plain.main_host.as_str());
+    assert!(
+        json.get("region").is_none() && json.get("blame").is_none(),
+        "{json}"
+    );
+    assert_eq!(serde_json::from_value::<Row>(json).unwrap(), plain);
+
+    // What does not read is an error, never a panic.
+    assert!(matches!(
+        unpack::<PopupView>("not base64!"),
+        Err(PackError::Base64(_))
+    ));
+    let packed = pack(&view).unwrap();
+    let cut = &packed[..packed.len() / 2 / 4 * 4];
+    assert!(matches!(
+        unpack::<PopupView>(cut),
+        Err(PackError::Decode(_))
+    ));
+}
+
 #[test]
 fn failing_sites_come_worst_first() {
     let mut sites = vec![

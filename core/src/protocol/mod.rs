@@ -11,6 +11,7 @@ use crate::settings::Settings;
 use crate::site_record::SiteRecord;
 use views::{Overview, TabView, WorkerStats};
 
+pub mod packed;
 pub mod views;
 
 /// The `type` of the message the worker sends its open pages (popup, dashboard) when what
@@ -39,6 +40,9 @@ pub enum Request {
     GetTabPanel {
         /// The tab's URL (only its host is used).
         url: String,
+        /// Answer with [`Response::Packed`] instead of [`Response::TabPanel`].
+        #[serde(default)]
+        packed: bool,
     },
     /// The current settings.
     GetSettings,
@@ -61,6 +65,9 @@ pub enum Request {
         /// Grouping, filter, opened groups.
         #[serde(default)]
         query: crate::panel::PopupQuery,
+        /// Answer with [`Response::Packed`] instead of [`Response::Popup`].
+        #[serde(default)]
+        packed: bool,
     },
     /// The dashboard's view: a page of rows sorted and filtered, the what-if picker and the
     /// chosen scenario.
@@ -156,6 +163,12 @@ pub enum Response {
         /// Milliseconds the look-ups took (`performance.now()`; the addresses are made before).
         ms: f64,
     },
+    /// Answer to a request that asked for its view `packed`: the view in
+    /// [`packed`]'s form (the asker knows which view it asked for).
+    Packed {
+        /// [`packed::pack`]'s text.
+        data: String,
+    },
     /// The request was carried out.
     Done,
     /// The request failed; nothing changed.
@@ -181,6 +194,15 @@ mod tests {
             serde_json::json!({"type": "getSite", "site": "example.com"})
         );
         assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+        // A page that does not ask for its view packed gets JSON, as before `packed` existed.
+        let v = serde_json::json!({"type": "getTabPanel", "url": "https://a.example/"});
+        assert_eq!(
+            serde_json::from_value::<Request>(v).unwrap(),
+            Request::GetTabPanel {
+                url: "https://a.example/".into(),
+                packed: false
+            }
+        );
         let v = serde_json::json!({"type": "getOverview"});
         assert_eq!(
             serde_json::from_value::<Request>(v).unwrap(),

@@ -181,20 +181,21 @@ export async function view(browser, host) {
 }
 
 /**
- * Replaces every stored `site:` record with `records` and restarts the worker so it loads them
+ * Replaces every stored `site:` record with `records` (and writes the other keys in `extra`, as
+ * a worker would have stored them: `providerStatus`…) and restarts the worker so it loads them
  * (the worker reads sites only when it starts). The write goes through an extension page, not
  * the worker, so it works whether the worker is running or stopped; the next message wakes it.
  */
-export async function seedSites(ctx, id, records) {
+export async function seedSites(ctx, id, records, extra = {}) {
   const page = await ctx.newPage();
   await page.goto(`chrome-extension://${id}/popup.html`);
-  await page.evaluate(async (recs) => {
+  await page.evaluate(async ([recs, more]) => {
     const all = await chrome.storage.local.get(null);
     await chrome.storage.local.remove(Object.keys(all).filter((k) => k.startsWith('site:')));
-    const add = {};
+    const add = { ...more };
     for (const r of recs) add[`site:${r.site}`] = r;
     await chrome.storage.local.set(add);
-  }, records);
+  }, [records, extra]);
   await stopWorkers(ctx);
   await page.close();
 }
