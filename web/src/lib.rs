@@ -23,7 +23,9 @@ use yew::prelude::*;
 /// Which page to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
-    /// The toolbar popup.
+    /// The toolbar popup: only in the popup's build (`popup.html` loads that one; in the
+    /// pages' build it would be dead weight).
+    #[cfg(not(feature = "pages"))]
     Popup,
     /// The full-tab dashboard.
     #[cfg(feature = "pages")]
@@ -45,6 +47,7 @@ pub struct AppProps {
 pub fn App(props: &AppProps) -> Html {
     let conn = use_memo((), |_| bridge::Conn::extension());
     let page = match props.page {
+        #[cfg(not(feature = "pages"))]
         Page::Popup => html! { <popup::Popup /> },
         #[cfg(feature = "pages")]
         Page::Dashboard => html! { <dashboard::Dashboard /> },
@@ -61,6 +64,7 @@ pub fn App(props: &AppProps) -> Html {
 #[wasm_bindgen]
 pub fn start(page: &str) -> Result<(), JsValue> {
     let page = match page {
+        #[cfg(not(feature = "pages"))]
         "popup" => Page::Popup,
         #[cfg(feature = "pages")]
         "dashboard" => Page::Dashboard,
