@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use onebasket::protocol::packed::{self, PackError};
+use onebasket::protocol::packed::PackError;
 use onebasket::protocol::{Request, Response};
 use onebasket::settings::SettingsError;
 use wasm_bindgen::{JsCast, JsValue};
@@ -46,16 +46,11 @@ async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageE
         Request::GetOverview => Response::Overview {
             overview: shell.with(|t| t.overview(now())),
         },
-        Request::GetPopup { query, packed } => {
-            let popup = shell.with(|t| t.popup_view(&query, now()));
-            if packed {
-                Response::Packed {
-                    data: packed::pack(&popup)?,
-                }
-            } else {
-                Response::Popup { popup }
-            }
-        }
+        Request::GetPopup { query, packed } => Response::view(
+            shell.with(|t| t.popup_view(&query, now())),
+            packed,
+            |popup| Response::Popup { popup },
+        )?,
         Request::GetDashboard { query } => Response::Dashboard {
             dashboard: shell.with(|t| t.dashboard_view(&query, now())),
         },
@@ -87,14 +82,9 @@ async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageE
             tab: shell.with(|t| t.tab_view(&url, now())),
         },
         Request::GetTabPanel { url, packed } => {
-            let panel = shell.with(|t| t.tab_panel(&url, now()));
-            if packed {
-                Response::Packed {
-                    data: packed::pack(&panel)?,
-                }
-            } else {
+            Response::view(shell.with(|t| t.tab_panel(&url, now())), packed, |panel| {
                 Response::TabPanel { panel }
-            }
+            })?
         }
         Request::GetSite { site } => Response::Site {
             site: shell.with(|t| t.site(&site).cloned()),

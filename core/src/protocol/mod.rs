@@ -178,6 +178,24 @@ pub enum Response {
     },
 }
 
+impl Response {
+    /// The answer carrying `view`: [`Response::Packed`] when the request asked for it packed,
+    /// else the view's own JSON answer, `json(view)`.
+    pub fn view<T: Serialize>(
+        view: T,
+        packed: bool,
+        json: impl FnOnce(T) -> Response,
+    ) -> Result<Response, packed::PackError> {
+        Ok(if packed {
+            Response::Packed {
+                data: packed::pack(&view)?,
+            }
+        } else {
+            json(view)
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -202,6 +220,25 @@ mod tests {
                 url: "https://a.example/".into(),
                 packed: false
             }
+        );
+        // The same view either way: packed when asked, else its JSON answer.
+        let panel = crate::panel::TabPanel {
+            note: Some("This tab is not a website.".into()),
+            site: None,
+        };
+        let json = |panel| Response::TabPanel { panel };
+        assert_eq!(
+            Response::view(panel.clone(), false, json).unwrap(),
+            Response::TabPanel {
+                panel: panel.clone()
+            }
+        );
+        let Response::Packed { data } = Response::view(panel.clone(), true, json).unwrap() else {
+            panic!("not packed")
+        };
+        assert_eq!(
+            packed::unpack::<crate::panel::TabPanel>(&data).unwrap(),
+            panel
         );
         let v = serde_json::json!({"type": "getOverview"});
         assert_eq!(
