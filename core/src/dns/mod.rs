@@ -4,7 +4,9 @@
 //! Sans-IO: this module builds RFC 8484 queries (wire format and JSON API URLs) and parses the
 //! bytes a caller fetched; it never performs a request itself.
 //!
-//! Wire format is encoded and decoded by `hickory-proto`; nothing here hand-parses DNS messages.
+//! Wire format is encoded and decoded by `simple-dns`; nothing here hand-parses DNS messages
+//! (the response code excepted: see [`parse_response`]). Why not `hickory-proto`, which the
+//! tests still use to build their answers: README's dependency table.
 //!
 //! Names handed out by this module are lowercase ASCII without the trailing dot. The root name
 //! is the empty string.
@@ -20,10 +22,12 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use base64::Engine as _;
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
-use hickory_proto::rr::rdata::opt::EdnsOption;
-use hickory_proto::rr::{Label, Name, RData as HRData, Record, RecordType};
 use serde::{Deserialize, Serialize};
+use simple_dns::rdata::{OPTCode, RData as SRData, OPT};
+use simple_dns::{
+    Label, Name, Packet, PacketFlag, Question, ResourceRecord, SimpleDnsError, CLASS, QCLASS,
+    QTYPE, TYPE,
+};
 
 /// Cloudflare's RFC 8484 endpoint: the default resolver (settings, CLI, options page).
 pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
@@ -87,8 +91,8 @@ impl QueryType {
         }
     }
 
-    fn record_type(self) -> RecordType {
-        RecordType::from(self.code())
+    fn qtype(self) -> QTYPE {
+        QTYPE::TYPE(TYPE::from(self.code()))
     }
 }
 
@@ -238,65 +242,47 @@ fn canonical(name: &str) -> String {
     name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
-/// hickory `Name` → lowercase, no trailing dot. Labels of letters, digits, `-` and `_` (what
-/// [`check_name`] allows in a query) come out as they are, even where hickory would escape them
-/// (a leading `-`); any other label comes out escaped (`\000`, `\.`), which can never equal a
-/// valid queried name, so it cannot be mistaken for part of a chain.
-fn name_string(name: &Name) -> String {
+/// A decoded `Name` → lowercase, no trailing dot. Letters, digits, `-` and `_` (what
+/// [`check_name`] allows in a query) come out as they are; any other byte comes out escaped
+/// (`\.` and `\\` for a dot or backslash inside a label, `\DDD` for the rest), so a name with
+/// such a label can never equal a valid queried name nor be mistaken for part of a chain, and a
+/// name without one can be asked in turn.
+fn name_string(name: &Name<'_>) -> String {
     let mut out = String::new();
-    for label in name.iter() {
-        if !out.is_empty() {
+    for (n, label) in name.get_labels().iter().enumerate() {
+        if n > 0 {
             out.push('.');
         }
-        if label
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            out.extend(label.iter().map(|&b| char::from(b.to_ascii_lowercase())));
-        } else {
-            match Label::from_raw_bytes(label) {
-                Ok(l) => out.push_str(&l.to_ascii().to_ascii_lowercase()),
-                // A label hickory decoded is 1..=63 bytes, so this cannot happen; never let
-                // it match anything if it does.
-                Err(_) => out.push_str("\\invalid"),
+        for &b in label.as_ref() {
+            match b {
+                b'.' | b'\\' => {
+                    out.push('\\');
+                    out.push(char::from(b));
+                }
+                b if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' => {
+                    out.push(char::from(b.to_ascii_lowercase()));
+                }
+                _ => out.push_str(&format!("\\{b:03}")),
             }
         }
     }
     out
 }
 
-/// Why hickory could not decode an answer, in our words. Not hickory's own `Display`: its error
-/// types print names (pulling IDNA's Unicode tables into the worker for `to_unicode`) and,
-/// through `Debug`, every record type; the worker's wasm is 1.6 MB without them. The rare
-/// cases not named here say the message does not decode.
-fn decode_error_text(e: &hickory_proto::serialize::binary::DecodeError) -> String {
-    use hickory_proto::serialize::binary::DecodeError as D;
+/// Why simple-dns could not decode an answer, in our words (its own texts are terse).
+fn decode_error_text(e: &SimpleDnsError) -> String {
+    use SimpleDnsError as E;
     match e {
-        D::InsufficientBytes => "the message ends before its records do".into(),
-        D::IncorrectRDataLengthRead { read, len, .. } => {
-            format!("a record's data is {read} bytes where its length says {len}")
+        E::InsufficientData => "the message ends before its records do".into(),
+        E::InvalidDnsPacket => {
+            "a name is too long, or a name pointer does not point back to an earlier label".into()
         }
-        D::LabelBytesTooLong(n) => format!("a label of {n} bytes (at most 63)"),
-        D::DomainNameTooLong(n) => format!("a name of {n} bytes (at most 255)"),
-        D::UnrecognizedLabelCode(c) => format!("unknown label type {c:#04x}"),
-        D::PointerNotPriorToLabel { idx, ptr, .. } => {
-            format!("a name pointer at {idx} points forward to {ptr}")
-        }
-        D::InvalidEmptyRecord => "a record with no data".into(),
-        D::UnknownRecordTypeValue(t) => format!("unknown record type {t}"),
+        E::InvalidServiceLabel => "a label longer than 63 bytes".into(),
+        E::InvalidClass(c) => format!("unknown record class {c}"),
+        E::InvalidQClass(c) => format!("unknown question class {c}"),
+        E::InvalidQType(t) => format!("unknown question type {t}"),
+        E::InvalidHeaderData => "reserved header bits are set".into(),
         _ => "the bytes do not decode as a DNS message".into(),
-    }
-}
-
-/// [`decode_error_text`] for hickory's outer error type.
-fn proto_error_text(e: &hickory_proto::ProtoError) -> String {
-    use hickory_proto::ProtoError as P;
-    match e {
-        P::Decode(d) => decode_error_text(d),
-        P::FormError { error, .. } => proto_error_text(error),
-        P::Message(m) => (*m).to_owned(),
-        P::Msg(m) => m.clone(),
-        _ => "refused by the DNS encoder".into(),
     }
 }
 
@@ -332,26 +318,35 @@ fn check_name(name: &str) -> Result<String, DnsError> {
 /// lowercased so identical questions give identical bytes (and HTTP cache hits).
 pub fn build_query(name: &str, qtype: QueryType) -> Result<Vec<u8>, DnsError> {
     let ascii = check_name(name)?;
-    // Raw labels, not `Name::from_ascii`: hickory's hostname rules refuse a label starting with
-    // `-`, which URLs and browsers accept (`-a.example.com`) and DNS carries fine. `check_name`
-    // has already limited the labels to LDH and `_`.
-    let qname = Name::from_labels(ascii.split('.').map(str::as_bytes))
-        .map_err(|_| DnsError::InvalidName(name.into()))?;
-
-    let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
-    msg.metadata.recursion_desired = true;
-    msg.add_query(Query::query(qname, qtype.record_type()));
+    // Raw labels: a hostname rule would refuse a label starting with `-`, which URLs and
+    // browsers accept (`-a.example.com`) and DNS carries fine. `check_name` has already limited
+    // the labels to LDH and `_`, 1..=63 bytes.
+    let labels: Vec<Label<'_>> = ascii
+        .split('.')
+        .map(|l| Label::new_unchecked(l.as_bytes()))
+        .collect();
+    let mut msg = Packet::new_query(0);
+    msg.set_flags(PacketFlag::RECURSION_DESIRED);
+    msg.questions.push(Question::new(
+        Name::new_with_labels(&labels),
+        qtype.qtype(),
+        QCLASS::CLASS(CLASS::IN),
+        false,
+    ));
 
     // Encode once with an empty Padding option, then grow it to reach the next block boundary:
     // the option header is already counted, so only the payload changes the length.
-    let with_padding = |msg: &mut Message, len: usize| {
-        let mut edns = Edns::new();
-        edns.set_max_payload(EDNS_UDP_SIZE);
-        edns.options_mut()
-            .insert(EdnsOption::Unknown(EDNS_PADDING, vec![0; len]));
-        msg.set_edns(edns);
-        msg.to_vec()
-            .map_err(|e| DnsError::InvalidName(format!("{name}: {}", proto_error_text(&e))))
+    let with_padding = |msg: &mut Packet<'_>, len: usize| {
+        *msg.opt_mut() = Some(OPT {
+            opt_codes: vec![OPTCode {
+                code: EDNS_PADDING,
+                data: vec![0; len].into(),
+            }],
+            udp_packet_size: EDNS_UDP_SIZE,
+            version: 0,
+        });
+        msg.build_bytes_vec()
+            .map_err(|e| DnsError::InvalidName(format!("{name}: {}", decode_error_text(&e))))
     };
     let unpadded = with_padding(&mut msg, 0)?.len();
     let pad = (PADDING_BLOCK - unpadded % PADDING_BLOCK) % PADDING_BLOCK;
@@ -405,18 +400,22 @@ fn txt_text<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     text
 }
 
-fn convert_record(rec: &Record) -> DnsRecord {
-    let data = match &rec.data {
-        HRData::A(a) => RData::A(a.0),
-        HRData::AAAA(a) => RData::Aaaa(a.0),
-        HRData::CNAME(c) => RData::Cname(name_string(&c.0)),
-        HRData::NS(n) => RData::Ns(name_string(&n.0)),
-        HRData::TXT(t) => RData::Txt(txt_text(t.txt_data.iter().map(|s| &s[..]))),
-        HRData::SOA(s) => RData::Soa {
+fn convert_record(rec: &ResourceRecord<'_>) -> DnsRecord {
+    let data = match &rec.rdata {
+        SRData::A(a) => RData::A(Ipv4Addr::from(a.address)),
+        SRData::AAAA(a) => RData::Aaaa(Ipv6Addr::from(a.address)),
+        SRData::CNAME(c) => RData::Cname(name_string(&c.0)),
+        SRData::NS(n) => RData::Ns(name_string(&n.0)),
+        // The character-strings concatenated; invalid UTF-8 comes back as bytes, read lossily.
+        SRData::TXT(t) => RData::Txt(match String::try_from(t.clone()) {
+            Ok(text) => txt_text([text.as_bytes()]),
+            Err(e) => txt_text([&e.into_bytes()[..]]),
+        }),
+        SRData::SOA(s) => RData::Soa {
             mname: name_string(&s.mname),
             minimum: s.minimum,
         },
-        other => RData::Other(u16::from(other.record_type())),
+        other => RData::Other(u16::from(other.type_code())),
     };
     DnsRecord {
         name: name_string(&rec.name),
@@ -426,7 +425,17 @@ fn convert_record(rec: &Record) -> DnsRecord {
 }
 
 fn describe(name: &str, qtype: u16) -> String {
-    format!("{name} {}", RecordType::from(qtype))
+    let asked = [
+        QueryType::A,
+        QueryType::Aaaa,
+        QueryType::Cname,
+        QueryType::Ns,
+        QueryType::Txt,
+    ];
+    match asked.into_iter().find(|t| t.code() == qtype) {
+        Some(t) => format!("{name} {t}"),
+        None => format!("{name} TYPE{qtype}"),
+    }
 }
 
 /// Parses an RFC 8484 wire-format answer to the question `qname`/`qtype`.
@@ -436,7 +445,10 @@ fn describe(name: &str, qtype: u16) -> String {
 /// response with no question section is accepted only when its RCODE is not NOERROR (some
 /// servers drop the question in FORMERR/REFUSED answers, which carry no data anyway).
 ///
-/// RCODEs and the TC bit are outcomes, reported in [`Response`].
+/// RCODEs and the TC bit are outcomes, reported in [`Response`]. The RCODE is the header's
+/// four bits: the EDNS extended RCODE (RFC 6891) is not read, as simple-dns misplaces its bits
+/// in the OPT record's TTL (it reads the low byte), and the queries this module sends (EDNS
+/// version 0, no cookies) are never answered with one by a conforming server.
 pub fn parse_response(bytes: &[u8], qname: &str, qtype: QueryType) -> Result<Response, DnsError> {
     if bytes.len() > MAX_MESSAGE_LEN {
         return Err(DnsError::Malformed(format!(
@@ -444,32 +456,44 @@ pub fn parse_response(bytes: &[u8], qname: &str, qtype: QueryType) -> Result<Res
             bytes.len()
         )));
     }
-    // Header sanity before decoding: hickory pre-allocates the question list from QDCOUNT, so a
-    // hostile 65535 would cost megabytes before failing. We only ever ask one question.
-    match bytes.get(4..6) {
-        Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) > 1 => {
-            return Err(DnsError::Malformed(format!(
-                "{} questions",
-                u16::from_be_bytes([hi, lo])
-            )))
-        }
-        Some(_) => {}
-        None => return Err(DnsError::Malformed("shorter than a DNS header".into())),
+    // Header sanity before decoding: the decoder pre-allocates each section from its count, so
+    // a hostile 65535 would cost megabytes before failing. We only ever ask one question, and
+    // every record takes at least 11 bytes (a one-byte name and ten of type, class, TTL and
+    // length), so counts the message cannot hold are refused here.
+    let count = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    };
+    let (Some(questions), Some(answers), Some(authority), Some(additional), Some(&flags_lo)) =
+        (count(4), count(6), count(8), count(10), bytes.get(3))
+    else {
+        return Err(DnsError::Malformed("shorter than a DNS header".into()));
+    };
+    if questions > 1 {
+        return Err(DnsError::Malformed(format!("{questions} questions")));
     }
-    let msg = Message::from_vec(bytes).map_err(|e| DnsError::Malformed(decode_error_text(&e)))?;
+    let records = answers + authority + additional;
+    if records > (bytes.len() - 12) / 11 {
+        return Err(DnsError::Malformed(format!(
+            "{records} records in {} bytes",
+            bytes.len()
+        )));
+    }
+    let msg = Packet::parse(bytes).map_err(|e| DnsError::Malformed(decode_error_text(&e)))?;
 
-    if msg.metadata.message_type != MessageType::Response {
+    if !msg.has_flags(PacketFlag::RESPONSE) {
         return Err(DnsError::NotAResponse);
     }
-    if msg.metadata.id != 0 {
-        return Err(DnsError::IdMismatch(msg.metadata.id));
+    if msg.id() != 0 {
+        return Err(DnsError::IdMismatch(msg.id()));
     }
-    let rcode = Rcode::from(u16::from(msg.metadata.response_code));
+    let rcode = Rcode::from(u16::from(flags_lo & 0x0f));
     let expected = canonical(qname);
-    match msg.queries.as_slice() {
+    match msg.questions.as_slice() {
         [q] => {
-            let found = name_string(q.name());
-            let found_type = u16::from(q.query_type());
+            let found = name_string(&q.qname);
+            let found_type = u16::from(q.qtype);
             if found != expected || found_type != qtype.code() {
                 return Err(DnsError::QuestionMismatch {
                     expected: describe(&expected, qtype.code()),
@@ -481,16 +505,16 @@ pub fn parse_response(bytes: &[u8], qname: &str, qtype: QueryType) -> Result<Res
         _ => {
             return Err(DnsError::QuestionMismatch {
                 expected: describe(&expected, qtype.code()),
-                found: format!("{} questions", msg.queries.len()),
+                found: format!("{} questions", msg.questions.len()),
             })
         }
     }
 
     Ok(Response {
         rcode,
-        truncated: msg.metadata.truncation,
+        truncated: msg.has_flags(PacketFlag::TRUNCATION),
         answers: msg.answers.iter().map(convert_record).collect(),
-        authority: msg.authorities.iter().map(convert_record).collect(),
+        authority: msg.name_servers.iter().map(convert_record).collect(),
     })
 }
 
