@@ -40,19 +40,23 @@ fn four() -> Vec<SiteSummary> {
     ]
 }
 
-#[test]
-fn the_popup_gets_counts_and_only_the_members_of_the_groups_it_opened() {
-    let sites = four();
-    let r = rules();
-    let closed = popup(
-        &sites,
-        &r,
+/// The popup's view of `sites` for `q`, with no banners and no feeds, on day 11.
+fn popup_for(sites: &[SiteSummary], q: &PopupQuery) -> PopupView {
+    popup(
+        sites,
+        &rules(),
         &row_of,
-        &PopupQuery::default(),
+        q,
         Banners::default(),
         FeedStatus::default(),
         11 * DAY_MS,
-    );
+    )
+}
+
+#[test]
+fn the_popup_gets_counts_and_only_the_members_of_the_groups_it_opened() {
+    let sites = four();
+    let closed = popup_for(&sites, &PopupQuery::default());
     assert_eq!((closed.total, closed.shown, closed.failing), (4, 4, 1));
     assert_eq!(closed.failing_rows.len(), 1);
     assert_eq!(closed.failing_rows[0].site, "blog.example");
@@ -68,17 +72,12 @@ fn the_popup_gets_counts_and_only_the_members_of_the_groups_it_opened() {
         Some(("aws".into(), 3))
     );
 
-    let open = popup(
+    let open = popup_for(
         &sites,
-        &r,
-        &row_of,
         &PopupQuery {
             open: vec![closed.groups[1].key.clone()],
             ..PopupQuery::default()
         },
-        Banners::default(),
-        FeedStatus::default(),
-        11 * DAY_MS,
     );
     let members: Vec<&str> = open.groups[1]
         .members
@@ -89,17 +88,12 @@ fn the_popup_gets_counts_and_only_the_members_of_the_groups_it_opened() {
     assert!(open.groups[0].members.is_empty());
 
     // The filter narrows the lists, not the headline.
-    let west = popup(
+    let west = popup_for(
         &sites,
-        &r,
-        &row_of,
         &PopupQuery {
             filter: "  US-West-2 ".into(),
             ..PopupQuery::default()
         },
-        Banners::default(),
-        FeedStatus::default(),
-        11 * DAY_MS,
     );
     assert_eq!((west.total, west.shown), (4, 3));
     assert_eq!(west.headline, closed.headline);
@@ -279,20 +273,12 @@ fn views_read_back_packed_and_json_leaves_absent_lines_out() {
     use crate::protocol::packed::{pack, unpack, PackError};
     let sites = four();
     let r = rules();
-    let all_open = popup(
-        &sites,
-        &r,
-        &row_of,
-        &PopupQuery::default(),
-        Banners::default(),
-        FeedStatus::default(),
-        11 * DAY_MS,
-    )
-    .groups
-    .into_iter()
-    .map(|g| g.key)
-    .chain([None])
-    .collect();
+    let all_open = popup_for(&sites, &PopupQuery::default())
+        .groups
+        .into_iter()
+        .map(|g| g.key)
+        .chain([None])
+        .collect();
     let banners = Banners {
         offline: true,
         correlation: Some(Correlation {
