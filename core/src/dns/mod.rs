@@ -274,9 +274,10 @@ fn decode_error_text(e: &SimpleDnsError) -> String {
     use SimpleDnsError as E;
     match e {
         E::InsufficientData => "the message ends before its records do".into(),
-        E::InvalidDnsPacket => {
-            "a name is too long, or a name pointer does not point back to an earlier label".into()
-        }
+        // simple-dns's catch-all: the causes it is raised for, since it does not say which.
+        E::InvalidDnsPacket => "a name too long, a name pointer that does not point back to \
+                                an earlier label, or a record's data that does not read"
+            .into(),
         E::InvalidServiceLabel => "a label longer than 63 bytes".into(),
         E::InvalidClass(c) => format!("unknown record class {c}"),
         E::InvalidQClass(c) => format!("unknown question class {c}"),
