@@ -145,7 +145,7 @@ async fn clear_data(shell: &Rc<Shell>) -> Result<(), StoreError> {
 }
 
 /// Bytes of the worker's WebAssembly memory (everything the worker's Rust side holds).
-fn memory_bytes() -> u64 {
+pub(crate) fn memory_bytes() -> u64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .ok()

@@ -54,40 +54,64 @@ const RECOVER_AFTER_MS: i32 = 50;
 /// is paid on most popup opens and many navigations (a stopped worker is started again by the
 /// next event), so its parts are worth seeing in every log.
 pub(crate) struct Phases {
-    /// `(phase, ms)`, in order.
-    parts: Vec<(&'static str, f64)>,
+    /// `(phase, ms, bytes the wasm memory grew by)`, in order.
+    parts: Vec<(&'static str, f64, u64)>,
     /// When the last phase ended (`performance.now()`, ms since the worker began).
     last: f64,
+    /// The wasm memory's size when the last phase ended: a wasm heap never shrinks, so the
+    /// phase that grows it is the one that sets the worker's footprint.
+    memory: u64,
 }
 
 impl Phases {
     /// Phases after the two `background.js` measured: its script began `script_at` ms after
     /// the worker did, and the wasm module was ready at `wasm_at`.
     pub(crate) fn new(script_at: f64, wasm_at: f64) -> Self {
+        let memory = crate::messages::memory_bytes();
         Self {
-            parts: vec![("script", script_at), ("wasm", wasm_at - script_at)],
+            parts: vec![
+                ("script", script_at, 0),
+                ("wasm", wasm_at - script_at, memory),
+            ],
             last: wasm_at,
+            memory,
         }
     }
 
     /// Ends the phase `name` now.
     pub(crate) fn mark(&mut self, name: &'static str) {
         let now = bindings::precise_now();
-        self.parts.push((name, now - self.last));
+        let memory = crate::messages::memory_bytes();
+        self.parts
+            .push((name, now - self.last, memory.saturating_sub(self.memory)));
         self.last = now;
+        self.memory = memory;
     }
 
-    /// "started 41.2 ms after the worker began: wasm 12.0, rules 1.0, …".
+    /// "started 41.2 ms after the worker began: wasm 12.0, rules 1.0, …; wasm memory 3.1 MiB,
+    /// grown by wasm 1.1, table load 2.0" (the phases that grew it, in MiB).
     pub(crate) fn line(&self) -> String {
+        const MIB: f64 = 1_048_576.0;
         let parts: Vec<String> = self
             .parts
             .iter()
-            .map(|(name, ms)| format!("{name} {ms:.1}"))
+            .map(|(name, ms, _)| format!("{name} {ms:.1}"))
             .collect();
+        // Sizes of a few MiB: exact in f64.
+        #[allow(clippy::cast_precision_loss)]
+        let grown: Vec<String> = self
+            .parts
+            .iter()
+            .filter(|(_, _, grew)| *grew > 0)
+            .map(|(name, _, grew)| format!("{name} {:.1}", *grew as f64 / MIB))
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let memory = self.memory as f64 / MIB;
         format!(
-            "OneBasket: started {:.1} ms after the worker began: {}",
+            "OneBasket: started {:.1} ms after the worker began: {}; wasm memory {memory:.1} MiB, grown by {}",
             self.last,
-            parts.join(", ")
+            parts.join(", "),
+            grown.join(", ")
         )
     }
 }

@@ -31,9 +31,12 @@ async function store(p) {
   }, p);
 }
 
-/** The parts of a start-up line: "started 41.2 ms after the worker began: wasm 12.0, …". */
+/**
+ * The parts of a start-up line: "started 41.2 ms after the worker began: wasm 12.0, …; wasm
+ * memory 3.1 MiB, grown by wasm 1.1, …" (the memory clause is printed as it is, not parsed).
+ */
 function parseStart(line) {
-  const [, total, rest] = line.match(/started ([\d.]+) ms after the worker began: (.*)$/);
+  const [, total, rest] = line.match(/started ([\d.]+) ms after the worker began: (.*?)(?:; wasm memory .*)?$/);
   const parts = { total: Number(total) };
   for (const p of rest.split(', ')) {
     const at = p.lastIndexOf(' ');
@@ -50,6 +53,7 @@ async function wake(request) {
   const page = await extensionPage(browser);
   const times = [];
   const starts = [];
+  let memory = '';
   for (let i = 0; i < RUNS; i++) {
     await stopWorkers(browser.ctx);
     // Stopped and idle, as after Chrome's 30 s: nothing of the stop is left to overlap the start.
@@ -64,17 +68,19 @@ async function wake(request) {
     times.push(ms);
     const line = await until(() => logs.slice(mark).find((l) => /started [\d.]+ ms after the worker began/.test(l)), 'the start-up line', 10000);
     starts.push(parseStart(line));
+    memory = line.match(/wasm memory .*$/)?.[0] ?? memory;
   }
-  return { times, starts };
+  return { times, starts, memory };
 }
 
 /** One line per figure: the page's median, min and max, and the worker's median per phase. */
-function report(what, { times, starts }) {
+function report(what, { times, starts, memory }) {
   const ms = (x) => x.toFixed(1);
   console.log(`# start-up, ${what}: stopped worker → answer in the page: median ${ms(median(times))} ms (min ${ms(Math.min(...times))}, max ${ms(Math.max(...times))}; ${RUNS} stops)`);
   const phases = Object.keys(starts[0]).filter((k) => k !== 'total');
   const parts = phases.map((p) => `${p} ${ms(median(starts.map((s) => s[p] ?? 0)))}`);
   console.log(`#   in the worker: ready ${ms(median(starts.map((s) => s.total)))} ms after it began (medians: ${parts.join(', ')})`);
+  console.log(`#   the last start's ${memory}`);
 }
 
 before(async () => {
