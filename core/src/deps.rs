@@ -11,6 +11,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::types::ResourceTypes;
 use crate::profile::{Resolution, SiteProfile};
 use crate::Millis;
 
@@ -20,8 +21,18 @@ use crate::Millis;
 /// enough that 1,000 sites stay within tens of megabytes.
 pub const MAX_DEPS: usize = 256;
 
-/// Most distinct resource types remembered per dependency (webRequest has about twenty).
-const MAX_TYPES: usize = 12;
+/// A site's dependencies by hostname, in hostname order (stored as a JSON object, as a
+/// `BTreeMap` was): one sorted vector, because a `BTreeMap`'s nodes, about half full when
+/// filled in order, cost as much again as the entries (BENCHMARKS.md, worker memory).
+pub type Deps = litemap::LiteMap<String, Dependency>;
+
+/// Reads [`Deps`] with no spare room: a map read without a size (storage's objects) grows by
+/// doubling, which left a fifth of every site's vector spare after a start.
+pub(crate) fn deps_exact<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Deps, D::Error> {
+    let mut entries = Deps::deserialize(d)?.into_tuple_vec();
+    entries.shrink_to_fit();
+    Ok(Deps::from_sorted_store_unchecked(entries))
+}
 
 /// Whether a page needs a resource of this webRequest type to work: documents, frames,
 /// scripts, API calls (XHR / fetch, WebSocket) and stylesheets. Images, fonts, media, beacons
@@ -151,7 +162,7 @@ pub struct Dependency {
     /// Requests seen (responses and failures).
     pub requests: u32,
     /// The webRequest resource types seen, sorted (`script`, `image`, …).
-    pub types: Vec<String>,
+    pub types: ResourceTypes,
     /// True once any request of a critical type ([`is_critical_type`]) was seen.
     pub critical: bool,
     /// When it was last requested.
@@ -185,11 +196,7 @@ impl Dependency {
         if kind.is_empty() {
             return;
         }
-        if let Err(at) = self.types.binary_search_by(|t| t.as_str().cmp(kind)) {
-            if self.types.len() < MAX_TYPES {
-                self.types.insert(at, kind.to_owned());
-            }
-        }
+        self.types.insert(kind);
         if is_critical_type(kind) {
             self.critical = true;
         }
@@ -236,7 +243,7 @@ pub fn role_of(host: &str, dep: &Dependency) -> &'static str {
             }
         }
     }
-    let has = |t: &str| dep.types.iter().any(|k| k == t);
+    let has = |t: &str| dep.types.contains(t);
     if has("xmlhttprequest") || has("fetch") || has("websocket") {
         "API"
     } else if has("script") {
@@ -272,3 +279,4 @@ pub struct Blame {
 
 #[cfg(test)]
 mod tests;
+mod types;

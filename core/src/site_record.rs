@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deps::{role_of, Blame, ClassOf, Classes, DepOutcome, Dependency, HostClass, MAX_DEPS};
+use crate::deps::{
+    role_of, Blame, ClassOf, Classes, DepOutcome, Dependency, Deps, HostClass, MAX_DEPS,
+};
 use crate::dns::addr::is_public;
 use crate::health::state::SiteHealth;
 use crate::health::HealthState;
@@ -85,8 +87,8 @@ pub struct SiteRecord {
     pub origin: Option<String>,
     /// Every other hostname the site's pages load, its own (`api.`, `cdn.`) and third parties,
     /// bounded by [`MAX_DEPS`]. Hostnames only: never a URL, path or query.
-    #[serde(default)]
-    pub deps: BTreeMap<String, Dependency>,
+    #[serde(default, deserialize_with = "crate::deps::deps_exact")]
+    pub deps: Deps,
 }
 
 impl SiteRecord {
@@ -105,7 +107,7 @@ impl SiteRecord {
             status: HealthState::Unknown,
             health: SiteHealth::default(),
             origin: None,
-            deps: BTreeMap::new(),
+            deps: Deps::new(),
         }
     }
 

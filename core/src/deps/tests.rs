@@ -138,8 +138,8 @@ fn depend_records_hosts_types_and_outcomes_only() {
         DepOutcome::Status(503),
         7,
     );
-    let d = &r.deps["cdn.x.example"];
-    assert_eq!(d.types, ["font", "image"]);
+    let d = r.deps.get("cdn.x.example").unwrap();
+    assert_eq!(d.types.iter().collect::<Vec<_>>(), ["font", "image"]);
     assert!(!d.critical);
     assert_eq!(d.requests, 3);
     assert_eq!(d.last_ip, None, "a private address is never kept");
@@ -154,7 +154,7 @@ fn depend_records_hosts_types_and_outcomes_only() {
         DepOutcome::Status(200),
         8,
     );
-    let d = &r.deps["cdn.x.example"];
+    let d = r.deps.get("cdn.x.example").unwrap();
     assert!(d.critical, "one script makes it critical");
     assert!(!d.failing());
     // The main host is the site itself, not a dependency.
@@ -179,7 +179,16 @@ fn depend_records_hosts_types_and_outcomes_only() {
         DepOutcome::Failed(&long),
         9,
     );
-    assert!(r.deps["a.example"].last_error.as_ref().unwrap().len() <= 120);
+    assert!(
+        r.deps
+            .get("a.example")
+            .unwrap()
+            .last_error
+            .as_ref()
+            .unwrap()
+            .len()
+            <= 120
+    );
     // The serialized record holds hostnames, never a URL.
     let json = serde_json::to_string(&r).unwrap();
     assert!(!json.contains("://"));
@@ -400,4 +409,31 @@ fn correlation_attributes_failures_to_the_third_party() {
         top.message
     );
     assert!(!c.iter().any(|x| x.key == "cloudflare"), "{c:#?}");
+}
+
+#[test]
+fn stored_deps_in_any_order_read_back_sorted_and_exactly_sized() {
+    // Storage keeps object keys in insertion order, which is not hostname order; a key given
+    // twice keeps its last value, as the `BTreeMap` this replaced did.
+    let json = r#"{"site":"a.example","mainHost":"www.a.example","firstSeen":1,"lastSeen":2,
+        "visits":1,"hosts":{},"failures":[],"deps":{
+        "z.cdn.example":{"site":"cdn.example","types":["script","image"]},
+        "b.cdn.example":{"site":"cdn.example","requests":1},
+        "m.cdn.example":{"site":"cdn.example"},
+        "b.cdn.example":{"site":"cdn.example","requests":2}}}"#;
+    let r: SiteRecord = serde_json::from_str(json).unwrap();
+    let hosts: Vec<&str> = r.deps.keys().map(String::as_str).collect();
+    assert_eq!(hosts, ["b.cdn.example", "m.cdn.example", "z.cdn.example"]);
+    assert_eq!(r.deps.get("b.cdn.example").unwrap().requests, 2);
+    let written = serde_json::to_value(&r).unwrap();
+    let keys: Vec<&String> = written["deps"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["b.cdn.example", "m.cdn.example", "z.cdn.example"]);
+    assert_eq!(
+        written["deps"]["z.cdn.example"]["types"],
+        serde_json::json!(["image", "script"])
+    );
+    let again: SiteRecord = serde_json::from_value(written).unwrap();
+    assert_eq!(again, r);
+    // Read without a size, the vector grew to 4 by doubling; kept, that is 1,000 sites' spare.
+    assert_eq!(r.deps.into_tuple_vec().capacity(), 3);
 }
