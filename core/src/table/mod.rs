@@ -222,17 +222,17 @@ macro_rules! impl_addr {
 
 // A bucket is at most LEAF_MAX + 1 intervals (the one spanning into the slot, plus those
 // starting inside), so these make windows of 16 IPv4 pairs (128 bytes, four search steps)
-// and 4 IPv6 pairs (128 bytes, two steps). IPv6 feed space is deeply hierarchical (Azure:
-// region /40s, then /48s, /64s, and /125s), so its nodes are made denser to cut levels: with
-// the IPv4 settings a look-up inside an IPv6 range walked six nodes; now mostly four. The
-// figures behind these choices are in BENCHMARKS.md.
+// and 4 IPv6 pairs (128 bytes, two steps). IPv6 nodes were once made 4× denser to cut levels
+// (Azure's region /40s, then /48s, /64s and /125s); since the /64 table leads straight to the
+// deepest ones, that density bought no speed and cost 3.1 MB of index, which the worker keeps
+// for good (a wasm heap never shrinks). The figures behind these choices are in BENCHMARKS.md.
 impl_addr!(u32, 15, 4, |a: u32, shift: u32, width: u32| {
     u64::from((a << shift) >> (32 - width))
 });
 #[cfg(target_arch = "wasm32")]
-impl_addr!(u128, 3, 16, bits128);
+impl_addr!(u128, 3, 4, bits128);
 #[cfg(not(target_arch = "wasm32"))]
-impl_addr!(u128, 3, 16, |a: u128, shift: u32, width: u32| {
+impl_addr!(u128, 3, 4, |a: u128, shift: u32, width: u32| {
     ((a << shift) >> (128 - width)) as u64
 });
 
