@@ -148,6 +148,7 @@ impl<'de> Deserialize<'de> for ResourceTypes {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
