@@ -313,7 +313,7 @@ impl Classifier {
             &mut scratch,
         );
         // The reasons in the stack's order, DNS down to the cloud, each layer's in the order found.
-        sentences.sort_by_key(|e| layer_rank(e.layer));
+        crate::sort::sort_by_key(&mut sentences, |e| layer_rank(e.layer));
         let resolution = ev.resolution.clone().unwrap_or(if addresses.is_empty() {
             Resolution::NoAddress
         } else {

@@ -574,7 +574,7 @@ impl Engine {
                             _ => None,
                         })
                         .collect();
-                    names.sort();
+                    crate::sort::sort_by(&mut names, Ord::cmp);
                     if state.cname_zone.as_deref() == Some(key.0.as_str()) {
                         obs.cname_nameservers = names;
                     } else {

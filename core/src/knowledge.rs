@@ -122,7 +122,7 @@ pub fn shrink_reference(history: &[AcceptedCopy], now: u64) -> Option<AcceptedCo
 /// rest (the largest one stays).
 pub fn remember_accepted(history: &mut Vec<AcceptedCopy>, copy: AcceptedCopy) {
     history.push(copy);
-    history.sort_by_key(|c| c.at);
+    crate::sort::sort_by_key(history, |c| c.at);
     let since = copy.at.saturating_sub(SHRINK_REFERENCE_SECS);
     let last = history.len() - 1;
     let mut i = 0;
@@ -214,7 +214,7 @@ pub fn feed_age_warnings(rules: &Rules, feeds: &[FeedInfo], now_ms: u64) -> Vec<
             feed_age_warning(info, cadence, now_ms)
         })
         .collect();
-    out.sort_by(|a, b| {
+    crate::sort::sort_by(&mut out, |a, b| {
         (u64::from(b.age_days) * u64::from(a.cadence_days))
             .cmp(&(u64::from(a.age_days) * u64::from(b.cadence_days)))
             .then_with(|| a.file.cmp(&b.file))

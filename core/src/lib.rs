@@ -34,6 +34,7 @@ pub mod rules;
 pub mod settings;
 pub mod site;
 pub mod site_record;
+pub mod sort;
 pub mod status;
 pub mod summary;
 pub mod table;

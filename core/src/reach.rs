@@ -187,7 +187,7 @@ pub fn sort_with<T>(items: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
 
 /// Stable sort of indices by a comparator.
 pub fn sort_indices(idx: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
-    idx.sort_by(|&a, &b| cmp(a, b));
+    crate::sort::positions(idx, &mut |a, b| cmp(a, b));
 }
 
 /// True when the site does not work right now.

@@ -247,7 +247,7 @@ impl SiteRecord {
                     .map(|t| (h.as_str(), t))
             })
             .collect();
-        hosts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        crate::sort::sort_by(&mut hosts, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         hosts.into_iter().map(|(h, _)| h).collect()
     }
 

@@ -141,7 +141,7 @@ pub fn correlate(
         if !significant {
             continue;
         }
-        g.failing.sort();
+        crate::sort::sort_by(&mut g.failing, Ord::cmp);
         let healthy_part = if healthy_total == 1 {
             format!("{} of 1 healthy site is there", g.healthy)
         } else {
@@ -169,7 +169,7 @@ pub fn correlate(
         });
     }
     // Strongest first; for equal strength the bigger group, then cloud before region, edge, DNS.
-    out.sort_by(|a, b| {
+    crate::sort::sort_by(&mut out, |a, b| {
         a.p_value
             .total_cmp(&b.p_value)
             .then(b.failing_in_group.cmp(&a.failing_in_group))

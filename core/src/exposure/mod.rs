@@ -317,9 +317,10 @@ pub fn exposure_naming(
     let mut non_critical = Vec::new();
     for ((layer, provider, region), mut acc) in all {
         // The site's own hosts first, then third parties; by name within each.
-        acc.via
-            .sort_by(|a, b| (a.dep.third_party, a.host).cmp(&(b.dep.third_party, b.host)));
-        acc.paths.sort();
+        crate::sort::sort_by(&mut acc.via, |a, b| {
+            (a.dep.third_party, a.host).cmp(&(b.dep.third_party, b.host))
+        });
+        crate::sort::sort_by(&mut acc.paths, Ord::cmp);
         let third_party = acc.via.iter().any(|v| v.dep.third_party);
         let total = acc.via.len();
         let via: Vec<Via> = acc
@@ -353,7 +354,7 @@ pub fn exposure_naming(
     }
     let order = |v: &mut Vec<Exposed>| {
         // Stack order, then the most hosts first.
-        v.sort_by(|a, b| {
+        crate::sort::sort_by(v, |a, b| {
             a.layer
                 .cmp(&b.layer)
                 .then_with(|| (b.via.len() + b.more as usize).cmp(&(a.via.len() + a.more as usize)))

@@ -102,7 +102,7 @@ fn category(sites: &[(Use, BTreeSet<String>)]) -> Category {
             percent: percent(n, total),
         })
         .collect();
-    providers.sort_by(|a, b| {
+    crate::sort::sort_by(&mut providers, |a, b| {
         b.sites
             .cmp(&a.sites)
             .then_with(|| a.provider.cmp(&b.provider))

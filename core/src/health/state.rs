@@ -210,7 +210,7 @@ pub fn sites_due<'a>(
         .filter(|(_, h, visit)| now.saturating_sub(*visit) <= cfg.recent_visit_ms && h.due(now))
         .map(|(site, h, _)| (h.next_check, site))
         .collect();
-    due.sort_unstable();
+    crate::sort::sort_by(&mut due, Ord::cmp);
     due.into_iter()
         .take(cfg.max_checks_per_round)
         .map(|(_, site)| site.to_owned())

@@ -395,7 +395,7 @@ impl Tracker {
             .filter(|r| !self.main_frames_seen.contains(&r.main_host))
             .filter(|r| !self.pending.contains(&r.main_host))
             .collect();
-        never.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+        crate::sort::sort_by_key(&mut never, |r| std::cmp::Reverse(r.last_seen));
         let hosts: Vec<String> = never
             .into_iter()
             .take(RESUME_UNPROFILED)

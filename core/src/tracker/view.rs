@@ -180,7 +180,7 @@ impl Tracker {
             .values()
             .map(|r| SiteSummary::of(r, &self.known, rules, now, window, named))
             .collect();
-        sites.sort_by(|a, b| {
+        crate::sort::sort_by(&mut sites, |a, b| {
             b.last_seen
                 .cmp(&a.last_seen)
                 .then_with(|| a.site.cmp(&b.site))
