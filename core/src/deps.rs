@@ -26,14 +26,6 @@ pub const MAX_DEPS: usize = 256;
 /// filled in order, cost as much again as the entries (BENCHMARKS.md, worker memory).
 pub type Deps = litemap::LiteMap<String, Dependency>;
 
-/// Reads [`Deps`] with no spare room: a map read without a size (storage's objects) grows by
-/// doubling, which left a fifth of every site's vector spare after a start.
-pub(crate) fn deps_exact<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Deps, D::Error> {
-    let mut entries = Deps::deserialize(d)?.into_tuple_vec();
-    entries.shrink_to_fit();
-    Ok(Deps::from_sorted_store_unchecked(entries))
-}
-
 /// Whether a page needs a resource of this webRequest type to work: documents, frames,
 /// scripts, API calls (XHR / fetch, WebSocket) and stylesheets. Images, fonts, media, beacons
 /// and the rest only make it look or measure worse when they fail.

@@ -1,10 +1,10 @@
 //! The stored record of one site: what the browser saw of it (visits, hostnames, failures,
 //! dependencies) and the failure detector's memory. What it runs on is derived, never stored.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
+use litemap::LiteMap;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::deps::{
     role_of, Blame, ClassOf, Classes, DepOutcome, Dependency, Deps, HostClass, MAX_DEPS,
@@ -66,7 +66,8 @@ pub struct SiteRecord {
     /// Main-frame visits.
     pub visits: u32,
     /// Hostnames of the site seen so far (bounded by [`MAX_HOSTS`]).
-    pub hosts: BTreeMap<String, HostSeen>,
+    #[serde(deserialize_with = "exact")]
+    pub hosts: LiteMap<String, HostSeen>,
     /// A profile stored by a version that kept verdicts instead of evidence (schema 1): shown
     /// until the main host's next look-up stores its evidence, then dropped. Never written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,8 +88,19 @@ pub struct SiteRecord {
     pub origin: Option<String>,
     /// Every other hostname the site's pages load, its own (`api.`, `cdn.`) and third parties,
     /// bounded by [`MAX_DEPS`]. Hostnames only: never a URL, path or query.
-    #[serde(default, deserialize_with = "crate::deps::deps_exact")]
+    #[serde(default, deserialize_with = "exact")]
     pub deps: Deps,
+}
+
+/// Reads a record's map (hosts, dependencies) with no spare room. Both are one sorted vector
+/// (a `BTreeMap`'s half-full nodes cost as much again as the entries), and a map read without
+/// a size (storage's objects) grows by doubling, which left a fifth of it spare after a start.
+fn exact<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+    d: D,
+) -> Result<LiteMap<String, V>, D::Error> {
+    let mut entries = LiteMap::<String, V>::deserialize(d)?.into_tuple_vec();
+    entries.shrink_to_fit();
+    Ok(LiteMap::from_sorted_store_unchecked(entries))
 }
 
 impl SiteRecord {
@@ -100,7 +112,7 @@ impl SiteRecord {
             first_seen: now,
             last_seen: now,
             visits: 0,
-            hosts: BTreeMap::new(),
+            hosts: LiteMap::new(),
             profile: None,
             profiled_at: None,
             failures: Vec::new(),
@@ -302,7 +314,7 @@ mod tests {
             true,
             2,
         );
-        assert_eq!(r.hosts["www.example.com"].last_ip, None);
+        assert_eq!(r.hosts.get("www.example.com").unwrap().last_ip, None);
         r.observe(
             "www.example.com",
             Some("3.5.140.2".parse().unwrap()),
@@ -311,7 +323,7 @@ mod tests {
             3,
         );
         assert_eq!(
-            r.hosts["www.example.com"].last_ip,
+            r.hosts.get("www.example.com").unwrap().last_ip,
             Some("3.5.140.2".parse().unwrap())
         );
         assert_eq!(r.visits, 2);

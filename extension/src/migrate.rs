@@ -451,7 +451,7 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(r.main_host, "www.example.com");
         assert_eq!((r.first_seen, r.last_seen, r.visits), (10, 20, 3));
-        assert_eq!(r.hosts["www.example.com"].responses, 3);
+        assert_eq!(r.hosts.get("www.example.com").unwrap().responses, 3);
         assert_eq!(r.status, HealthState::Unknown);
         assert!(r.deps.is_empty());
         // Even older: only the main host survives; the rest takes defaults, seen now.
