@@ -45,6 +45,15 @@ pub(super) struct Known {
     legacy: Classes,
 }
 
+/// Whether a position in `at` is the one of `host` in `hosts`.
+fn named<'a>(hosts: &'a [Host], host: &'a str) -> impl Fn(&u32) -> bool + 'a {
+    move |&i| {
+        hosts
+            .get(i as usize)
+            .is_some_and(|h| h.evidence.name == host)
+    }
+}
+
 impl ClassOf for Known {
     fn class_of(&self, host: &str) -> Option<&HostClass> {
         match self.get(host) {
@@ -79,14 +88,8 @@ impl Known {
 
     /// Where `host` is in `hosts`.
     fn position(&self, host: &str) -> Option<usize> {
-        let hosts = &self.hosts;
-        let named = |&i: &u32| {
-            hosts
-                .get(i as usize)
-                .is_some_and(|h| h.evidence.name == host)
-        };
         self.at
-            .find(self.hasher.hash_one(host), named)
+            .find(self.hasher.hash_one(host), named(&self.hosts, host))
             .map(|&i| i as usize)
     }
 
@@ -154,12 +157,7 @@ impl Known {
         let Self {
             hosts, at, hasher, ..
         } = self;
-        let named = |&i: &u32| {
-            hosts
-                .get(i as usize)
-                .is_some_and(|h| h.evidence.name == host)
-        };
-        let Ok(entry) = at.find_entry(hasher.hash_one(host), named) else {
+        let Ok(entry) = at.find_entry(hasher.hash_one(host), named(hosts, host)) else {
             return;
         };
         let i = entry.remove().0 as usize;
