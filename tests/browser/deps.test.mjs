@@ -275,6 +275,9 @@ test('1,000 sites × 50 dependencies: the worker memory stays bounded, a new tab
   const pagesMib = asked.pagesMemory / 1048576;
   console.log(`# 1,000 sites × 50 dependencies: worker wasm memory ${pagesMib.toFixed(1)} MiB after the pages' requests, ${mib.toFixed(1)} MiB after the whole overview too; ${said}`);
   assert.ok(mib <= 96, `${mib.toFixed(1)} MiB`);
+  // Issue 17's target is 30 MiB (29.8–29.9 measured, BENCHMARKS.md); the bound leaves a MiB for
+  // run-to-run variation, so a change that makes the worker hold more per site fails here.
+  assert.ok(pagesMib <= 31, `${pagesMib.toFixed(1)} MiB after the pages' requests`);
   // What a page asks for stays small whatever the profile holds (budget: 300 KB).
   for (const k of ['popup', 'opened', 'opened packed', 'dashboard']) assert.ok(asked.figures[k][0] <= 300, `${k}: ${said}`);
   // A new table re-derives every host's verdict in the worker (wasm), without a query.

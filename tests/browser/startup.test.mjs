@@ -119,7 +119,11 @@ test('a stopped worker answers a page: fixture feeds and 1,000 sites × 50 depen
   const { stats } = await message(browser, { type: 'getStats' });
   assert.equal(stats.sites, 1000);
   assert.equal(stats.deps, 50000);
-  console.log(`#   worker wasm memory after that start: ${(stats.wasmMemoryBytes / MIB).toFixed(1)} MiB (${Object.keys(p.hosts).length} hosts' evidence)`);
+  const mib = stats.wasmMemoryBytes / MIB;
+  console.log(`#   worker wasm memory after that start: ${mib.toFixed(1)} MiB (${Object.keys(p.hosts).length} hosts' evidence)`);
+  // Issue 17's target (28.9 MiB measured, BENCHMARKS.md): a wasm heap never shrinks, so what a
+  // start grows it to stays for the worker's life.
+  assert.ok(mib <= 30, `${mib.toFixed(1)} MiB after a 1,000 × 50 start`);
   assert.ok(median(tab.times) < 10000, `${median(tab.times)} ms`);
 });
 
