@@ -9,7 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Most types one dependency keeps (bounds what a hostile page or record can make it hold).
 pub(crate) const MAX_TYPES: usize = 12;
 
-/// The `webRequest` `ResourceType` values of Chrome and Firefox, sorted: each is one bit.
+/// The resource type names Chrome's and Firefox's request APIs use, sorted: each is one bit.
+/// A name missing here is still kept (in `other`), only less compactly.
 const KNOWN: [&str; 24] = [
     "beacon",
     "csp_report",
