@@ -7,7 +7,7 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Most types one dependency keeps (bounds what a hostile page or record can make it hold).
-pub(crate) const MAX_TYPES: usize = 12;
+const MAX_TYPES: usize = 12;
 
 /// The resource type names Chrome's and Firefox's request APIs use, sorted: each is one bit.
 /// A name missing here is still kept (in `other`), only less compactly.
@@ -38,6 +38,11 @@ const KNOWN: [&str; 24] = [
     "xslt",
 ];
 
+/// The bit of a name of [`KNOWN`].
+fn bit(kind: &str) -> Option<u32> {
+    KNOWN.iter().position(|k| *k == kind).map(|i| 1 << i)
+}
+
 /// A sorted, distinct set of at most [`MAX_TYPES`] resource type names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceTypes {
@@ -60,8 +65,8 @@ impl ResourceTypes {
 
     /// Whether `kind` is in the set.
     pub fn contains(&self, kind: &str) -> bool {
-        match KNOWN.iter().position(|k| *k == kind) {
-            Some(i) => self.known & (1 << i) != 0,
+        match bit(kind) {
+            Some(b) => self.known & b != 0,
             None => self
                 .other
                 .as_ref()
@@ -74,8 +79,8 @@ impl ResourceTypes {
         if kind.is_empty() || self.contains(kind) || self.len() >= MAX_TYPES {
             return;
         }
-        match KNOWN.iter().position(|k| *k == kind) {
-            Some(i) => self.known |= 1 << i,
+        match bit(kind) {
+            Some(b) => self.known |= b,
             None => {
                 let mut names: Vec<Box<str>> = self.other.take().map(Vec::from).unwrap_or_default();
                 let at = names.partition_point(|k| &**k < kind);
