@@ -442,6 +442,23 @@ fn wrong_version_errors() {
     assert!(PrefixTable::from_snapshot(&b).is_ok());
 }
 
+/// The snapshot's CRC-32 is zlib's: the catalogue's check value, and crc32fast (a second
+/// implementation) on every length around the 16-byte slices and on a real snapshot.
+#[test]
+fn snapshot_checksum_is_zlibs_crc32() {
+    assert_eq!(snapshot::checksum(b"123456789"), 0xCBF4_3926);
+    assert_eq!(snapshot::checksum(b""), 0);
+    let bytes: Vec<u8> = (0..200u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for len in 0..=bytes.len() {
+        let b = &bytes[..len];
+        assert_eq!(snapshot::checksum(b), crc32fast::hash(b), "length {len}");
+    }
+    let snap = sample_table().to_snapshot();
+    assert_eq!(snapshot::checksum(&snap), crc32fast::hash(&snap));
+}
+
 /// Wrap `body` in a valid header (magic, version, length, CRC) so the structural checks run.
 fn with_header(body: &[u8]) -> Vec<u8> {
     let mut out = b"OBPT".to_vec();
