@@ -4,8 +4,9 @@
 //! Sans-IO: this module builds RFC 8484 queries (wire format and JSON API URLs) and parses the
 //! bytes a caller fetched; it never performs a request itself.
 //!
-//! Wire format is encoded and decoded by `simple-dns`; nothing here hand-parses DNS messages
-//! (the response code excepted: see [`parse_response`]). Why not `hickory-proto`, which the
+//! Answers are decoded by `simple-dns`; nothing here hand-parses DNS messages (the response
+//! code excepted: see [`parse_response`]). Queries, one fixed shape, are written out by
+//! [`build_query`]. Why not `hickory-proto`, which the
 //! tests still use to build their answers: README's dependency table.
 //!
 //! Names handed out by this module are lowercase ASCII without the trailing dot. The root name
@@ -23,11 +24,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use simple_dns::rdata::{OPTCode, RData as SRData, OPT};
-use simple_dns::{
-    Label, Name, Packet, PacketFlag, Question, ResourceRecord, SimpleDnsError, CLASS, QCLASS,
-    QTYPE, TYPE,
-};
+use simple_dns::rdata::RData as SRData;
+use simple_dns::{Name, Packet, PacketFlag, ResourceRecord, SimpleDnsError};
 
 /// Cloudflare's RFC 8484 endpoint: the default resolver (settings, CLI, options page).
 pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
@@ -48,6 +46,8 @@ pub const MAX_TXT_LEN: usize = 4096;
 /// UDP payload size advertised in the OPT record (the DNS Flag Day 2020 value). DoH is not UDP,
 /// but some resolvers forward the value upstream.
 const EDNS_UDP_SIZE: u16 = 1232;
+/// The OPT pseudo-record's type (RFC 6891).
+const OPT_TYPE: u16 = 41;
 /// EDNS(0) Padding option code (RFC 7830).
 const EDNS_PADDING: u16 = 12;
 /// Block size for query padding (RFC 8467, "Block-Length Padding", recommended for queries).
@@ -89,10 +89,6 @@ impl QueryType {
             QueryType::Txt => 16,
             QueryType::Aaaa => 28,
         }
-    }
-
-    fn qtype(self) -> QTYPE {
-        QTYPE::TYPE(TYPE::from(self.code()))
     }
 }
 
@@ -317,43 +313,42 @@ fn check_name(name: &str) -> Result<String, DnsError> {
 ///
 /// `name` is an ASCII (already punycoded) hostname; the trailing dot is optional. It is
 /// lowercased so identical questions give identical bytes (and HTTP cache hits).
+///
+/// Written out here rather than through `simple-dns`'s writer: a query has one fixed shape
+/// (RFC 1035 4.1: header, question, then the OPT record of RFC 6891 6.1.2), while the
+/// general writer links the encoder of every record type, 24 KB of the worker's wasm. The
+/// tests decode these bytes with hickory-proto.
 pub fn build_query(name: &str, qtype: QueryType) -> Result<Vec<u8>, DnsError> {
     let ascii = check_name(name)?;
+    // Header 12, the name's labels (a length octet each, then the root's 0), type and class 4,
+    // then the OPT record: root name 1, type, class, TTL, length 10, the option's header 4.
+    let unpadded = 12 + ascii.len() + 2 + 4 + 11 + 4;
+    let pad = (PADDING_BLOCK - unpadded % PADDING_BLOCK) % PADDING_BLOCK;
+    let mut q = Vec::with_capacity(unpadded + pad);
+    // ID 0, flags RD, one question, no answer or authority, one additional (the OPT).
+    q.extend_from_slice(&[0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
     // Raw labels: a hostname rule would refuse a label starting with `-`, which URLs and
     // browsers accept (`-a.example.com`) and DNS carries fine. `check_name` has already limited
-    // the labels to LDH and `_`, 1..=63 bytes.
-    let labels: Vec<Label<'_>> = ascii
-        .split('.')
-        .map(|l| Label::new_unchecked(l.as_bytes()))
-        .collect();
-    let mut msg = Packet::new_query(0);
-    msg.set_flags(PacketFlag::RECURSION_DESIRED);
-    msg.questions.push(Question::new(
-        Name::new_with_labels(&labels),
-        qtype.qtype(),
-        QCLASS::CLASS(CLASS::IN),
-        false,
-    ));
-
-    // Encode once with an empty Padding option, then grow it to reach the next block boundary:
-    // the option header is already counted, so only the payload changes the length.
-    let with_padding = |msg: &mut Packet<'_>, len: usize| {
-        *msg.opt_mut() = Some(OPT {
-            opt_codes: vec![OPTCode {
-                code: EDNS_PADDING,
-                data: vec![0; len].into(),
-            }],
-            udp_packet_size: EDNS_UDP_SIZE,
-            version: 0,
-        });
-        msg.build_bytes_vec()
-            .map_err(|e| DnsError::InvalidName(format!("{name}: {}", decode_error_text(&e))))
-    };
-    let unpadded = with_padding(&mut msg, 0)?.len();
-    let pad = (PADDING_BLOCK - unpadded % PADDING_BLOCK) % PADDING_BLOCK;
-    let bytes = with_padding(&mut msg, pad)?;
-    debug_assert_eq!(bytes.len() % PADDING_BLOCK, 0);
-    Ok(bytes)
+    // the labels to LDH and `_`, 1..=63 bytes, and the name to 253.
+    for label in ascii.split('.') {
+        // At most 63 (`check_name`).
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.code().to_be_bytes());
+    q.extend_from_slice(&1u16.to_be_bytes()); // class IN
+    q.push(0); // the OPT record's owner: the root
+    q.extend_from_slice(&OPT_TYPE.to_be_bytes());
+    q.extend_from_slice(&EDNS_UDP_SIZE.to_be_bytes()); // class: the UDP payload size
+    q.extend_from_slice(&[0, 0, 0, 0]); // TTL: extended RCODE 0, version 0, no flags
+                                        // At most 127 + 4.
+    q.extend_from_slice(&(4 + pad as u16).to_be_bytes());
+    q.extend_from_slice(&EDNS_PADDING.to_be_bytes());
+    q.extend_from_slice(&(pad as u16).to_be_bytes());
+    q.resize(unpadded + pad, 0);
+    debug_assert_eq!(q.len() % PADDING_BLOCK, 0);
+    Ok(q)
 }
 
 /// The RFC 8484 GET URL: `resolver` + `?dns=` (or `&dns=` if it already has a query string) +

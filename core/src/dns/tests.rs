@@ -101,6 +101,73 @@ fn queries_are_padded_to_128_and_decode_back() {
     }
 }
 
+/// The query as simple-dns's general writer makes it (the shape `build_query` writes out).
+fn query_by_simple_dns(name: &str, qtype: QueryType) -> Vec<u8> {
+    use simple_dns::rdata::{OPTCode, OPT};
+    use simple_dns::{Label, Packet, PacketFlag, Question, CLASS, QCLASS, QTYPE, TYPE};
+    let ascii = check_name(name).unwrap();
+    let labels: Vec<Label<'_>> = ascii
+        .split('.')
+        .map(|l| Label::new_unchecked(l.as_bytes()))
+        .collect();
+    let mut msg = Packet::new_query(0);
+    msg.set_flags(PacketFlag::RECURSION_DESIRED);
+    msg.questions.push(Question::new(
+        simple_dns::Name::new_with_labels(&labels),
+        QTYPE::TYPE(TYPE::from(qtype.code())),
+        QCLASS::CLASS(CLASS::IN),
+        false,
+    ));
+    let with_padding = |msg: &mut Packet<'_>, len: usize| {
+        *msg.opt_mut() = Some(OPT {
+            opt_codes: vec![OPTCode {
+                code: EDNS_PADDING,
+                data: vec![0; len].into(),
+            }],
+            udp_packet_size: EDNS_UDP_SIZE,
+            version: 0,
+        });
+        msg.build_bytes_vec().unwrap()
+    };
+    let unpadded = with_padding(&mut msg, 0).len();
+    with_padding(&mut msg, (128 - unpadded % 128) % 128)
+}
+
+#[test]
+fn queries_are_the_bytes_simple_dns_writes() {
+    let long = format!(
+        "{}.{}.{}.{}",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61)
+    );
+    for (n, t) in [
+        ("example.com", QueryType::A),
+        ("WWW.Example.COM.", QueryType::Aaaa),
+        ("a", QueryType::Ns),
+        ("-a._b.example", QueryType::Cname),
+        ("4.3.2.1.origin.asn.cymru.com", QueryType::Txt),
+        (&"x".repeat(63), QueryType::A),
+        (&long, QueryType::Txt),
+    ] {
+        // Every length of name up to the 253 limit crosses a padding block's boundary.
+        assert_eq!(build_query(n, t).unwrap(), query_by_simple_dns(n, t), "{n}");
+    }
+    for len in 1..=253 {
+        let n: String = (0..len)
+            .map(|i| if i % 10 == 9 { '.' } else { 'q' })
+            .collect();
+        if check_name(&n).is_ok() {
+            assert_eq!(
+                build_query(&n, QueryType::A).unwrap(),
+                query_by_simple_dns(&n, QueryType::A),
+                "{n}"
+            );
+        }
+    }
+}
+
 #[test]
 fn long_names_pad_to_the_next_block() {
     // 253-char name: message is ~ 12 + 255 + 4 + 15 > 256.
