@@ -12,14 +12,16 @@ use crate::site_record::SiteRecord;
 use views::{Overview, TabView, WorkerStats};
 
 pub mod packed;
+mod request;
 pub mod views;
 
 /// The `type` of the message the worker sends its open pages (popup, dashboard) when what
 /// they show changed (a look-up finished, the IP ranges arrived, a site failed): they ask again.
 pub const CHANGED: &str = "changed";
 
-/// A request from a page to the worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A request from a page to the worker. Read by hand ([`request`]: one pass, no buffering), in
+/// the form this derive writes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Request {
     /// The overview of all sites.
