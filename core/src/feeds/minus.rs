@@ -25,7 +25,8 @@ impl Subtrahend {
         // comparing with the last one kept drops them all. Disjoint is all `split` needs;
         // `IpNet::aggregate`, which also merges neighbours, was 18 KB of the worker's wasm.
         let mut nets: Vec<IpNet> = nets.iter().map(IpNet::trunc).collect();
-        nets.sort_unstable_by_key(|n| (key(n.network()), n.prefix_len()));
+        // A few hundred prefixes: the shared sort, not an instance of its own.
+        crate::sort::sort_by_key(&mut nets, |n| (key(n.network()), n.prefix_len()));
         nets.dedup_by(|inner, kept| kept.contains(&*inner));
         Self { nets }
     }

@@ -115,10 +115,11 @@ impl Tracker {
     /// user asked for them.
     pub(super) fn after_health_change(&mut self, now: Millis) {
         let current = self.correlations(now);
-        let keys: BTreeSet<String> = current
-            .iter()
-            .map(|c| format!("{} {}", c.layer, c.key))
-            .collect();
+        // Inserted one by one: `collect` into a set is a stable sort of its own (7 KB of wasm).
+        let mut keys = BTreeSet::new();
+        for c in &current {
+            keys.insert(format!("{} {}", c.layer, c.key));
+        }
         let fresh: Vec<_> = current
             .into_iter()
             .filter(|c| {
