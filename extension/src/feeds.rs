@@ -79,8 +79,9 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
     }
     // Written before `refreshing` is cleared: a stop in between refreshes once more, which is
     // harmless, while the other order could leave a finished flag with the old source.
-    let mut source = serde_json::Map::new();
-    source.insert(store::FEED_BASE.to_owned(), serde_json::json!(plan.base));
+    let source = store::FeedSource {
+        feed_base: plan.base.as_deref(),
+    };
     store::save(store::FEED_SOURCE, &source).await;
     store::save(store::REFRESHING, &false).await;
     next

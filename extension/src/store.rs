@@ -47,6 +47,15 @@ pub(crate) const FEED_STATUS: &str = "feedStatus";
 pub(crate) const FEED_SOURCE: &str = "feedSource";
 /// The field of [`FEED_SOURCE`]'s object: the `feedBase` setting that refresh used.
 pub(crate) const FEED_BASE: &str = "feedBase";
+
+/// [`FEED_SOURCE`]'s object as written (a struct, not a `serde_json` map: the worker carries
+/// no `serde_json::Value`).
+#[derive(Serialize)]
+pub(crate) struct FeedSource<'a> {
+    /// [`FEED_BASE`] (serde takes only a literal name).
+    #[serde(rename = "feedBase")]
+    pub(crate) feed_base: Option<&'a str>,
+}
 /// The look-ups under way.
 pub(crate) const PENDING: &str = "pending";
 /// A feed refresh is under way.
@@ -436,6 +445,20 @@ pub(crate) async fn entries(prefix: &str) -> Result<Vec<(String, JsValue)>, Stor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The feed source is written under the field name the start reads back.
+    #[test]
+    fn the_feed_source_is_written_under_feed_base() {
+        let v = serde_json::to_value(FeedSource {
+            feed_base: Some("http://127.0.0.1:1/feeds/"),
+        })
+        .unwrap_or_default();
+        assert_eq!(v[FEED_BASE], "http://127.0.0.1:1/feeds/");
+        let v = serde_json::to_value(FeedSource { feed_base: None }).unwrap_or_default();
+        assert!(v
+            .as_object()
+            .is_some_and(|o| o.contains_key(FEED_BASE) && v[FEED_BASE].is_null()));
+    }
 
     #[test]
     fn a_failed_write_is_one_line_naming_its_key() {
