@@ -1,7 +1,7 @@
 //! Correlation: failing sites grouped by cloud, region, edge and DNS provider, a group
 //! reported when the hypergeometric tail says the concentration is no chance.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +87,9 @@ pub fn correlate(
         through: u32,
         healthy: u32,
     }
-    let mut groups: BTreeMap<(ExposureLayer, String), Group> = BTreeMap::new();
+    // Sorted vectors, not `BTreeMap`s: a few hundred groups, and each map of these key and
+    // value types was its own 5 KB of the worker's wasm.
+    let mut groups: LiteMap<(ExposureLayer, String), Group> = LiteMap::new();
     let (mut failing_total, mut healthy_total) = (0u32, 0u32);
     for s in sites {
         let failing = match s.state {
@@ -103,7 +105,7 @@ pub fn correlate(
         // A failing site put down to third parties counts where those run, not where its own
         // (answering) hosts do; any other site counts wherever it is exposed: its own stack
         // and that of every host it needs. Each group counts a site once.
-        let mut member: BTreeMap<(ExposureLayer, String), (String, bool)> = BTreeMap::new();
+        let mut member: LiteMap<(ExposureLayer, String), (String, bool)> = LiteMap::new();
         let blamed = failing && !s.blamed.is_empty();
         for e in &s.exposure {
             // A failing site put down to third parties counts only where those run.

@@ -36,6 +36,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Classifier;
@@ -228,7 +229,9 @@ pub struct Tracker {
     known: known::Known,
     lookups: HashMap<LookupId, String>,
     pending: BTreeSet<String>,
-    tabs: BTreeMap<TabId, TabState>,
+    /// The open tabs, in id order: a sorted vector (a few dozen tabs; a `BTreeMap` of its own
+    /// key and value types was 11 KB of the worker's wasm).
+    tabs: LiteMap<TabId, TabState>,
     incognito: HashMap<TabId, bool>,
     /// Hosts of the main-frame responses this tracker has handled (see [`Tracker::open_tabs`]).
     main_frames_seen: BTreeSet<String>,
@@ -283,7 +286,7 @@ impl Tracker {
             known,
             lookups: HashMap::new(),
             pending: BTreeSet::new(),
-            tabs: BTreeMap::new(),
+            tabs: LiteMap::new(),
             incognito: HashMap::new(),
             main_frames_seen: BTreeSet::new(),
             dirty: BTreeSet::new(),
