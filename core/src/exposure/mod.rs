@@ -7,7 +7,7 @@
 //! own name servers) survives either failing, and so does a site spread over two CDNs. The
 //! headline, the groups, what-if, correlation and the CLI's `report` all read this.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -276,7 +276,8 @@ pub fn exposure_naming(
     named: usize,
 ) -> Exposure {
     type Key<'a> = (ExposureLayer, &'a str, Option<&'a str>);
-    let mut all: BTreeMap<Key<'_>, Acc<'_>> = BTreeMap::new();
+    // A sorted vector: tens of entries a site, and a `BTreeMap` of these types was 5 KB of wasm.
+    let mut all: LiteMap<Key<'_>, Acc<'_>> = LiteMap::new();
     let mut buf: Vec<Entry<'_>> = Vec::with_capacity(8);
     if let Some(c) = classes.class_of(&record.main_host) {
         entries(c, rules, &mut buf);

@@ -48,6 +48,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
+use litemap::LiteMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::PrefixRecord;
@@ -300,7 +301,9 @@ pub fn parse(spec: &FeedSpec, bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
 /// The last good [`ParsedFeed`] per file; a failed parse leaves the previous data in use.
 #[derive(Debug, Clone, Default)]
 pub struct FeedSet {
-    feeds: BTreeMap<String, ParsedFeed>,
+    /// By file name: a sorted vector of a few dozen feeds (a `BTreeMap` of these types was
+    /// 7 KB of the worker's wasm).
+    feeds: LiteMap<String, ParsedFeed>,
 }
 
 impl FeedSet {
@@ -313,11 +316,11 @@ impl FeedSet {
     pub fn apply(&mut self, spec: &FeedSpec, bytes: &[u8]) -> Result<&ParsedFeed, FeedError> {
         let feed = parse(spec, bytes)?;
         Ok(match self.feeds.entry(feed.file.clone()) {
-            std::collections::btree_map::Entry::Occupied(mut slot) => {
+            litemap::Entry::Occupied(mut slot) => {
                 slot.insert(feed);
                 slot.into_mut()
             }
-            std::collections::btree_map::Entry::Vacant(slot) => slot.insert(feed),
+            litemap::Entry::Vacant(slot) => slot.insert(feed),
         })
     }
 
