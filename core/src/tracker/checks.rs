@@ -145,19 +145,22 @@ impl Tracker {
             .sites
             .values()
             .any(|r| matches!(r.status, HealthState::Down | HealthState::Degraded));
-        let used: BTreeSet<&str> = self
+        let mut used: Vec<&str> = self
             .sites
             .values()
             .filter_map(|r| self.known.class_of(&r.main_host))
             .flat_map(|c| [&c.cloud, &c.hosting, &c.edge, &c.dns])
             .filter_map(|p| p.as_deref())
             .collect();
+        // Sorted and searched by halves (see `drop_orphan_hosts`).
+        used.sort_unstable();
+        used.dedup();
         let polls: Vec<StatusPoll> = self
             .classifier()
             .rules()
             .providers()
             .iter()
-            .filter(|p| used.contains(p.id.as_str()))
+            .filter(|p| used.binary_search(&p.id.as_str()).is_ok())
             .filter_map(|p| {
                 let source = p.status.as_ref()?;
                 let format = source.kind;

@@ -492,20 +492,25 @@ impl Tracker {
 
     /// Removes the evidence of hosts no site uses (as its main host or a dependency).
     fn drop_orphan_hosts(&mut self) {
-        let used: BTreeSet<&str> = self
+        let mut used: Vec<&str> = self
             .sites
             .values()
             .flat_map(|r| {
                 std::iter::once(r.main_host.as_str()).chain(r.deps.keys().map(String::as_str))
             })
             .collect();
+        // A sorted list searched by halves: the same sort of `&str`s as the table's string
+        // tables, where a set of `&str` was a `BTreeSet` instance of its own.
+        used.sort_unstable();
+        used.dedup();
+        let is_used = |h: &str| used.binary_search(&h).is_ok();
         let orphans: Vec<String> = self
             .known
             .hosts()
-            .filter(|h| !used.contains(h) && !self.pending.contains(*h))
+            .filter(|h| !is_used(h) && !self.pending.contains(*h))
             .map(str::to_owned)
             .collect();
-        self.known.retain_legacy(|h| used.contains(h));
+        self.known.retain_legacy(|h| is_used(h));
         if orphans.is_empty() {
             return;
         }
