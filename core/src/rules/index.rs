@@ -22,7 +22,8 @@ impl Rules {
         // Walk the label suffixes from the whole name down, so the first hit is the longest.
         let mut rest = name;
         loop {
-            if let Some((suffix, &i)) = self.by_suffix.get_key_value(rest) {
+            let hit = self.by_suffix.find_index(rest).ok();
+            if let Some((suffix, &i)) = hit.and_then(|at| self.by_suffix.get_indexed(at)) {
                 return Some((&self.providers[i], suffix.as_str()));
             }
             match rest.split_once('.') {

@@ -14,7 +14,7 @@
 //!   a label may hold one wildcard, `*` (one or more characters) or `#` (one or more digits), so
 //!   `awsdns-#.org` matches `ns-1234.awsdns-12.org` and `ultradns.*` any TLD. No regex engine.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use crate::feeds::FeedSpec;
 use headers::PreparedHeader;
@@ -68,9 +68,9 @@ pub enum RulesError {
 pub struct Rules {
     providers: Vec<Provider>,
     feeds: Vec<FeedSpec>,
-    by_id: BTreeMap<String, usize>,
-    by_suffix: BTreeMap<String, usize>,
-    by_asn: BTreeMap<u32, usize>,
+    by_id: LiteMap<String, usize>,
+    by_suffix: LiteMap<String, usize>,
+    by_asn: LiteMap<u32, usize>,
     ns: Vec<NsPattern>,
     headers: Vec<PreparedHeader>,
     /// The overlay lists of every feed (a handful: a list, not a map, keeps the wasm small).

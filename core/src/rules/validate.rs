@@ -1,7 +1,7 @@
 //! Validation of a parsed rules file and the building of its indexes: every id, reference,
 //! pattern, colour, ASN and feed entry checked, so the rest of the crate can trust the rules.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use super::headers::{prepare_header, PreparedHeader};
 use super::ns::{parse_ns_pattern, NsPattern};
@@ -18,10 +18,12 @@ impl Rules {
         providers: Vec<Provider>,
         feeds: Vec<FeedSpec>,
     ) -> Result<Rules, RulesError> {
-        let mut by_id = BTreeMap::new();
-        let mut by_suffix: BTreeMap<String, usize> = BTreeMap::new();
-        let mut by_asn: BTreeMap<u32, usize> = BTreeMap::new();
-        let mut ns_seen: BTreeMap<String, usize> = BTreeMap::new();
+        // Sorted vectors: a few hundred entries each, built once; each `BTreeMap` of its own
+        // key and value types was 4-6 KB of the worker's wasm.
+        let mut by_id: LiteMap<String, usize> = LiteMap::new();
+        let mut by_suffix: LiteMap<String, usize> = LiteMap::new();
+        let mut by_asn: LiteMap<u32, usize> = LiteMap::new();
+        let mut ns_seen: LiteMap<String, usize> = LiteMap::new();
         let mut ns = Vec::new();
         let mut headers = Vec::new();
 
@@ -151,7 +153,7 @@ impl Rules {
             }
         }
 
-        let mut files = BTreeMap::new();
+        let mut files: LiteMap<String, ()> = LiteMap::new();
         let mut overlays = Vec::new();
         for f in &feeds {
             let err = |key: &'static str, reason: String| RulesError::Feed {
