@@ -35,6 +35,7 @@ pub mod settings;
 pub mod site;
 pub mod site_record;
 pub mod sort;
+pub mod sorted_map;
 pub mod status;
 pub mod summary;
 pub mod table;

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use litemap::LiteMap;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::deps::{
     role_of, Blame, ClassOf, Classes, DepOutcome, Dependency, Deps, HostClass, MAX_DEPS,
@@ -66,7 +66,10 @@ pub struct SiteRecord {
     /// Main-frame visits.
     pub visits: u32,
     /// Hostnames of the site seen so far (bounded by [`MAX_HOSTS`]).
-    #[serde(deserialize_with = "exact")]
+    #[serde(
+        serialize_with = "crate::sorted_map::write",
+        deserialize_with = "crate::sorted_map::read"
+    )]
     pub hosts: LiteMap<String, HostSeen>,
     /// A profile stored by a version that kept verdicts instead of evidence (schema 1): shown
     /// until the main host's next look-up stores its evidence, then dropped. Never written.
@@ -88,64 +91,12 @@ pub struct SiteRecord {
     pub origin: Option<String>,
     /// Every other hostname the site's pages load, its own (`api.`, `cdn.`) and third parties,
     /// bounded by [`MAX_DEPS`]. Hostnames only: never a URL, path or query.
-    #[serde(default, deserialize_with = "exact")]
+    #[serde(
+        default,
+        serialize_with = "crate::sorted_map::write",
+        deserialize_with = "crate::sorted_map::read"
+    )]
     pub deps: Deps,
-}
-
-/// Reads a record's map (hosts, dependencies) with no spare room. Both are one sorted vector
-/// (a `BTreeMap`'s half-full nodes cost as much again as the entries), and a map read without
-/// a size (storage's objects) grows by doubling, which left a fifth of it spare after a start.
-///
-/// Read here rather than through `LiteMap`'s own reader, whose sort was a copy of the standard
-/// stable sort for each value type (8 KB of the worker's wasm): storage writes the keys in
-/// order, so this is usually only a check, and otherwise [`crate::sort`] sorts them. A key
-/// given twice keeps its last value, as a map's reader does.
-fn exact<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
-    d: D,
-) -> Result<LiteMap<String, V>, D::Error> {
-    struct Entries<V>(std::marker::PhantomData<V>);
-    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
-        type Value = Vec<(String, V)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a map, or a list of pairs")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            // A hint is the sender's word: no more room than a record ever holds.
-            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(MAX_DEPS));
-            while let Some(entry) = map.next_entry()? {
-                entries.push(entry);
-            }
-            Ok(entries)
-        }
-        /// `LiteMap` writes a map it cannot tell has string keys, an empty one, as a list
-        /// of pairs: `[]`.
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_DEPS));
-            while let Some(entry) = seq.next_element()? {
-                entries.push(entry);
-            }
-            Ok(entries)
-        }
-    }
-    let mut entries = d.deserialize_any(Entries(std::marker::PhantomData))?;
-    if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-        crate::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
-        entries.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
-    }
-    entries.shrink_to_fit();
-    Ok(LiteMap::from_sorted_store_unchecked(entries))
 }
 
 impl SiteRecord {

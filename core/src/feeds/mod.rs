@@ -44,7 +44,7 @@ mod tests;
 mod text;
 mod zscaler;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -173,11 +173,21 @@ pub struct FeedSpec {
     pub minus: Option<String>,
     /// GitHub meta: list name (`actions`) → provider id owning that space (`azure`). Such a
     /// list is an overlay: the feed's provider *may* run there, inside the other's space.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub rented: BTreeMap<String, String>,
+    #[serde(
+        default,
+        skip_serializing_if = "LiteMap::is_empty",
+        serialize_with = "crate::sorted_map::write",
+        deserialize_with = "crate::sorted_map::read"
+    )]
+    pub rented: LiteMap<String, String>,
     /// GitHub meta: list name (`pages`) → provider id whose own ranges the list holds.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub owners: BTreeMap<String, String>,
+    #[serde(
+        default,
+        skip_serializing_if = "LiteMap::is_empty",
+        serialize_with = "crate::sorted_map::write",
+        deserialize_with = "crate::sorted_map::read"
+    )]
+    pub owners: LiteMap<String, String>,
     /// `json-lists`: the top-level keys holding prefix arrays; empty when the whole document
     /// is one array.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -209,8 +219,8 @@ impl FeedSpec {
             provider: provider.to_owned(),
             format,
             minus: None,
-            rented: BTreeMap::new(),
-            owners: BTreeMap::new(),
+            rented: LiteMap::new(),
+            owners: LiteMap::new(),
             lists: Vec::new(),
             prefix_field: None,
             date_field: None,

@@ -34,7 +34,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
@@ -142,11 +142,19 @@ pub enum Effect {
 #[serde(rename_all = "camelCase")]
 pub struct ProviderStatusMemory {
     /// When each provider's status page was last asked (ms since the epoch).
-    #[serde(default)]
-    pub polled: BTreeMap<String, Millis>,
+    #[serde(
+        default,
+        serialize_with = "crate::sorted_map::write",
+        deserialize_with = "crate::sorted_map::read"
+    )]
+    pub polled: LiteMap<String, Millis>,
     /// Each provider's last good status.
-    #[serde(default)]
-    pub providers: BTreeMap<String, ProviderStatus>,
+    #[serde(
+        default,
+        serialize_with = "crate::sorted_map::write",
+        deserialize_with = "crate::sorted_map::read"
+    )]
+    pub providers: LiteMap<String, ProviderStatus>,
 }
 
 /// What storage held at start, already read leniently (see the worker's `migrate`).
