@@ -68,6 +68,63 @@ pub fn read<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
     Ok(LiteMap::from_sorted_store_unchecked(entries))
 }
 
+/// A set of names as one sorted vector: the tracker's pending hosts, unsaved sites and the
+/// like, tens to a few thousand names (a `BTreeSet<String>` was 12 KB of the worker's wasm).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameSet(LiteMap<String, ()>);
+
+impl NameSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `name`; false when it was there already.
+    pub fn insert(&mut self, name: String) -> bool {
+        self.0.insert(name, ()).is_none()
+    }
+
+    /// Whether `name` is in the set.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Removes `name`; false when it was not there.
+    pub fn remove(&mut self, name: &str) -> bool {
+        self.0.remove(name).is_some()
+    }
+
+    /// Removes every name.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names in order.
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.keys()
+    }
+}
+
+impl IntoIterator for NameSet {
+    type Item = String;
+    type IntoIter = std::iter::Map<std::vec::IntoIter<(String, ())>, fn((String, ())) -> String>;
+
+    /// The names in order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_tuple_vec().into_iter().map(|(name, ())| name)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -95,6 +152,21 @@ mod tests {
         let h: Holder = serde_json::from_str(r#"{"m": {"a": 1, "a": 5, "b": 2}}"#).unwrap();
         assert_eq!(h.m.get("a"), Some(&5));
         assert_eq!(h.m.len(), 2);
+    }
+
+    #[test]
+    fn a_name_set_is_a_sorted_set() {
+        let mut s = NameSet::new();
+        assert!(s.insert("b".into()));
+        assert!(s.insert("a".into()));
+        assert!(!s.insert("b".into()));
+        assert!(s.contains("a") && !s.contains("c"));
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.iter().map(String::as_str).collect::<Vec<_>>(), ["a", "b"]);
+        assert!(s.remove("a") && !s.remove("a"));
+        assert_eq!(s.clone().into_iter().collect::<Vec<_>>(), ["b"]);
+        s.clear();
+        assert!(s.is_empty());
     }
 
     #[test]

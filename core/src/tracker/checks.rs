@@ -2,12 +2,11 @@
 //! status pages to poll, and the notification when failures concentrate on one provider. The
 //! rules themselves are `health`'s and `status`'s; this is their bookkeeping.
 
-use std::collections::BTreeSet;
-
 use crate::deps::ClassOf;
 use crate::health::checks::{is_offline, CheckOutcome};
 use crate::health::state::sites_due;
 use crate::health::HealthState;
+use crate::sorted_map::NameSet;
 use crate::status::{next_poll, ProviderStatus, StatusFormat};
 use crate::Millis;
 
@@ -115,8 +114,7 @@ impl Tracker {
     /// user asked for them.
     pub(super) fn after_health_change(&mut self, now: Millis) {
         let current = self.correlations(now);
-        // Inserted one by one: `collect` into a set is a stable sort of its own (7 KB of wasm).
-        let mut keys = BTreeSet::new();
+        let mut keys = NameSet::new();
         for c in &current {
             keys.insert(format!("{} {}", c.layer, c.key));
         }

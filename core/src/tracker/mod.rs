@@ -34,7 +34,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,7 @@ use crate::evidence::HostEvidence;
 use crate::knowledge::FeedStatus;
 use crate::settings::Settings;
 use crate::site_record::SiteRecord;
+use crate::sorted_map::NameSet;
 use crate::status::ProviderStatus;
 use crate::Millis;
 
@@ -220,7 +221,7 @@ struct HealthMemory {
     /// A check round is under way.
     checking: bool,
     /// The correlations last notified, so one outage notifies once.
-    notified: BTreeSet<String>,
+    notified: NameSet,
     /// The status pages' last readings and poll times.
     status: ProviderStatusMemory,
 }
@@ -236,15 +237,15 @@ pub struct Tracker {
     /// runs on, derived under the current knowledge.
     known: known::Known,
     lookups: HashMap<LookupId, String>,
-    pending: BTreeSet<String>,
+    pending: NameSet,
     /// The open tabs, in id order: a sorted vector (a few dozen tabs; a `BTreeMap` of its own
     /// key and value types was 11 KB of the worker's wasm).
     tabs: LiteMap<TabId, TabState>,
     incognito: HashMap<TabId, bool>,
     /// Hosts of the main-frame responses this tracker has handled (see [`Tracker::open_tabs`]).
-    main_frames_seen: BTreeSet<String>,
+    main_frames_seen: NameSet,
     /// Sites changed by dependency traffic and not yet written.
-    dirty: BTreeSet<String>,
+    dirty: NameSet,
     flush_at: Option<Millis>,
     pages_at: Option<Millis>,
     feeds: FeedsState,
@@ -293,11 +294,11 @@ impl Tracker {
             sites: sites.into_iter().map(|r| (r.site.clone(), r)).collect(),
             known,
             lookups: HashMap::new(),
-            pending: BTreeSet::new(),
+            pending: NameSet::new(),
             tabs: LiteMap::new(),
             incognito: HashMap::new(),
-            main_frames_seen: BTreeSet::new(),
-            dirty: BTreeSet::new(),
+            main_frames_seen: NameSet::new(),
+            dirty: NameSet::new(),
             flush_at: None,
             pages_at: None,
             feeds: FeedsState {
