@@ -516,7 +516,7 @@ impl Tracker {
         let orphans: Vec<String> = self
             .known
             .hosts()
-            .filter(|h| !is_used(h) && !self.pending.contains(*h))
+            .filter(|h| !is_used(h) && !self.pending.contains(h))
             .map(str::to_owned)
             .collect();
         self.known.retain_legacy(|h| is_used(h));
