@@ -66,10 +66,7 @@ pub struct SiteRecord {
     /// Main-frame visits.
     pub visits: u32,
     /// Hostnames of the site seen so far (bounded by [`MAX_HOSTS`]).
-    #[serde(
-        serialize_with = "crate::sorted_map::write",
-        deserialize_with = "crate::sorted_map::read"
-    )]
+    #[serde(with = "crate::sorted_map")]
     pub hosts: LiteMap<String, HostSeen>,
     /// A profile stored by a version that kept verdicts instead of evidence (schema 1): shown
     /// until the main host's next look-up stores its evidence, then dropped. Never written.
@@ -91,11 +88,7 @@ pub struct SiteRecord {
     pub origin: Option<String>,
     /// Every other hostname the site's pages load, its own (`api.`, `cdn.`) and third parties,
     /// bounded by [`MAX_DEPS`]. Hostnames only: never a URL, path or query.
-    #[serde(
-        default,
-        serialize_with = "crate::sorted_map::write",
-        deserialize_with = "crate::sorted_map::read"
-    )]
+    #[serde(default, with = "crate::sorted_map")]
     pub deps: Deps,
 }
 

@@ -20,8 +20,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Room reserved from a reader's size hint at most: the hint is the sender's word.
 const MAX_HINT: usize = 4096;
 
-/// Writes `map` as a map, in key order.
-pub fn write<S: Serializer, V: Serialize>(
+/// Writes `map` as a map, in key order (`#[serde(with = "crate::sorted_map")]`).
+pub fn serialize<S: Serializer, V: Serialize>(
     map: &LiteMap<String, V>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -29,7 +29,7 @@ pub fn write<S: Serializer, V: Serialize>(
 }
 
 /// Reads a map (or a list of key-value pairs) into a sorted vector with no spare room.
-pub fn read<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
     d: D,
 ) -> Result<LiteMap<String, V>, D::Error> {
     struct Entries<V>(PhantomData<V>);
@@ -134,7 +134,7 @@ mod tests {
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Holder {
-        #[serde(serialize_with = "write", deserialize_with = "read")]
+        #[serde(with = "super")]
         m: LiteMap<String, u32>,
     }
 

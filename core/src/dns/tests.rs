@@ -101,6 +101,17 @@ fn queries_are_padded_to_128_and_decode_back() {
     }
 }
 
+/// A name of 253 octets, the longest there is, in four labels.
+fn longest_name() -> String {
+    format!(
+        "{}.{}.{}.{}",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61)
+    )
+}
+
 /// The query as simple-dns's general writer makes it (the shape `build_query` writes out).
 fn query_by_simple_dns(name: &str, qtype: QueryType) -> Vec<u8> {
     use simple_dns::rdata::{OPTCode, OPT};
@@ -135,13 +146,7 @@ fn query_by_simple_dns(name: &str, qtype: QueryType) -> Vec<u8> {
 
 #[test]
 fn queries_are_the_bytes_simple_dns_writes() {
-    let long = format!(
-        "{}.{}.{}.{}",
-        "a".repeat(63),
-        "b".repeat(63),
-        "c".repeat(63),
-        "d".repeat(61)
-    );
+    let long = longest_name();
     for (n, t) in [
         ("example.com", QueryType::A),
         ("WWW.Example.COM.", QueryType::Aaaa),
@@ -171,13 +176,7 @@ fn queries_are_the_bytes_simple_dns_writes() {
 #[test]
 fn long_names_pad_to_the_next_block() {
     // 253-char name: message is ~ 12 + 255 + 4 + 15 > 256.
-    let long = format!(
-        "{}.{}.{}.{}",
-        "a".repeat(63),
-        "b".repeat(63),
-        "c".repeat(63),
-        "d".repeat(61)
-    );
+    let long = longest_name();
     assert_eq!(long.len(), 253);
     let q = build_query(&long, QueryType::A).unwrap();
     assert_eq!(q.len(), 384);

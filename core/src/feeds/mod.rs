@@ -176,16 +176,14 @@ pub struct FeedSpec {
     #[serde(
         default,
         skip_serializing_if = "LiteMap::is_empty",
-        serialize_with = "crate::sorted_map::write",
-        deserialize_with = "crate::sorted_map::read"
+        with = "crate::sorted_map"
     )]
     pub rented: LiteMap<String, String>,
     /// GitHub meta: list name (`pages`) → provider id whose own ranges the list holds.
     #[serde(
         default,
         skip_serializing_if = "LiteMap::is_empty",
-        serialize_with = "crate::sorted_map::write",
-        deserialize_with = "crate::sorted_map::read"
+        with = "crate::sorted_map"
     )]
     pub owners: LiteMap<String, String>,
     /// `json-lists`: the top-level keys holding prefix arrays; empty when the whole document

@@ -143,18 +143,10 @@ pub enum Effect {
 #[serde(rename_all = "camelCase")]
 pub struct ProviderStatusMemory {
     /// When each provider's status page was last asked (ms since the epoch).
-    #[serde(
-        default,
-        serialize_with = "crate::sorted_map::write",
-        deserialize_with = "crate::sorted_map::read"
-    )]
+    #[serde(default, with = "crate::sorted_map")]
     pub polled: LiteMap<String, Millis>,
     /// Each provider's last good status.
-    #[serde(
-        default,
-        serialize_with = "crate::sorted_map::write",
-        deserialize_with = "crate::sorted_map::read"
-    )]
+    #[serde(default, with = "crate::sorted_map")]
     pub providers: LiteMap<String, ProviderStatus>,
 }
 
