@@ -6,8 +6,8 @@
 //!
 //! Answers are decoded by `simple-dns`; nothing here hand-parses DNS messages (the response
 //! code excepted: see [`parse_response`]). Queries, one fixed shape, are written out by
-//! [`build_query`]. Why not `hickory-proto`, which the
-//! tests still use to build their answers: README's dependency table.
+//! [`build_query`]. Why not `hickory-proto`, which the tests still use to build their answers:
+//! README's dependency table.
 //!
 //! Names handed out by this module are lowercase ASCII without the trailing dot. The root name
 //! is the empty string.
@@ -342,10 +342,10 @@ pub fn build_query(name: &str, qtype: QueryType) -> Result<Vec<u8>, DnsError> {
     q.extend_from_slice(&OPT_TYPE.to_be_bytes());
     q.extend_from_slice(&EDNS_UDP_SIZE.to_be_bytes()); // class: the UDP payload size
     q.extend_from_slice(&[0, 0, 0, 0]); // TTL: extended RCODE 0, version 0, no flags
-                                        // At most 127 + 4.
-    q.extend_from_slice(&(4 + pad as u16).to_be_bytes());
+    let pad_len = pad as u16; // at most 127
+    q.extend_from_slice(&(4 + pad_len).to_be_bytes()); // RDLENGTH: the one option
     q.extend_from_slice(&EDNS_PADDING.to_be_bytes());
-    q.extend_from_slice(&(pad as u16).to_be_bytes());
+    q.extend_from_slice(&pad_len.to_be_bytes());
     q.resize(unpadded + pad, 0);
     debug_assert_eq!(q.len() % PADDING_BLOCK, 0);
     Ok(q)
