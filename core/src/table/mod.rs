@@ -754,58 +754,26 @@ fn build_node<A: Addr>(
 /// Also links the records into match chains: the records of one distinct prefix point to
 /// each other in canonical order, the last one to the first record of the containing prefix.
 fn sweep<A: Addr>(recs: &mut [Rec], base: usize, range: impl Fn(&IpNet) -> (A, A)) -> Intervals<A> {
-    let mut ivs: Vec<(A, u32)> = Vec::with_capacity(recs.len() * 2 + 1);
-    let mut emit = |start: A, head: u32| {
-        // Merge with the previous interval if it answers the same (keeps the form canonical).
-        if ivs.last().map(|iv| iv.1) != Some(head) {
-            ivs.push((start, head));
-        }
+    let mut sweep = Sweep {
+        ivs: Vec::with_capacity(recs.len() * 2 + 1),
+        cur: A::ZERO,
+        stack: Vec::new(),
     };
-    let mut cur = A::ZERO; // first address not yet assigned to an interval
-    let mut done = false; // `cur` ran past the top of the space
-                          // (last address, chain head, chain length) of the open prefixes.
-    let mut stack: Vec<(A, u32, u32)> = Vec::new();
+    // In chunks, each a call of its own: see `snapshot::CHUNK` (the sweep runs at every start).
     let mut i = 0;
-    while let Some(r) = recs.get(i) {
-        let mut j = i + 1;
-        while recs.get(j).is_some_and(|n| n.prefix == r.prefix) {
-            j += 1;
-        }
-        let (s, e) = range(&r.prefix);
-        while let Some(&(top_end, top_head, _)) = stack.last() {
-            if top_end >= s {
-                break;
-            }
-            if cur <= top_end {
-                emit(cur, top_head);
-            }
-            stack.pop();
-            // top_end < s, so this cannot overflow.
-            cur = top_end.checked_inc().unwrap_or(top_end);
-        }
-        let (parent, parent_count) = stack.last().map_or((NONE, 0), |t| (t.1, t.2));
-        if cur < s {
-            emit(cur, parent);
-        }
-        cur = s;
-        // Link records i..j (one distinct prefix) in order, then on to the parent chain.
-        let group = (j - i) as u32;
-        for (k, rec) in recs.get_mut(i..j).unwrap_or(&mut []).iter_mut().enumerate() {
-            let k = k as u32;
-            rec.next = if k + 1 < group {
-                (base + i) as u32 + k + 1
-            } else {
-                parent
-            };
-            rec.count = group - k + parent_count;
-        }
-        let head = (base + i) as u32;
-        stack.push((e, head, group + parent_count));
-        i = j;
+    while i < recs.len() {
+        let until = (i + snapshot::CHUNK).min(recs.len());
+        i = sweep.groups(recs, base, i, until, &range);
     }
+    let Sweep {
+        mut ivs,
+        mut cur,
+        mut stack,
+    } = sweep;
+    let mut done = false; // `cur` ran past the top of the space
     while let Some((top_end, top_head, _)) = stack.pop() {
         if !done && cur <= top_end {
-            emit(cur, top_head);
+            emit(&mut ivs, cur, top_head);
             match top_end.checked_inc() {
                 Some(n) => cur = n,
                 None => done = true,
@@ -813,10 +781,89 @@ fn sweep<A: Addr>(recs: &mut [Rec], base: usize, range: impl Fn(&IpNet) -> (A, A
         }
     }
     if !done {
-        emit(cur, NONE);
+        emit(&mut ivs, cur, NONE);
     }
     ivs.shrink_to_fit();
     Intervals::unindexed(ivs)
+}
+
+/// Appends an interval, merged with the previous one if it answers the same (keeps the form
+/// canonical).
+fn emit<A>(ivs: &mut Vec<(A, u32)>, start: A, head: u32) {
+    if ivs.last().map(|iv| iv.1) != Some(head) {
+        ivs.push((start, head));
+    }
+}
+
+/// The state of a [`sweep`] between its chunks.
+struct Sweep<A> {
+    /// The intervals so far.
+    ivs: Vec<(A, u32)>,
+    /// The first address not yet assigned to an interval.
+    cur: A,
+    /// (last address, chain head, chain length) of the open prefixes.
+    stack: Vec<(A, u32, u32)>,
+}
+
+impl<A: Addr> Sweep<A> {
+    /// Sweeps the distinct prefixes that start at records `i..until` (the last one's records
+    /// may run past `until`); returns the record after them.
+    #[inline(never)]
+    fn groups(
+        &mut self,
+        recs: &mut [Rec],
+        base: usize,
+        mut i: usize,
+        until: usize,
+        range: &impl Fn(&IpNet) -> (A, A),
+    ) -> usize {
+        let Self { ivs, cur, stack } = self;
+        while i < until {
+            let Some(r) = recs.get(i) else { break };
+            let mut j = i + 1;
+            while recs.get(j).is_some_and(|n| n.prefix == r.prefix) {
+                j += 1;
+            }
+            let (s, e) = range(&r.prefix);
+            while let Some(&(top_end, top_head, _)) = stack.last() {
+                if top_end >= s {
+                    break;
+                }
+                if *cur <= top_end {
+                    emit(ivs, *cur, top_head);
+                }
+                stack.pop();
+                // top_end < s, so this cannot overflow.
+                *cur = top_end.checked_inc().unwrap_or(top_end);
+            }
+            let (parent, parent_count) = stack.last().map_or((NONE, 0), |t| (t.1, t.2));
+            if *cur < s {
+                emit(ivs, *cur, parent);
+            }
+            *cur = s;
+            // Link records i..j (one distinct prefix) in order, then on to the parent chain.
+            let group = (j - i) as u32;
+            for (k, rec) in recs.get_mut(i..j).unwrap_or(&mut []).iter_mut().enumerate() {
+                let k = k as u32;
+                rec.next = if k + 1 < group {
+                    (base + i) as u32 + k + 1
+                } else {
+                    parent
+                };
+                rec.count = group - k + parent_count;
+            }
+            let head = (base + i) as u32;
+            stack.push((e, head, group + parent_count));
+            i = j;
+        }
+        i
+    }
+}
+
+/// Appends the packed heads ([`pack_head`]) of `recs`.
+#[inline(never)]
+fn pack_heads(heads: &mut Vec<u32>, recs: &[Rec]) {
+    heads.extend(recs.iter().map(pack_head));
 }
 
 fn v4_range(p: &IpNet) -> (u32, u32) {
@@ -953,7 +1000,11 @@ impl PrefixTable {
         let (r4, r6) = records.split_at_mut(split);
         let v4 = sweep(r4, 0, v4_range);
         let v6 = sweep(r6, split, v6_range);
-        let heads = records.iter().map(pack_head).collect();
+        // In chunks, each a call of its own: see `snapshot::CHUNK`.
+        let mut heads = Vec::with_capacity(records.len());
+        for chunk in records.chunks(snapshot::CHUNK) {
+            pack_heads(&mut heads, chunk);
+        }
         Self {
             providers,
             regions,

@@ -777,3 +777,76 @@ fn a_table_loaded_without_its_index_answers_the_same_before_and_after_indexing()
         indexed.heap_bytes()
     );
 }
+
+/// The snapshot's records are read, and the sweep runs, in chunks of `snapshot::CHUNK` records
+/// (each a call of its own, for V8's tier-up): what crosses a chunk's end must carry over. Here
+/// a /8 and a /12 stay open across every chunk, and each /24 is given twice (two providers),
+/// so one prefix's records straddle the end of the first chunk (records 0–2 are the /8, the
+/// /12 and a /16, so the pairs start at odd positions).
+#[test]
+fn chunks_carry_the_sweep_and_the_order_across_their_ends() {
+    let chunk = super::snapshot::CHUNK;
+    assert_eq!(chunk % 2, 0, "the pairs must straddle a chunk's end");
+    let mut records = vec![
+        rec("10.0.0.0/8", "outer", None, None),
+        rec("10.0.0.0/12", "middle", None, None),
+        rec("10.0.0.0/16", "inner", None, None),
+    ];
+    let pairs = chunk + 40;
+    for i in 0..pairs {
+        let net = format!("10.{}.{}.0/24", i / 256, i % 256);
+        records.push(rec(&net, "a", None, None));
+        records.push(rec(&net, "b", None, None));
+    }
+    let t = PrefixTable::build(&records, vec![]);
+    let u = PrefixTable::from_snapshot(&t.to_snapshot()).unwrap();
+    assert_eq!(u, t);
+    assert_eq!(u.interval_counts(), t.interval_counts());
+    // The pair that straddles the first chunk's end, its neighbours, a /24 in the /16's first
+    // block, the last one, and addresses between and beyond.
+    let straddling = (chunk - 4) / 2;
+    let mut probes: Vec<IpAddr> = [0, straddling - 1, straddling, straddling + 1, pairs - 1]
+        .iter()
+        .map(|i| ip(&format!("10.{}.{}.7", i / 256, i % 256)))
+        .collect();
+    probes.extend(["10.0.255.255", "10.200.0.1", "11.0.0.0", "9.255.255.255"].map(ip));
+    for a in probes {
+        for table in [&t, &u] {
+            let got: Vec<PrefixRecord> = table.lookup(a).map(|r| r.to_record()).collect();
+            assert_eq!(got, naive(&records, a), "address {a}");
+        }
+    }
+    let a = ip(&format!("10.{}.{}.7", straddling / 256, straddling % 256));
+    assert_eq!(
+        u.lookup(a).len(),
+        4,
+        "{a}: two /24 records, the /12 and the /8"
+    );
+
+    // The order is checked across a chunk's end: /32s in ascending order, then the two at
+    // its end swapped.
+    let body = |swap: bool| {
+        let mut b = vec![1, 1, b'a', 0, 0, 0];
+        let n = chunk + 2;
+        super::snapshot::put_varint(&mut b, n as u64);
+        for i in 0..n {
+            let i = match (swap, i) {
+                (true, i) if i == chunk - 1 => chunk,
+                (true, i) if i == chunk => chunk - 1,
+                (_, i) => i,
+            };
+            b.push(32);
+            b.extend_from_slice(&(i as u32).to_be_bytes());
+            b.extend_from_slice(&[0, 0, 0]);
+        }
+        with_header(&b)
+    };
+    assert_eq!(
+        PrefixTable::from_snapshot(&body(false)).unwrap().len(),
+        chunk + 2
+    );
+    match PrefixTable::from_snapshot(&body(true)) {
+        Err(SnapshotError::Corrupt(m)) => assert!(m.contains("not strictly sorted"), "{m}"),
+        other => panic!("{:?}", other.map(|t| t.len())),
+    }
+}
