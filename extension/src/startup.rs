@@ -9,6 +9,7 @@
 //! unreadable schema is migrated (every record rewritten in the current shape, then the schema
 //! written); a newer one is left as it is.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use onebasket::classify::Classifier;
@@ -129,32 +130,22 @@ pub(crate) async fn start(
     phases.mark("rules");
     let keys = SiteKeys::builtin();
     phases.mark("suffix list");
-    // The table's bytes (IndexedDB) come before the records: decoding them while the browser
-    // still reads and converts `chrome.storage.local` takes the table's decode off the wait.
-    let from_db = read_table(table, phases).await;
-    let loaded = store::Loaded::take(stored)
-        .await
-        .map_err(StartError::Sites)?;
-    phases.mark("storage read");
-    let schema = migrate::Schema::of(&loaded.get(store::SCHEMA_KEY));
-    match schema {
-        migrate::Schema::Newer(n) => bindings::warn(&format!(
-            "OneBasket: storage was written by a newer version (schema {n}, this one reads {}); \
-             what cannot be read is left as it is",
-            store::SCHEMA
-        )),
-        migrate::Schema::Unreadable => {
-            bindings::warn("OneBasket: stored schema unreadable; migrating as an older layout");
-        }
-        _ => {}
-    }
-    let settings = load_settings(&loaded);
+    // The two reads are decoded each as soon as it arrives, whichever comes first: the decode
+    // of one then fills the wait for the other. (Either may come first: the table is one
+    // IndexedDB value of 0.8 MB, the records two reads of `chrome.storage.local` that grow with
+    // the sites.)
+    let shared = RefCell::new(&mut *phases);
+    let (from_db, records) =
+        futures_util::future::join(read_table(table, &shared), read_stored(stored, &shared)).await;
+    let Records {
+        loaded,
+        schema,
+        settings,
+        sites,
+        migrated,
+        hosts,
+    } = records?;
     let (table, table_complete) = load_table(&specs, &loaded, from_db, phases).await;
-    let [site_entries, host_entries] = loaded.entries([store::SITE_PREFIX, store::HOST_PREFIX]);
-    let (sites, migrated) = load_sites(schema, site_entries).await;
-    phases.mark("sites");
-    let hosts = load_hosts(schema, host_entries).await;
-    phases.mark("hosts");
     let (feed_status, status_unreadable) = load_feed_status(&loaded);
     let stored = Stored {
         settings,
@@ -214,6 +205,56 @@ pub(crate) async fn resume(shell: &Rc<Shell>) {
     // Not on the way to the first answer: an alarm missing for a few milliseconds fires no
     // later than one created at once would.
     spawn_local(ensure_alarms());
+}
+
+/// What a start takes from `chrome.storage.local` before the table: the records, their layout's
+/// schema, the settings, the sites and the hosts' evidence.
+struct Records {
+    loaded: store::Loaded,
+    schema: migrate::Schema,
+    settings: Settings,
+    sites: Vec<SiteRecord>,
+    /// Whether the stored layout is now the current one ([`load_sites`]).
+    migrated: bool,
+    hosts: Vec<HostEvidence>,
+}
+
+/// Reads the records `background.js` asked for ([`Records`]), warning of a schema this version
+/// does not write.
+async fn read_stored(
+    stored: JsValue,
+    phases: &RefCell<&mut Phases>,
+) -> Result<Records, StartError> {
+    let loaded = store::Loaded::take(stored)
+        .await
+        .map_err(StartError::Sites)?;
+    phases.borrow_mut().mark("storage read");
+    let schema = migrate::Schema::of(&loaded.get(store::SCHEMA_KEY));
+    match schema {
+        migrate::Schema::Newer(n) => bindings::warn(&format!(
+            "OneBasket: storage was written by a newer version (schema {n}, this one reads {}); \
+             what cannot be read is left as it is",
+            store::SCHEMA
+        )),
+        migrate::Schema::Unreadable => {
+            bindings::warn("OneBasket: stored schema unreadable; migrating as an older layout");
+        }
+        _ => {}
+    }
+    let settings = load_settings(&loaded);
+    let [site_entries, host_entries] = loaded.entries([store::SITE_PREFIX, store::HOST_PREFIX]);
+    let (sites, migrated) = load_sites(schema, site_entries).await;
+    phases.borrow_mut().mark("sites");
+    let hosts = load_hosts(schema, host_entries).await;
+    phases.borrow_mut().mark("hosts");
+    Ok(Records {
+        loaded,
+        schema,
+        settings,
+        sites,
+        migrated,
+        hosts,
+    })
 }
 
 /// Every open tab with a URL.
@@ -298,14 +339,14 @@ fn load_feed_status(loaded: &store::Loaded) -> (FeedStatus, bool) {
 
 /// The combined snapshot IndexedDB holds, loaded without its index; `None` when there is none
 /// or it does not load (said in the log).
-async fn read_table(bytes: JsValue, phases: &mut Phases) -> Option<PrefixTable> {
+async fn read_table(bytes: JsValue, phases: &RefCell<&mut Phases>) -> Option<PrefixTable> {
     match store::take_table(bytes).await {
         Ok(Some(bytes)) => {
-            phases.mark("table read");
+            phases.borrow_mut().mark("table read");
             // Without its index, built once the events that woke the worker were answered.
             match PrefixTable::from_snapshot_unindexed(&bytes) {
                 Ok(t) => {
-                    phases.mark("table load");
+                    phases.borrow_mut().mark("table load");
                     return Some(t);
                 }
                 // A newer version's snapshot, too: the table is derived from public feeds, and
