@@ -5,6 +5,7 @@
 // order once the wasm module has started (loaded settings, table and sites).
 import init, * as wasm from './onebasket_extension.js';
 import initParsers, * as parsers from './onebasket_parsers.js';
+import { bytes, startReads } from './reads.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -12,45 +13,8 @@ const api = globalThis.browser ?? globalThis.chrome;
 // a start's time went.
 const scriptAt = performance.now();
 
-// Bytes kept in IndexedDB: the prefix-table snapshot (about 0.8 MB, read at every start).
-// chrome.storage.local holds only JSON, where the snapshot took base64 (a third larger) and a
-// string to read, convert and decode; IndexedDB stores and returns the bytes themselves.
-let database;
-function db() {
-  database ??= new Promise((ok, fail) => {
-    const open = indexedDB.open('onebasket');
-    open.onupgradeneeded = () => open.result.createObjectStore('bytes');
-    open.onsuccess = () => ok(open.result);
-    open.onerror = () => fail(open.error);
-  });
-  // A failed open is tried again by the next call.
-  database.catch(() => { database = undefined; });
-  return database;
-}
-async function transact(mode, f) {
-  const tx = (await db()).transaction('bytes', mode);
-  const request = f(tx.objectStore('bytes'));
-  return new Promise((ok, fail) => {
-    tx.oncomplete = () => ok(request.result);
-    tx.onerror = () => fail(tx.error);
-    tx.onabort = () => fail(tx.error ?? new Error('IndexedDB transaction aborted'));
-  });
-}
-globalThis.oneBasketBytes = {
-  /** The bytes under `key` as a Uint8Array; whatever else is stored there as it is. */
-  async get(key) {
-    const value = await transact('readonly', (s) => s.get(key));
-    return value instanceof ArrayBuffer ? new Uint8Array(value) : value;
-  },
-  /** Stores a copy of `bytes` (a view of the wasm memory, which may move) under `key`. */
-  put(key, bytes) {
-    const copy = bytes.slice().buffer;
-    return transact('readwrite', (s) => s.put(copy, key));
-  },
-  remove(key) {
-    return transact('readwrite', (s) => s.delete(key));
-  },
-};
+// IndexedDB's bytes (reads.js), for the Rust worker (extension/src/bindings.rs).
+globalThis.oneBasketBytes = bytes;
 
 // The feed and status-page parsers are a second wasm module (extension/parsers): a start
 // needs none of them, so it is compiled only when a refresh or a status poll first asks, then
@@ -74,24 +38,9 @@ globalThis.oneBasketParsers = {
   },
 };
 
-// What a start reads, asked for at once while the wasm compiles: every record in
-// chrome.storage.local but the per-feed snapshots (`feed:`, read only to rebuild the table; the
-// key names are extension/src/store.rs's), in two reads in flight together (the browser
-// converts one while it reads the other), and the table's bytes. The wasm starts once the
-// reads are asked for: its first work (the rules) then runs while they are answered.
-const local = api.storage.local;
-const asked = (local.getKeys ? local.getKeys() : Promise.resolve(null)).then((keys) => {
-  // getKeys (Chrome 130+) reads no values; without it, everything is read.
-  if (keys === null) return [local.get(null)];
-  const hosts = keys.filter((k) => k.startsWith('host:'));
-  const rest = keys.filter((k) => !k.startsWith('host:') && !k.startsWith('feed:'));
-  return [local.get(rest), hosts.length ? local.get(hosts) : {}];
-});
-// Settled into `{value}` or `{error}`: the wasm takes them after it compiled, and a read that
-// failed meanwhile must not be reported as an unhandled rejection.
-const settled = (p) => p.then((value) => ({ value }), (e) => ({ error: String(e?.message ?? e) }));
-const stored = settled(asked.then((reads) => Promise.all(reads)).then((parts) => Object.assign({}, ...parts)));
-const table = settled(globalThis.oneBasketBytes.get('table'));
+// What a start reads (reads.js), asked for at once while the wasm compiles: the wasm starts
+// once the reads are asked for, so its first work (the rules) runs while they are answered.
+const { asked, stored, table } = startReads(api);
 
 let ready = Promise.all([init({ module_or_path: new URL('onebasket_extension_bg.wasm', import.meta.url) }), asked.catch(() => {})])
   .then(() => wasm.start(scriptAt, performance.now(), stored, table))

@@ -19,7 +19,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = remove, catch)]
     pub async fn storage_remove(keys: &JsValue) -> Result<JsValue, JsValue>;
 
-    /// `oneBasketBytes.get(key)` (`js/background.js`): what IndexedDB holds under `key`, a
+    /// `oneBasketBytes.get(key)` (`js/reads.js`): what IndexedDB holds under `key`, a
     /// `Uint8Array` when it is bytes.
     #[wasm_bindgen(js_namespace = oneBasketBytes, js_name = get, catch)]
     pub async fn bytes_get(key: &str) -> Result<JsValue, JsValue>;

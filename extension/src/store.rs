@@ -9,7 +9,7 @@
 //! `schema` (the layout version).
 //!
 //! The combined prefix-table snapshot, read at every start, is kept as bytes in IndexedDB
-//! (database `onebasket`, store `bytes`, key `table`; see `js/background.js`): as base64 in
+//! (database `onebasket`, store `bytes`, key `table`; see `js/reads.js`): as base64 in
 //! `chrome.storage.local` it cost a third more bytes, a 1.1 MB string to read and convert, and
 //! its decoding. Where IndexedDB fails it is written under the `table` key as before, and a
 //! `table` key an older version left is read, moved to IndexedDB and removed.
@@ -301,7 +301,7 @@ async fn put_table(snapshot: &[u8]) -> Result<(), StoreError> {
     }
 }
 
-/// What a start read from `chrome.storage.local` in one go (`js/background.js` asks for it
+/// What a start read from `chrome.storage.local` in one go (`js/reads.js` asks for it
 /// while the wasm compiles): every key but the per-feed snapshots.
 pub(crate) struct Loaded {
     all: js_sys::Object,

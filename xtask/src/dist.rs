@@ -49,8 +49,8 @@ pub(crate) fn dist() -> Result<()> {
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
         copy_files(glue, &out)?;
-        std::fs::copy("extension/js/background.js", out.join("background.js"))
-            .context("copying extension/js/background.js")?;
+        // background.js and the module of its start-up reads.
+        copy_files(Path::new("extension/js"), &out)?;
         crate::web::build(&out)?;
         copy_files(Path::new("extension/icons"), &out)?;
         let m = manifest_for(&manifest, browser);

@@ -18,13 +18,15 @@ export function newProfileDir() {
  * Launches Chromium with the extension. With `catchAll` (a port of `startCatchAll`), every name
  * other than the test sites and 127.0.0.1 goes to that server instead of failing, so a request
  * to any other host is seen and logged rather than merely refused. `ONEBASKET_CHROMIUM_ARGS`
- * (space-separated) adds flags, for figures under other V8 settings (`--js-flags=…`).
+ * (space-separated) adds flags, for figures under other V8 settings (`--js-flags=…`). `extra`
+ * lists more unpacked extensions to load beside it (startup.test.mjs's probes).
  */
-export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
+export async function launch(userDataDir, { logs = [], catchAll = null, extra = [] } = {}) {
   requireFile(CHROMIUM, 'apt-get install -y chromium (cargo xtask test installs it)');
   if (!existsSync(join(extensionDir, 'manifest.json'))) {
     throw new Error(`${extensionDir} is missing: run cargo xtask dist first`);
   }
+  const extensions = [extensionDir, ...extra].join(',');
   const ctx = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: false,
@@ -32,7 +34,7 @@ export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
     args: [
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
+      `--disable-extensions-except=${extensions}`, `--load-extension=${extensions}`,
       // Test sites on 127.0.0.1; every other name fails at once, so nothing leaves the machine.
       `--host-resolver-rules=MAP *.test 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ${catchAll ? `127.0.0.1:${catchAll}` : '~NOTFOUND'}`,
       // The test resolver's certificate is self-signed for 127.0.0.1.
@@ -40,7 +42,7 @@ export async function launch(userDataDir, { logs = [], catchAll = null } = {}) {
       ...(process.env.ONEBASKET_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean),
     ],
   });
-  const sw = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));
+  const sw = ctx.serviceWorkers().find(ours) ?? (await ctx.waitForEvent('serviceworker', { predicate: ours, timeout: 30000 }));
   ctx.on('console', (m) => logs.push(m.text()));
   return { ctx, sw, id: new URL(sw.url()).host };
 }
@@ -63,10 +65,13 @@ export async function allowIncognito(userDataDir, setup = async () => {}) {
   await b.ctx.close();
 }
 
+/** Whether a service worker is OneBasket's (not a probe `launch` loaded beside it). */
+const ours = (w) => w.url().endsWith('/background.js');
+
 /** The current service worker (a stopped one is woken by the caller first). */
 export async function worker(ctx) {
-  const live = ctx.serviceWorkers();
-  return live[live.length - 1] ?? (await ctx.waitForEvent('serviceworker', { timeout: 30000 }));
+  const live = ctx.serviceWorkers().filter(ours);
+  return live[live.length - 1] ?? (await ctx.waitForEvent('serviceworker', { predicate: ours, timeout: 30000 }));
 }
 
 /** Polls `f` until it returns a truthy value. */
