@@ -62,7 +62,9 @@ if (api.webRequest.OnResponseStartedOptions?.EXTRA_HEADERS) responseOptions.push
 api.webRequest.onResponseStarted.addListener(later((d) => wasm.on_response(d)), allUrls, responseOptions);
 api.webRequest.onErrorOccurred.addListener(later((d) => wasm.on_request_error(d)), allUrls);
 api.tabs.onUpdated.addListener(later((tabId, change, tab) => {
-  if (change.status === 'complete' || change.url) wasm.on_tab_updated(tabId, tab?.url ?? change.url);
+  if (change.status === 'complete' || change.url) {
+    wasm.on_tab_updated(tabId, tab?.url ?? change.url, change.status === 'complete', tab?.incognito);
+  }
 }));
 api.tabs.onRemoved.addListener(later((tabId) => wasm.on_tab_removed(tabId)));
 api.alarms.onAlarm.addListener(later((alarm) => wasm.on_alarm(alarm.name)));

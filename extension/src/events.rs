@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 use onebasket::settings::Settings;
-use onebasket::tracker::{Traffic, TrafficResult};
+use onebasket::tracker::{OpenTab, Traffic, TrafficResult};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
@@ -122,12 +122,34 @@ async fn is_incognito(shell: &Rc<Shell>, tab: i32, said: Option<bool>) -> bool {
     incognito
 }
 
-/// `tabs.onUpdated`: re-applies the badge once a page has loaded (a navigation resets it).
-pub(crate) async fn on_tab_updated(shell: Rc<Shell>, tab: i32, url: Option<String>) {
+/// `tabs.onUpdated`: re-applies the badge once a page has loaded (a navigation resets it); a
+/// page done loading whose visit a stop cut off is recorded
+/// ([`onebasket::tracker::Tracker::tab_loaded`]), unless nothing says whether its tab is
+/// incognito.
+pub(crate) async fn on_tab_updated(
+    shell: Rc<Shell>,
+    tab: i32,
+    url: Option<String>,
+    complete: bool,
+    incognito: Option<bool>,
+) {
     let Some(url) = url else {
         return;
     };
-    shell.with(|t| t.on_tab(tab, &url));
+    shell.with(|t| {
+        t.on_tab(tab, &url);
+        if let Some(incognito) = incognito.filter(|_| complete) {
+            t.tab_loaded(
+                &OpenTab {
+                    tab,
+                    url,
+                    incognito,
+                    complete,
+                },
+                now(),
+            );
+        }
+    });
     perform(&shell).await;
 }
 

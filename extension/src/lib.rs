@@ -88,11 +88,12 @@ pub fn on_request_error(details: JsValue) {
     }
 }
 
-/// `tabs.onUpdated` (with the tab's URL once it is known).
+/// `tabs.onUpdated` (with the tab's URL once it is known): whether it is done loading, and
+/// whether it is incognito (`None` when the event did not say).
 #[wasm_bindgen]
-pub fn on_tab_updated(tab_id: i32, url: Option<String>) {
+pub fn on_tab_updated(tab_id: i32, url: Option<String>, complete: bool, incognito: Option<bool>) {
     if let Some(s) = shell() {
-        spawn_local(events::on_tab_updated(s, tab_id, url));
+        spawn_local(events::on_tab_updated(s, tab_id, url, complete, incognito));
     }
 }
 

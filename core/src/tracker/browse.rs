@@ -44,7 +44,7 @@ pub enum TrafficResult {
     Error(String),
 }
 
-/// A tab open when the worker started.
+/// A tab as the browser describes it: open when the worker started, or done loading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenTab {
     /// The tab.
@@ -350,42 +350,14 @@ impl Tracker {
     ///
     /// A main-frame response is the event that records a visit, and one delivered to a worker
     /// stopped before it stored the site (browsers stop idle workers at any moment) is gone: the
-    /// site of a tab still showing the page is recorded (no visit counted, since an event still
-    /// on its way would count it twice) and looked up. Every open tab gets its badge again. Only
-    /// tabs done loading whose page this tracker has not seen count: the others' events are
-    /// being, or will be, handled. Then the sites recorded but never looked up (a stop between
-    /// storing the site and storing `pending`) are looked up, the most recently seen first.
+    /// site of a tab still showing the page is recorded ([`Self::tab_loaded`]) and looked up.
+    /// Every open tab gets its badge again. Only tabs done loading count here; one still
+    /// loading is looked at again when it is done. Then the sites recorded but never looked up
+    /// (a stop between storing the site and storing `pending`) are looked up, the most recently
+    /// seen first.
     pub fn open_tabs(&mut self, tabs: &[OpenTab], now: Millis) {
-        for open in tabs {
-            let Some(host) = host_of_url(&open.url) else {
-                continue;
-            };
-            if (open.incognito && !self.settings.record_incognito)
-                || !open.complete
-                || self.main_frames_seen.contains(&host)
-            {
-                continue;
-            }
-            let Some(site) = self.site_for(&host) else {
-                continue;
-            };
-            self.tabs.insert(open.tab, TabState::showing(&host));
-            if !self.sites.contains_key(&site) {
-                let mut record = SiteRecord::new(&site, &host, now);
-                record.observe(&host, None, None, false, now);
-                record.origin = origin_of_url(&open.url);
-                self.sites.insert(site.clone(), record);
-                self.log(
-                    false,
-                    format!("OneBasket: {site} recorded from an open tab (its visit was cut off)"),
-                );
-                self.save_site(&site);
-                if self.needs_lookup(&host, now) {
-                    self.lookup(&host, Hints::default(), now);
-                }
-                self.pages_changed(now);
-            }
-            self.show_tab(open.tab);
+        for open in tabs.iter().filter(|t| t.complete) {
+            self.tab_loaded(open, now);
         }
         let mut never: Vec<&SiteRecord> = self
             .sites
@@ -404,6 +376,43 @@ impl Tracker {
         for host in hosts {
             self.lookup(&host, Hints::default(), now);
         }
+    }
+
+    /// A tab is done loading (`tabs.onUpdated`), or was found done at a start
+    /// ([`Self::open_tabs`]). If this tracker never saw its page's main-frame response, the
+    /// event was cut off by a stop (a tab loading when the open tabs were listed had its
+    /// response delivered to the stopped worker): its site, if not recorded yet, is recorded
+    /// (no visit counted, since an event still on its way would count it twice) and looked up,
+    /// and the tab gets its badge. Incognito tabs only when the user records them.
+    pub fn tab_loaded(&mut self, open: &OpenTab, now: Millis) {
+        let Some(host) = host_of_url(&open.url) else {
+            return;
+        };
+        if (open.incognito && !self.settings.record_incognito)
+            || self.main_frames_seen.contains(&host)
+        {
+            return;
+        }
+        let Some(site) = self.site_for(&host) else {
+            return;
+        };
+        self.tabs.insert(open.tab, TabState::showing(&host));
+        if !self.sites.contains_key(&site) {
+            let mut record = SiteRecord::new(&site, &host, now);
+            record.observe(&host, None, None, false, now);
+            record.origin = origin_of_url(&open.url);
+            self.sites.insert(site.clone(), record);
+            self.log(
+                false,
+                format!("OneBasket: {site} recorded from an open tab (its visit was cut off)"),
+            );
+            self.save_site(&site);
+            if self.needs_lookup(&host, now) {
+                self.lookup(&host, Hints::default(), now);
+            }
+            self.pages_changed(now);
+        }
+        self.show_tab(open.tab);
     }
 
     /// Sets the badge of every open tab showing `site`.

@@ -469,3 +469,48 @@ fn retention_forgets_sites_and_the_evidence_no_site_uses() {
     assert!(w.store.sites.is_empty());
     assert!(w.store.hosts.is_empty(), "{:?}", w.store.hosts.keys());
 }
+
+/// A page's main-frame response reached a worker that was stopped before it stored the site,
+/// and the tab was still loading when the new worker listed the open tabs: the visit is
+/// recorded when the tab is done loading. (Found by the browser's chaos test: the tab then
+/// moved on to another page, and the site was never recorded.)
+#[test]
+fn a_cut_off_visit_whose_tab_was_still_loading_at_the_start_is_recorded_when_it_loads() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.settle();
+    // A page seen by this worker, then the stop; the new worker lists a tab still loading.
+    w.visit(0, FOUR[0], None);
+    w.serve_dns();
+    w.stop();
+    w.restart_if_stopped();
+    let recorded = |w: &World, site: &str| w.store.sites.contains_key(site);
+    let loading = |tab: TabId, host: &str, incognito: bool, complete: bool| OpenTab {
+        tab,
+        url: format!("https://{host}/page"),
+        incognito,
+        complete,
+    };
+    w.t.open_tabs(&[loading(7, FOUR[1], false, false)], w.now);
+    w.perform();
+    assert!(!recorded(&w, "shop-gcp.com"), "a loading tab waits");
+    // It is done loading: no main-frame response was seen for it, so its visit was cut off.
+    w.advance(300);
+    w.t.tab_loaded(&loading(7, FOUR[1], false, true), w.now);
+    w.perform();
+    assert!(recorded(&w, "shop-gcp.com"), "recorded when done loading");
+    // No visit counted: an event still on its way would count it twice.
+    assert_eq!(w.stored_site("shop-gcp.com")["visits"], 0);
+    w.serve_dns();
+    w.settle();
+    assert_eq!(w.badge(7).text, "GCP");
+    // An incognito tab is not recorded (the user did not opt in), and a page whose main frame
+    // this worker saw is its own event's to record: done loading adds no visit.
+    w.t.tab_loaded(&loading(8, FOUR[2], true, true), w.now);
+    w.visit(9, FOUR[3], None);
+    let visits = w.stored_site("shop-az.com")["visits"].clone();
+    w.t.tab_loaded(&loading(9, FOUR[3], false, true), w.now);
+    w.settle();
+    assert!(!recorded(&w, "shop-cf.com"), "incognito recorded");
+    assert_eq!(w.stored_site("shop-az.com")["visits"], visits);
+}
