@@ -6,7 +6,8 @@
 //!    [`start`] resolves.
 //! 2. [`start`] reads storage ([`startup`]), restores the sans-IO tracker
 //!    (`onebasket::tracker::Tracker`) and performs what it queued (look-ups a stop cut off, a
-//!    feed refresh); 50 ms later it lists the open tabs so visits a stop cut off are recovered.
+//!    feed refresh); 50 ms later it lists the open tabs so visits a stop cut off are recovered
+//!    (a tab still loading then, when it is done).
 //! 3. Each event is decoded ([`events`], [`messages`]), handed to the tracker with `now`, and the
 //!    effects it queued are performed ([`shell::perform`]: storage writes, DoH queries, badges,
 //!    a "changed" message to the open pages).
