@@ -343,28 +343,17 @@ fn is_web(url: &str) -> bool {
 /// The URL of the tab the user is looking at.
 ///
 /// Normally the active tab of the popup's window. When the popup page is itself a tab (opened
-/// from the dashboard, pinned, or in tests), that active tab is the popup: then the web tab
-/// used most recently (`lastAccessed`) stands in.
+/// from the dashboard, pinned, or in tests: `tabs.getCurrent` names it), that active tab is the
+/// popup: then the web tab used most recently (`lastAccessed`) among the others stands in. The
+/// page's own tab is told by its id, not its URL: Chromium 148 gives an extension without the
+/// `tabs` permission no URL for its own pages.
 pub async fn active_tab_url() -> Option<String> {
-    let query = Object::new();
-    let _ = Reflect::set(&query, &"active".into(), &JsValue::TRUE);
-    let _ = Reflect::set(&query, &"currentWindow".into(), &JsValue::TRUE);
-    let tabs: Array = call("tabs", "query", &[query.into()])
-        .await
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let first = tabs.get(0);
-    let url = field(&first, "url").as_string().unwrap_or_default();
-    let own = api()
-        .ok()
-        .and_then(|a| {
-            let rt = field(&a, "runtime");
-            let get: Function = field(&rt, "getURL").dyn_into().ok()?;
-            get.call1(&rt, &"".into()).ok()?.as_string()
-        })
-        .unwrap_or_default();
-    if !own.is_empty() && url.starts_with(&own) {
+    let current = call("tabs", "getCurrent", &[]).await.ok();
+    let own_tab = current
+        .as_ref()
+        .map(|t| field(t, "id"))
+        .and_then(|id| id.as_f64());
+    if let Some(own) = own_tab {
         let all: Array = call("tabs", "query", &[Object::new().into()])
             .await
             .ok()?
@@ -372,6 +361,7 @@ pub async fn active_tab_url() -> Option<String> {
             .ok()?;
         return all
             .iter()
+            .filter(|t| field(t, "id").as_f64() != Some(own))
             .filter_map(|t| {
                 let u = field(&t, "url").as_string()?;
                 let at = field(&t, "lastAccessed").as_f64().unwrap_or(0.0);
@@ -380,7 +370,15 @@ pub async fn active_tab_url() -> Option<String> {
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, u)| u);
     }
-    Some(url)
+    let query = Object::new();
+    let _ = Reflect::set(&query, &"active".into(), &JsValue::TRUE);
+    let _ = Reflect::set(&query, &"currentWindow".into(), &JsValue::TRUE);
+    let tabs: Array = call("tabs", "query", &[query.into()])
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    field(&tabs.get(0), "url").as_string()
 }
 
 /// Opens one of the extension's pages in a new tab (a plain link would open it inside the
