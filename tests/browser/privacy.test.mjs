@@ -96,7 +96,12 @@ function resolverNames() {
 }
 
 const origin = (url) => new URL(url).origin;
-const BROWSER_OWN = [/^update\.googleapis\.com\/service\/update2\//, /^accounts\.google\.com\/ListAccounts\?/];
+// Chromium's own services: the extension updater, the Google sign-in cookie check and (from
+// Chromium 148) the GCM device check-in.
+const BROWSER_OWN = [
+  /^update\.googleapis\.com\/service\/update2\//, /^accounts\.google\.com\/ListAccounts\?/,
+  /^android\.clients\.google\.com\/checkin$/,
+];
 const siteOf = (host) => host.replace(/^www\./, '');
 
 /**
@@ -138,8 +143,8 @@ function violations() {
     // page control.
     if (host === PUBLIC_HOST && (r.dest !== 'empty' || r.url === '/')) continue;
     if (host === 'page-control.example' && r.dest !== 'empty') continue;
-    // Chromium's own services (the extension updater, the Google sign-in cookie check), which
-    // no flag turns off; set aside only when the worker did not send them.
+    // Chromium's own services (BROWSER_OWN), which no flag turns off; set aside only when the
+    // worker did not send them.
     if (BROWSER_OWN.some((re) => re.test(`${r.host}${r.url}`)) && !workerUrls.has(`${r.host}${r.url}`)) continue;
     out.push(`catch-all ← ${r.host}${r.url} (dest ${r.dest})`);
   }
@@ -244,7 +249,7 @@ test('browsing contacts only the resolver, the mirror, the status pages and the 
   // headers it carries), none recovered from an open tab.
   assert.ok(!logs.some((l) => /recorded from an open tab/.test(l)), logs.filter((l) => /open tab/.test(l)).join('\n'));
   assert.deepEqual(violations(), []);
-  console.log(`# privacy: ${workerRequests.length} worker requests, ${names.length} DoH queries, ${catchAll.requests.length} requests at the catch-all (${catchAll.requests.filter((r) => BROWSER_OWN.some((re) => re.test(`${r.host}${r.url}`))).length} of them Chromium's own updater and sign-in checks)`);
+  console.log(`# privacy: ${workerRequests.length} worker requests, ${names.length} DoH queries, ${catchAll.requests.length} requests at the catch-all (${catchAll.requests.filter((r) => BROWSER_OWN.some((re) => re.test(`${r.host}${r.url}`))).length} of them Chromium's own updater, sign-in and check-in requests)`);
 });
 
 test('a private name pending under a local resolver is never sent to one that is not', async () => {

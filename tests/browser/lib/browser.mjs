@@ -59,6 +59,10 @@ export async function allowIncognito(userDataDir, setup = async () => {}) {
   await setup(b);
   const page = await b.ctx.newPage();
   await page.goto('chrome://extensions');
+  // The change makes the extension an unpacked one of the profile (no longer the command
+  // line's), which Chromium 148 disables at the next launch ("unsupported developer extension")
+  // unless developer mode is on, as it is for anyone who loads an unpacked extension.
+  await page.evaluate(() => chrome.developerPrivate.updateProfileConfiguration({ inDeveloperMode: true }));
   const error = await page.evaluate((id) => new Promise((ok) => chrome.developerPrivate.updateExtensionConfiguration(
     { extensionId: id, incognitoAccess: true }, () => ok(chrome.runtime.lastError?.message ?? null))), b.id);
   if (error) throw new Error(`allowing incognito: ${error}`);
