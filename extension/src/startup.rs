@@ -137,24 +137,18 @@ pub(crate) async fn start(
     let shared = RefCell::new(&mut *phases);
     let (from_db, records) =
         futures_util::future::join(read_table(table, &shared), read_stored(stored, &shared)).await;
-    let Records {
-        loaded,
-        schema,
-        settings,
-        sites,
-        migrated,
-        hosts,
-    } = records?;
-    let (table, table_complete) = load_table(&specs, &loaded, from_db, phases).await;
-    let (feed_status, status_unreadable) = load_feed_status(&loaded);
+    let records = records?;
+    let (loaded, schema) = (&records.loaded, records.schema);
+    let (table, table_complete) = load_table(&specs, loaded, from_db, phases).await;
+    let (feed_status, status_unreadable) = load_feed_status(loaded);
     let stored = Stored {
-        settings,
-        sites,
-        hosts,
-        pending: load_pending(schema, &loaded).await,
+        settings: records.settings,
+        sites: records.sites,
+        hosts: records.hosts,
+        pending: load_pending(schema, loaded).await,
         feed_status,
-        feeds_from: load_feed_source(&loaded).await,
-        provider_status: load_provider_status(&loaded),
+        feeds_from: load_feed_source(loaded).await,
+        provider_status: load_provider_status(loaded),
         refresh_interrupted: loaded.get(store::REFRESHING).as_bool().unwrap_or(false),
         table_complete,
     };
@@ -171,7 +165,7 @@ pub(crate) async fn start(
     }
     // The schema is written only once the data is in its layout: after a migration that
     // succeeded, and never over a newer one.
-    if schema.needs_migration() && migrated {
+    if schema.needs_migration() && records.migrated {
         store::save(store::SCHEMA_KEY, &store::SCHEMA).await;
     }
     Ok(Shell::new(tracker))
