@@ -343,17 +343,15 @@ fn is_web(url: &str) -> bool {
 /// The URL of the tab the user is looking at.
 ///
 /// Normally the active tab of the popup's window. When the popup page is itself a tab (opened
-/// from the dashboard, pinned, or in tests: `tabs.getCurrent` names it), that active tab is the
-/// popup: then the web tab used most recently (`lastAccessed`) among the others stands in. The
-/// page's own tab is told by its id, not its URL: Chromium 148 gives an extension without the
-/// `tabs` permission no URL for its own pages.
+/// from the dashboard, pinned, or in tests), that active tab is the popup: then the web tab used
+/// most recently (`lastAccessed`) stands in. Whether the page is in a tab is `tabs.getCurrent`'s
+/// to say (undefined in a popup), not the active tab's URL: Chromium 148 gives an extension
+/// without the `tabs` permission no URL for its own pages.
 pub async fn active_tab_url() -> Option<String> {
-    let current = call("tabs", "getCurrent", &[]).await.ok();
-    let own_tab = current
-        .as_ref()
-        .map(|t| field(t, "id"))
-        .and_then(|id| id.as_f64());
-    if let Some(own) = own_tab {
+    let in_a_tab = call("tabs", "getCurrent", &[])
+        .await
+        .is_ok_and(|tab| tab.is_object());
+    if in_a_tab {
         let all: Array = call("tabs", "query", &[Object::new().into()])
             .await
             .ok()?
@@ -361,7 +359,6 @@ pub async fn active_tab_url() -> Option<String> {
             .ok()?;
         return all
             .iter()
-            .filter(|t| field(t, "id").as_f64() != Some(own))
             .filter_map(|t| {
                 let u = field(&t, "url").as_string()?;
                 let at = field(&t, "lastAccessed").as_f64().unwrap_or(0.0);
