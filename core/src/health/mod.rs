@@ -78,6 +78,10 @@ pub struct HealthConfig {
     pub recent_visit_ms: Millis,
     /// At most this many sites are checked in one round (default 16).
     pub max_checks_per_round: usize,
+    /// A round waits up to this long after the first site is due for the others due by then,
+    /// so checks gather into few wakes of the worker (default 1 min: no site is checked later
+    /// than the old once-a-minute round checked it).
+    pub gather_ms: Millis,
 }
 
 impl Default for HealthConfig {
@@ -94,6 +98,7 @@ impl Default for HealthConfig {
             max_backoff_ms: HOUR,
             recent_visit_ms: 2 * HOUR,
             max_checks_per_round: 16,
+            gather_ms: MINUTE,
         }
     }
 }

@@ -198,6 +198,44 @@ impl SiteHealth {
     }
 }
 
+/// When the next round of checks is due ([`sites_due`] then lists something): the time the
+/// first site is due, or later by up to `gather_ms` when more sites are due by then (and the
+/// earlier ones are still recently visited); `None` when no site will be due while its visit is
+/// still recent. Items are (next check, last visit).
+pub fn next_round(
+    sites: impl IntoIterator<Item = (Millis, Millis)>,
+    now: Millis,
+    cfg: &HealthConfig,
+) -> Option<Millis> {
+    // A site can be checked from when it is due (not before now) until its visit is no longer
+    // recent: (from, until).
+    let windows: Vec<(Millis, Millis)> = sites
+        .into_iter()
+        .map(|(next_check, visit)| {
+            (
+                next_check.max(now),
+                visit.saturating_add(cfg.recent_visit_ms),
+            )
+        })
+        .filter(|&(from, until)| from <= until)
+        .collect();
+    let first = windows.iter().map(|&(from, _)| from).min()?;
+    let gathered = |&&(from, _): &&(Millis, Millis)| from <= first.saturating_add(cfg.gather_ms);
+    // No later than any gathered site stops being recent (each such site is due by then: its
+    // window is not empty), and then as late as a gathered site is due.
+    let last = windows
+        .iter()
+        .filter(gathered)
+        .map(|&(_, until)| until)
+        .min()?;
+    windows
+        .iter()
+        .filter(gathered)
+        .map(|&(from, _)| from)
+        .filter(|&from| from <= last)
+        .max()
+}
+
 /// The sites to check now: visited within `recent_visit_ms` and due, most overdue first, at
 /// most `max_checks_per_round`. Items are (site, health, last visit).
 pub fn sites_due<'a>(

@@ -492,3 +492,24 @@ fn site_health_serializes_small_and_camel_case() {
     }
     assert_eq!(h.samples.len(), c.max_samples);
 }
+
+#[test]
+fn next_round_gathers_sites_due_within_a_minute_while_each_is_still_recent() {
+    let c = cfg();
+    let now = T0 + 10 * 3_600 * SEC;
+    let visit = now - 60 * SEC;
+    // Due at once (never checked), in 40 s, in 90 s: the round waits 40 s for the second.
+    let sites = [(0, visit), (now + 40 * SEC, visit), (now + 90 * SEC, visit)];
+    assert_eq!(next_round(sites, now, &c), Some(now + 40 * SEC));
+    // Nothing visited recently enough to be checked when due.
+    let old = now - 2 * 3_600 * SEC;
+    assert_eq!(next_round([(now + 60 * SEC, old)], now, &c), None);
+    assert_eq!(next_round([], now, &c), None);
+    // The first site's visit stops being recent 30 s from now: the round does not wait 40 s
+    // for the second and lose the first.
+    let fading = now + 30 * SEC - c.recent_visit_ms;
+    assert_eq!(
+        next_round([(0, fading), (now + 40 * SEC, visit)], now, &c),
+        Some(now)
+    );
+}

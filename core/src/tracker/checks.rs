@@ -4,8 +4,9 @@
 
 use crate::deps::ClassOf;
 use crate::health::checks::{is_offline, CheckOutcome};
-use crate::health::state::sites_due;
+use crate::health::state::{next_round, sites_due};
 use crate::health::HealthState;
+use crate::rules::schema::{Provider, StatusSource};
 use crate::sorted_map::NameSet;
 use crate::status::{next_poll, ProviderStatus, StatusFormat};
 use crate::Millis;
@@ -38,6 +39,23 @@ impl Tracker {
     /// True while a check round is under way.
     pub fn checking(&self) -> bool {
         self.health.checking
+    }
+
+    /// When the worker should next wake for a round of checks ([`Tracker::plan_checks`] then
+    /// plans one): `None` when checks are off or no recently visited site will be due, so an
+    /// idle browser's worker is not started for nothing.
+    pub fn next_checks_at(&self, now: Millis) -> Option<Millis> {
+        if !self.settings.active_checks {
+            return None;
+        }
+        let cfg = self.settings.health_config();
+        next_round(
+            self.sites
+                .values()
+                .map(|r| (r.health.next_check, r.last_seen)),
+            now,
+            &cfg,
+        )
     }
 
     /// The sites a check round covers now: those due (or, when `force`, every recently visited
@@ -138,7 +156,41 @@ impl Tracker {
     /// The status pages to read now: those of the providers the user's sites use, when due
     /// (every 5 minutes while a failure is open, otherwise hourly). Each is marked as asked.
     pub fn plan_status(&mut self, now: Millis) -> Vec<StatusPoll> {
+        let polls: Vec<StatusPoll> = self
+            .status_dues(now)
+            .into_iter()
+            .filter(|&(_, _, due)| due <= now)
+            .map(|(p, source, _)| StatusPoll {
+                provider: p.id.clone(),
+                url: source.url.clone(),
+                format: source.kind,
+            })
+            .collect();
+        for p in &polls {
+            self.health.status.polled.insert(p.provider.clone(), now);
+        }
+        if !polls.is_empty() {
+            self.effects.push_back(Effect::SaveProviderStatus);
+        }
+        polls
+    }
+
+    /// When the worker should next wake to read status pages ([`Tracker::plan_status`] then
+    /// lists one): `None` when they are turned off or no site runs on a provider that has one.
+    pub fn next_status_poll_at(&self, now: Millis) -> Option<Millis> {
+        self.status_dues(now)
+            .into_iter()
+            .map(|(_, _, due)| due)
+            .min()
+    }
+
+    /// Every provider the user's sites use that has a status page, with the page and when it
+    /// is next due.
+    fn status_dues(&self, now: Millis) -> Vec<(&Provider, &StatusSource, Millis)> {
         let enabled = self.settings.status_feeds;
+        if !enabled {
+            return Vec::new();
+        }
         let failing = self
             .sites
             .values()
@@ -153,31 +205,18 @@ impl Tracker {
         // Sorted and searched by halves (see `drop_orphan_hosts`).
         used.sort_unstable();
         used.dedup();
-        let polls: Vec<StatusPoll> = self
-            .classifier()
+        self.classifier()
             .rules()
             .providers()
             .iter()
             .filter(|p| used.binary_search(&p.id.as_str()).is_ok())
             .filter_map(|p| {
                 let source = p.status.as_ref()?;
-                let format = source.kind;
                 let last = self.health.status.polled.get(&p.id).copied();
                 let due = next_poll(now, failing, enabled, last)?;
-                (due <= now).then(|| StatusPoll {
-                    provider: p.id.clone(),
-                    url: source.url.clone(),
-                    format,
-                })
+                Some((p, source, due))
             })
-            .collect();
-        for p in &polls {
-            self.health.status.polled.insert(p.provider.clone(), now);
-        }
-        if !polls.is_empty() {
-            self.effects.push_back(Effect::SaveProviderStatus);
-        }
-        polls
+            .collect()
     }
 
     /// A status page was read; a page that failed or did not parse changes nothing (the caller

@@ -514,3 +514,105 @@ fn a_cut_off_visit_whose_tab_was_still_loading_at_the_start_is_recorded_when_it_
     assert!(!recorded(&w, "shop-cf.com"), "incognito recorded");
     assert_eq!(w.stored_site("shop-az.com")["visits"], visits);
 }
+
+/// The worker is woken for active checks only when a recently visited site is due (the shell
+/// sets one alarm at [`Tracker::next_checks_at`], never sooner than a minute on): sites due
+/// close together share a wake, and an idle browser's worker is left stopped. The alarm used
+/// to fire every minute whatever there was to check: 180 starts in these three hours.
+#[test]
+fn checks_wake_the_worker_only_when_a_recent_site_is_due_and_gather_into_one_round() {
+    use crate::health::checks::{CheckOutcome, DnsCheck, HttpCheck};
+    const MINUTE: Millis = 60_000;
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.settle();
+    assert_eq!(w.t.next_checks_at(w.now), None, "nothing visited: no wake");
+    // Two sites visited 20 s apart: one round checks both.
+    w.visit(1, FOUR[0], None);
+    w.advance(20_000);
+    w.visit(2, FOUR[1], None);
+    w.serve_dns();
+    w.settle();
+    let (start, mut wakes, mut rounds) = (w.now, Vec::new(), Vec::new());
+    // The user then browses no more for three hours.
+    while let Some(at) = w.t.next_checks_at(w.now) {
+        let at = at.max(w.now + MINUTE);
+        assert!(
+            at < start + 3 * 60 * MINUTE,
+            "a wake after the visits aged out"
+        );
+        w.advance(at - w.now);
+        wakes.push((w.now - start) / MINUTE);
+        let plan =
+            w.t.plan_checks(false, w.now)
+                .expect("a wake finds a round to run");
+        let ok = CheckOutcome {
+            dns: DnsCheck::Resolved,
+            http: Some(HttpCheck::Status(200)),
+        };
+        w.t.checks_done(&plan, &vec![ok; plan.len()], w.now);
+        w.perform();
+        rounds.push(plan.len());
+    }
+    // Every 5 minutes (the check interval) while the visits are recent (2 h), both at once
+    // but in the last round, when the first visit has aged out 20 s before the second.
+    assert_eq!(wakes.len(), 24, "{wakes:?}");
+    assert!(rounds[..23].iter().all(|&n| n == 2), "{rounds:?}");
+    assert_eq!(rounds[23], 1, "{rounds:?}");
+    assert!(wakes.windows(2).all(|p| p[1] - p[0] == 5), "{wakes:?}");
+    // A site that fails is confirmed a minute later, as before.
+    w.visit(1, FOUR[0], None);
+    w.settle();
+    let due = w.t.next_checks_at(w.now).unwrap();
+    w.advance(due.max(w.now + MINUTE) - w.now);
+    let plan = w.t.plan_checks(false, w.now).unwrap();
+    let failed = CheckOutcome {
+        dns: DnsCheck::Resolved,
+        http: Some(HttpCheck::Failed),
+    };
+    w.t.checks_done(&plan, &vec![failed; plan.len()], w.now);
+    assert_eq!(w.t.next_checks_at(w.now), Some(w.now + MINUTE));
+    // Checks turned off: no wake at all.
+    w.t.settings_changed(
+        Settings {
+            active_checks: false,
+            ..w.t.settings().clone()
+        },
+        w.now,
+    );
+    assert_eq!(w.t.next_checks_at(w.now), None);
+}
+
+/// The status pages likewise: the worker is woken when one of a provider the sites use is due
+/// (at once for a provider new to them, then hourly while nothing fails), and never when they
+/// are turned off or no site runs on a provider that has one.
+#[test]
+fn status_pages_wake_the_worker_only_when_one_is_due() {
+    use crate::status::POLL_QUIET_MS;
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.settle();
+    assert_eq!(w.t.next_status_poll_at(w.now), None, "no site: no page");
+    w.visit(1, FOUR[0], None);
+    w.serve_dns();
+    w.settle();
+    assert_eq!(
+        w.t.next_status_poll_at(w.now),
+        Some(w.now),
+        "a new provider: at once"
+    );
+    assert!(!w.t.plan_status(w.now).is_empty());
+    assert_eq!(
+        w.t.next_status_poll_at(w.now),
+        Some(w.now + POLL_QUIET_MS),
+        "then hourly"
+    );
+    w.t.settings_changed(
+        Settings {
+            status_feeds: false,
+            ..w.t.settings().clone()
+        },
+        w.now,
+    );
+    assert_eq!(w.t.next_status_poll_at(w.now), None, "turned off");
+}
