@@ -59,6 +59,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setTitle, catch)]
     pub async fn set_title(details: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `chrome.alarms.clear(name)`.
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = clear, catch)]
+    pub async fn alarms_clear(name: &str) -> Result<JsValue, JsValue>;
+
     /// `chrome.alarms.create(name, info)`.
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
     pub async fn alarms_create(name: &str, info: &JsValue) -> Result<JsValue, JsValue>;

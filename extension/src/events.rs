@@ -9,7 +9,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 use crate::bindings::{self, now};
-use crate::shell::{perform, Shell};
+use crate::shell::{arm_alarms, perform, Alarm, Shell};
 use crate::{checks, feeds, store};
 
 /// The alarm that refreshes the feeds.
@@ -20,13 +20,10 @@ pub(crate) const ALARM_RETENTION: &str = "retention";
 pub(crate) const ALARM_CHECKS: &str = "checks";
 /// The alarm that reads the status pages.
 pub(crate) const ALARM_STATUS: &str = "status";
-/// Every alarm and its period in minutes (the first fires one period after it is created).
-pub(crate) const ALARMS: [(&str, f64); 4] = [
-    (ALARM_FEEDS, 1440.0),
-    (ALARM_RETENTION, 60.0),
-    (ALARM_CHECKS, 1.0),
-    (ALARM_STATUS, 5.0),
-];
+/// Every periodic alarm and its period in minutes (the first fires one period after it is
+/// created). The `checks` and `status` alarms are one-shot, set for when their work is next due
+/// ([`arm_alarms`]).
+pub(crate) const ALARMS: [(&str, f64); 2] = [(ALARM_FEEDS, 1440.0), (ALARM_RETENTION, 60.0)];
 
 /// One HTTP header from webRequest.
 #[derive(Debug, Deserialize)]
@@ -158,15 +155,28 @@ pub(crate) async fn on_alarm(shell: Rc<Shell>, name: String) {
     match name.as_str() {
         ALARM_FEEDS => feeds::refresh(shell).await,
         ALARM_RETENTION => {
-            shell.with(|t| t.prune(now()));
+            // Also drops answers past their TTL, for a worker that no checks alarm wakes.
+            shell.with(|t| {
+                t.prune(now());
+                t.expire(now());
+            });
             perform(&shell).await;
         }
         ALARM_CHECKS => {
+            // A one-shot alarm is spent once it fired. (A periodic one an older version set is
+            // cleared at the start.)
+            shell.alarm_is(ALARM_CHECKS, Alarm::Clear);
             // Answers past their TTL would only be asked again: drop them to bound memory.
             shell.with(|t| t.expire(now()));
             checks::round(&shell, false).await;
+            // The next alarm, also after a round that found nothing due.
+            arm_alarms(&shell);
         }
-        ALARM_STATUS => checks::poll_status(&shell).await,
+        ALARM_STATUS => {
+            shell.alarm_is(ALARM_STATUS, Alarm::Clear);
+            checks::poll_status(&shell).await;
+            arm_alarms(&shell);
+        }
         _ => {}
     }
 }

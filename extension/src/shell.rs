@@ -14,14 +14,51 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::bindings::{self, now};
+use crate::events::{ALARM_CHECKS, ALARM_STATUS};
 use crate::{badge, doh, feeds, store};
 
-/// The worker's state: the tracker, and the one timer it asked for.
+/// The worker's state: the tracker, the one timer it asked for, and what it knows of its
+/// one-shot alarms.
 pub(crate) struct Shell {
     tracker: RefCell<Tracker>,
     /// When the armed timer fires, if one is armed.
     timer_at: Cell<Option<u64>>,
+    /// Each of [`SCHEDULED`]'s alarms as this worker last set or listed it.
+    scheduled: [Cell<Alarm>; 2],
+    /// Whether [`arm_alarms`] is to run shortly (see [`ARM_AFTER_MS`]).
+    arm_pending: Cell<bool>,
 }
+
+/// A tracker's answer to "when is this work next due?" (`None`: there is none).
+type NextAt = fn(&Tracker, u64) -> Option<u64>;
+
+/// The one-shot alarms, each set for when the tracker says its work is next due and cleared
+/// when there is none, so the browser starts a stopped worker only when there is something to
+/// do: the next round of active checks, the next status page to read.
+static SCHEDULED: [(&str, NextAt); 2] = [
+    (ALARM_CHECKS, Tracker::next_checks_at),
+    (ALARM_STATUS, Tracker::next_status_poll_at),
+];
+
+/// What the worker knows of one of [`SCHEDULED`]'s alarms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alarm {
+    /// Not listed yet: a start, until `startup` has read the alarms the browser kept.
+    Unknown,
+    /// None pending.
+    Clear,
+    /// Pending, due at this time (ms since the epoch).
+    At(u64),
+}
+
+/// The soonest an alarm is set: a round of checks at most once a minute, as the periodic
+/// alarm it replaced ran them (Chrome refuses alarms sooner than 30 s).
+const ALARM_MIN_MS: u64 = 60_000;
+
+/// How long after an event the alarms are moved: the tracker's next times go over every site,
+/// too much for each of a page load's hundred events, while no alarm is set sooner than a
+/// minute anyway.
+const ARM_AFTER_MS: i32 = 2_000;
 
 impl Shell {
     /// A shell around a restored tracker.
@@ -29,12 +66,27 @@ impl Shell {
         Rc::new(Self {
             tracker: RefCell::new(tracker),
             timer_at: Cell::new(None),
+            scheduled: [Cell::new(Alarm::Unknown), Cell::new(Alarm::Unknown)],
+            arm_pending: Cell::new(false),
         })
     }
 
     /// Runs `f` on the tracker. Never held across an await.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Tracker) -> R) -> R {
         f(&mut self.tracker.borrow_mut())
+    }
+
+    /// Records what the browser said of the alarm `name`, one of [`Shell::scheduled_names`] (at
+    /// a start, or when it fired, which spends a one-shot alarm).
+    pub(crate) fn alarm_is(&self, name: &str, known: Alarm) {
+        if let Some(i) = SCHEDULED.iter().position(|(n, _)| *n == name) {
+            self.scheduled[i].set(known);
+        }
+    }
+
+    /// The names of the one-shot alarms the worker sets.
+    pub(crate) fn scheduled_names() -> impl Iterator<Item = &'static str> {
+        SCHEDULED.iter().map(|(n, _)| *n)
     }
 }
 
@@ -108,6 +160,63 @@ pub(crate) async fn perform(shell: &Rc<Shell>) {
         }
     }
     arm_timer(shell);
+    arm_alarms_soon(shell);
+}
+
+/// Runs [`arm_alarms`] [`ARM_AFTER_MS`] from now, unless it is to run already.
+fn arm_alarms_soon(shell: &Rc<Shell>) {
+    if shell.arm_pending.replace(true) {
+        return;
+    }
+    let shell = shell.clone();
+    spawn_local(async move {
+        bindings::sleep(ARM_AFTER_MS).await;
+        shell.arm_pending.set(false);
+        arm_alarms(&shell);
+    });
+}
+
+/// Sets each of [`SCHEDULED`]'s alarms for the tracker's next time, or clears it when there is
+/// none, so a worker is not started for nothing. An alarm is only ever moved sooner: one pending
+/// sooner than needed fires, finds nothing due and sets the next (`events::on_alarm`), while
+/// moving it later at every event would put off an overdue round for as long as events come.
+pub(crate) fn arm_alarms(shell: &Rc<Shell>) {
+    let now = now();
+    for (&(name, next), known) in SCHEDULED.iter().zip(&shell.scheduled) {
+        let pending = known.get();
+        if pending == Alarm::Unknown {
+            continue;
+        }
+        let when = match shell.with(|t| next(t, now)) {
+            Some(at) => at.max(now.saturating_add(ALARM_MIN_MS)),
+            None if pending == Alarm::Clear => continue,
+            None => {
+                known.set(Alarm::Clear);
+                spawn_local(set_alarm(name, None));
+                continue;
+            }
+        };
+        if matches!(pending, Alarm::At(p) if p <= when) {
+            continue;
+        }
+        known.set(Alarm::At(when));
+        spawn_local(set_alarm(name, Some(when)));
+    }
+}
+
+/// Sets the one-shot alarm `name` to fire at `when`, or clears it.
+async fn set_alarm(name: &'static str, when: Option<u64>) {
+    let done = match when {
+        Some(when) => {
+            let info = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&info, &"when".into(), &JsValue::from_f64(when as f64));
+            bindings::alarms_create(name, &info).await
+        }
+        None => bindings::alarms_clear(name).await,
+    };
+    if let Err(e) = done {
+        bindings::warn(&format!("OneBasket: setting the {name} alarm: {e:?}"));
+    }
 }
 
 /// Sets a timer for the tracker's next deadline, unless one that fires sooner is armed. A

@@ -26,7 +26,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::bindings::{self, now};
-use crate::shell::{perform, Shell};
+use crate::shell::{arm_alarms, perform, Alarm, Shell};
 use crate::store::{self, StoreError};
 use crate::{events, feeds, migrate};
 
@@ -198,7 +198,7 @@ pub(crate) async fn resume(shell: &Rc<Shell>) {
     });
     // Not on the way to the first answer: an alarm missing for a few milliseconds fires no
     // later than one created at once would.
-    spawn_local(ensure_alarms());
+    spawn_local(ensure_alarms(shell.clone()));
 }
 
 /// What a start takes from `chrome.storage.local` before the table: the records, their layout's
@@ -514,17 +514,22 @@ fn load_provider_status(loaded: &store::Loaded) -> ProviderStatusMemory {
     }
 }
 
-/// Creates the alarms that do not exist (one read of them all).
-async fn ensure_alarms() {
-    let existing: Vec<String> = match bindings::alarms_get_all().await {
-        Ok(list) => js_sys::Array::from(&list)
+/// Creates the periodic alarms that do not exist (one read of them all) and tells the shell
+/// which of its one-shot alarms are pending, which it then sets for when their work is next
+/// due. One of those found periodic (set by a version before they were scheduled) is cleared.
+async fn ensure_alarms(shell: Rc<Shell>) {
+    let listed = bindings::alarms_get_all()
+        .await
+        .map(|list| js_sys::Array::from(&list).to_vec())
+        .unwrap_or_default();
+    let field = |alarm: &JsValue, name: &str| js_sys::Reflect::get(alarm, &name.into()).ok();
+    let named = |name: &str| {
+        listed
             .iter()
-            .filter_map(|a| js_sys::Reflect::get(&a, &"name".into()).ok()?.as_string())
-            .collect(),
-        Err(_) => Vec::new(),
+            .find(|a| field(a, "name").and_then(|n| n.as_string()).as_deref() == Some(name))
     };
     for (name, minutes) in events::ALARMS {
-        if !existing.iter().any(|e| e == name) {
+        if named(name).is_none() {
             let info = js_sys::Object::new();
             let _ = js_sys::Reflect::set(
                 &info,
@@ -536,4 +541,23 @@ async fn ensure_alarms() {
             let _ = bindings::alarms_create(name, &info).await;
         }
     }
+    for name in Shell::scheduled_names() {
+        let alarm = named(name);
+        let periodic = alarm
+            .is_some_and(|a| field(a, "periodInMinutes").is_some_and(|p| p.as_f64().is_some()));
+        if periodic {
+            let _ = bindings::alarms_clear(name).await;
+        }
+        let at = alarm
+            .filter(|_| !periodic)
+            .and_then(|a| field(a, "scheduledTime")?.as_f64());
+        shell.alarm_is(
+            name,
+            match at {
+                Some(t) => Alarm::At(t as u64),
+                None => Alarm::Clear,
+            },
+        );
+    }
+    arm_alarms(&shell);
 }

@@ -68,9 +68,9 @@ async function wake(request) {
     const mark = logs.length;
     // Stopped and idle, as after Chrome's 30 s: nothing of the stop is left to overlap the start.
     await sleep(500);
-    // The minute's `checks` alarm may have started the worker meanwhile (its start-up line is
-    // then logged before the request, which a warm worker answers): not a cold start, so stop
-    // it again rather than time it.
+    // An alarm may have started the worker meanwhile (its start-up line is then logged before
+    // the request, which a warm worker answers): not a cold start, so stop it again rather
+    // than time it. (The once-a-minute `checks` alarm did, one stop in about a hundred.)
     if (startedSince(mark)) continue;
     const { ms, type } = await page.evaluate(async (r) => {
       const t0 = performance.now();
