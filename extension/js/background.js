@@ -38,6 +38,30 @@ globalThis.oneBasketParsers = {
   },
 };
 
+// The one-shot alarms the Rust worker sets (extension/src/shell.rs): `name` at `when` (ms since
+// the epoch), or cleared when `when` is null. A refusal is logged, never thrown into the worker
+// (and Firefox's alarms.create answers no promise).
+globalThis.oneBasketAlarm = (name, when) => {
+  Promise.resolve()
+    .then(() => (when == null ? api.alarms.clear(name) : api.alarms.create(name, { when })))
+    .catch((e) => console.warn(`OneBasket: setting the ${name} alarm:`, e));
+};
+
+// Runs the Rust worker's `arm_alarms` (which moves those alarms) once, two seconds after the
+// events that may have changed when they are due: their next times go over every site, too much
+// for each of a page load's hundred events, and no alarm is set sooner than a minute anyway.
+let arming = null;
+globalThis.oneBasketArmSoon = () => {
+  arming ??= setTimeout(() => {
+    arming = null;
+    try {
+      wasm.arm_alarms();
+    } catch (e) {
+      console.error('OneBasket:', e);
+    }
+  }, 2000);
+};
+
 // What a start reads (reads.js), asked for at once while the wasm compiles: the wasm starts
 // once the reads are asked for, so its first work (the rules) runs while they are answered.
 const { asked, stored, table } = startReads(api);

@@ -59,9 +59,15 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setTitle, catch)]
     pub async fn set_title(details: &JsValue) -> Result<JsValue, JsValue>;
 
-    /// `chrome.alarms.clear(name)`.
-    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = clear, catch)]
-    pub async fn alarms_clear(name: &str) -> Result<JsValue, JsValue>;
+    /// `oneBasketAlarm(name, when)` (`js/background.js`): sets the one-shot alarm `name` to fire
+    /// at `when` (ms since the epoch), or clears it when `when` is `None`; a refusal is logged.
+    #[wasm_bindgen(js_name = oneBasketAlarm)]
+    pub fn set_alarm(name: &str, when: Option<f64>);
+
+    /// `oneBasketArmSoon()` (`js/background.js`): calls [`crate::arm_alarms`] two seconds from
+    /// now, unless a call is due already.
+    #[wasm_bindgen(js_name = oneBasketArmSoon)]
+    pub fn arm_alarms_soon();
 
     /// `chrome.alarms.create(name, info)`.
     #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]

@@ -114,6 +114,15 @@ pub fn on_alarm(name: String) {
     }
 }
 
+/// Moves the one-shot alarms to when their work is next due (`js/background.js` calls it
+/// shortly after the events that may have changed it).
+#[wasm_bindgen]
+pub fn arm_alarms() {
+    if let Some(s) = shell() {
+        shell::arm_alarms(&s);
+    }
+}
+
 /// `runtime.onInstalled`: fetch the feeds at once.
 #[wasm_bindgen]
 pub fn on_installed() {

@@ -25,8 +25,6 @@ pub(crate) struct Shell {
     timer_at: Cell<Option<u64>>,
     /// Each of [`SCHEDULED`]'s alarms as this worker last set or listed it.
     scheduled: [Cell<Alarm>; 2],
-    /// Whether [`arm_alarms`] is to run shortly (see [`ARM_AFTER_MS`]).
-    arm_pending: Cell<bool>,
 }
 
 /// A tracker's answer to "when is this work next due?" (`None`: there is none).
@@ -55,11 +53,6 @@ pub(crate) enum Alarm {
 /// alarm it replaced ran them (Chrome refuses alarms sooner than 30 s).
 const ALARM_MIN_MS: u64 = 60_000;
 
-/// How long after an event the alarms are moved: the tracker's next times go over every site,
-/// too much for each of a page load's hundred events, while no alarm is set sooner than a
-/// minute anyway.
-const ARM_AFTER_MS: i32 = 2_000;
-
 impl Shell {
     /// A shell around a restored tracker.
     pub(crate) fn new(tracker: Tracker) -> Rc<Self> {
@@ -67,7 +60,6 @@ impl Shell {
             tracker: RefCell::new(tracker),
             timer_at: Cell::new(None),
             scheduled: [Cell::new(Alarm::Unknown), Cell::new(Alarm::Unknown)],
-            arm_pending: Cell::new(false),
         })
     }
 
@@ -160,20 +152,8 @@ pub(crate) async fn perform(shell: &Rc<Shell>) {
         }
     }
     arm_timer(shell);
-    arm_alarms_soon(shell);
-}
-
-/// Runs [`arm_alarms`] [`ARM_AFTER_MS`] from now, unless it is to run already.
-fn arm_alarms_soon(shell: &Rc<Shell>) {
-    if shell.arm_pending.replace(true) {
-        return;
-    }
-    let shell = shell.clone();
-    spawn_local(async move {
-        bindings::sleep(ARM_AFTER_MS).await;
-        shell.arm_pending.set(false);
-        arm_alarms(&shell);
-    });
+    // The alarms' next times go over every site: once after a burst of events (`js/background.js`).
+    bindings::arm_alarms_soon();
 }
 
 /// Sets each of [`SCHEDULED`]'s alarms for the tracker's next time, or clears it when there is
@@ -192,7 +172,7 @@ pub(crate) fn arm_alarms(shell: &Rc<Shell>) {
             None if pending == Alarm::Clear => continue,
             None => {
                 known.set(Alarm::Clear);
-                spawn_local(set_alarm(name, None));
+                bindings::set_alarm(name, None);
                 continue;
             }
         };
@@ -200,22 +180,7 @@ pub(crate) fn arm_alarms(shell: &Rc<Shell>) {
             continue;
         }
         known.set(Alarm::At(when));
-        spawn_local(set_alarm(name, Some(when)));
-    }
-}
-
-/// Sets the one-shot alarm `name` to fire at `when`, or clears it.
-async fn set_alarm(name: &'static str, when: Option<u64>) {
-    let done = match when {
-        Some(when) => {
-            let info = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&info, &"when".into(), &JsValue::from_f64(when as f64));
-            bindings::alarms_create(name, &info).await
-        }
-        None => bindings::alarms_clear(name).await,
-    };
-    if let Err(e) = done {
-        bindings::warn(&format!("OneBasket: setting the {name} alarm: {e:?}"));
+        bindings::set_alarm(name, Some(when as f64));
     }
 }
 

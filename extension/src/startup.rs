@@ -546,7 +546,7 @@ async fn ensure_alarms(shell: Rc<Shell>) {
         let periodic = alarm
             .is_some_and(|a| field(a, "periodInMinutes").is_some_and(|p| p.as_f64().is_some()));
         if periodic {
-            let _ = bindings::alarms_clear(name).await;
+            bindings::set_alarm(name, None);
         }
         let at = alarm
             .filter(|_| !periodic)
