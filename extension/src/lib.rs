@@ -15,6 +15,10 @@
 //!    and hand the results back; a new table makes every stored verdict follow at once. The
 //!    downloads are parsed by a second wasm module ([`parsers`]) that only a refresh or a
 //!    status poll compiles.
+//! 5. What wakes a stopped worker besides the user's own browsing: the daily feed and hourly
+//!    retention alarms, and two one-shot alarms set for when their work is next due (the next
+//!    round of checks, the next status page: [`shell::arm_alarms`]) and cleared when there is
+//!    none, so an idle browser's worker stays stopped.
 //!
 //! The tracker lives in one `Rc<Shell>`, held here and passed down to each handler: no module
 //! reaches back into a global.
