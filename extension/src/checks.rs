@@ -118,6 +118,9 @@ pub(crate) async fn notify(c: &Correlation) {
 /// changes nothing.
 pub(crate) async fn poll_status(shell: &Rc<Shell>) {
     let polls = shell.with(|t| t.plan_status(now()));
+    // Each page counts as asked before it is downloaded: a worker stopped while a page hangs
+    // does not ask it again at its next start (nor at every start after).
+    perform(shell).await;
     for poll in polls {
         let body = match feeds::get(&poll.url, RequestCredentials::Omit).await {
             Ok(body) => body,

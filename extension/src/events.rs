@@ -163,18 +163,23 @@ pub(crate) async fn on_alarm(shell: Rc<Shell>, name: String) {
             perform(&shell).await;
         }
         ALARM_CHECKS => {
-            // A one-shot alarm is spent once it fired. (A periodic one an older version set is
-            // cleared at the start.)
+            // A one-shot alarm is spent once it fired: a fallback first, in case the worker is
+            // stopped before the work is done (the sites still due: a minute from now).
             shell.alarm_is(ALARM_CHECKS, Alarm::Clear);
+            arm_alarms(&shell);
             // Answers past their TTL would only be asked again: drop them to bound memory.
             shell.with(|t| t.expire(now()));
             checks::round(&shell, false).await;
-            // The next alarm, also after a round that found nothing due.
+            // The next alarm, in place of the fallback (also after a round that found nothing
+            // due).
+            shell.alarm_is(ALARM_CHECKS, Alarm::Stale);
             arm_alarms(&shell);
         }
         ALARM_STATUS => {
             shell.alarm_is(ALARM_STATUS, Alarm::Clear);
+            arm_alarms(&shell);
             checks::poll_status(&shell).await;
+            shell.alarm_is(ALARM_STATUS, Alarm::Stale);
             arm_alarms(&shell);
         }
         _ => {}

@@ -47,10 +47,14 @@ pub(crate) enum Alarm {
     Clear,
     /// Pending, due at this time (ms since the epoch).
     At(u64),
+    /// Maybe pending, at a time that no longer matters: set anew (or cleared) at the next
+    /// [`arm_alarms`]. What a handler leaves once its work is done, replacing the fallback it
+    /// set before the work (`events::on_alarm`).
+    Stale,
 }
 
 /// The soonest an alarm is set: a round of checks at most once a minute, as the periodic
-/// alarm it replaced ran them (Chrome refuses alarms sooner than 30 s).
+/// alarm it replaced ran them (Chrome puts off alarms sooner than 30 s to 30 s).
 const ALARM_MIN_MS: u64 = 60_000;
 
 impl Shell {
@@ -163,10 +167,13 @@ pub(crate) async fn perform(shell: &Rc<Shell>) {
 pub(crate) fn arm_alarms(shell: &Rc<Shell>) {
     let now = now();
     for (&(name, next), known) in SCHEDULED.iter().zip(&shell.scheduled) {
-        let pending = known.get();
-        if pending == Alarm::Unknown {
-            continue;
-        }
+        let pending = match known.get() {
+            Alarm::Unknown => continue,
+            // Long past: it fired unseen or was never set (a refused `create`), so none is
+            // pending. Believed pending, it would keep every sooner alarm from being set.
+            Alarm::At(p) if p.saturating_add(ALARM_MIN_MS) < now => Alarm::Clear,
+            pending => pending,
+        };
         let when = match shell.with(|t| next(t, now)) {
             Some(at) => at.max(now.saturating_add(ALARM_MIN_MS)),
             None if pending == Alarm::Clear => continue,

@@ -49,10 +49,10 @@ const ask = async (request) => {
 };
 const overview = async () => (await ask({ type: 'getOverview' })).overview;
 
-/** Fires the worker's status alarm now (its period is 5 minutes). */
+/** Fires the worker's status alarm now (a one-shot alarm the worker sets for the next page due). */
 async function pollNow() {
   const sw = await worker(browser.ctx);
-  await sw.evaluate(() => chrome.alarms.create('status', { when: Date.now() + 50, periodInMinutes: 5 }));
+  await sw.evaluate(() => chrome.alarms.create('status', { when: Date.now() + 50 }));
 }
 
 before(async () => {

@@ -12,6 +12,7 @@ import { startSites } from './lib/servers.mjs';
 import { launch, newProfileDir, until, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
 
 let sites, browser;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The alarms the browser holds for the extension, by name. */
 async function alarms() {
@@ -41,7 +42,9 @@ after(() => shutDown(browser, sites));
 
 test('the worker is woken for checks when a visited site is due, not every minute, and not with checks off', async () => {
   // A fresh install, active checks on (the default): nothing visited, so nothing to wake for.
+  // (The worker sets its alarms once it has listed them, a few seconds at most.)
   await until(async () => (await alarms()).feeds, 'the periodic alarms');
+  await sleep(3000);
   assert.equal((await alarms()).checks, undefined, 'a checks alarm with no site visited');
   assert.equal((await alarms()).status, undefined, 'a status alarm with status pages off');
 
@@ -54,6 +57,15 @@ test('the worker is woken for checks when a visited site is due, not every minut
   assert.ok(minutes > 4 && minutes <= 5.1, `the first round in ${minutes} min`);
   await page.close();
 
+  // The alarm fires (made due now, as if the 5 minutes had passed) and the round runs: the
+  // spent one-shot alarm is set again, for the site's next check 5 minutes on.
+  await (await extensionPage(browser)).evaluate(() => chrome.alarms.create('checks', { when: Date.now() + 50 }));
+  const next = await until(async () => {
+    const c = (await alarms()).checks;
+    return c && c.scheduledTime > Date.now() + 3 * 60000 && c;
+  }, 'the checks alarm set again after its round');
+  assert.equal(next.periodInMinutes, undefined);
+
   // A profile an older version left with the once-a-minute alarm: the next start replaces it.
   await (await extensionPage(browser)).evaluate(() => chrome.alarms.create('checks', { delayInMinutes: 1, periodInMinutes: 1 }));
   await until(async () => (await alarms()).checks?.periodInMinutes === 1, 'the old alarm set');
@@ -63,7 +75,7 @@ test('the worker is woken for checks when a visited site is due, not every minut
     const c = (await alarms()).checks;
     return c && c.periodInMinutes === undefined && c;
   }, 'the periodic alarm replaced');
-  assert.ok(Math.abs(replaced.scheduledTime - checks.scheduledTime) < 5000, 'the same round as before the stop');
+  assert.ok(Math.abs(replaced.scheduledTime - next.scheduledTime) < 5000, 'the same round as before the stop');
 
   // Checks turned off: no alarm at all.
   await settings({ ...SETTINGS, activeChecks: false });

@@ -42,8 +42,8 @@ impl Tracker {
     }
 
     /// When the worker should next wake for a round of checks ([`Tracker::plan_checks`] then
-    /// plans one): `None` when checks are off or no recently visited site will be due, so an
-    /// idle browser's worker is not started for nothing.
+    /// plans one, unless a round is still under way): `None` when checks are off or no recently
+    /// visited site will be due, so an idle browser's worker is not started for nothing.
     pub fn next_checks_at(&self, now: Millis) -> Option<Millis> {
         if !self.settings.active_checks {
             return None;
