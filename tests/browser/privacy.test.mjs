@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startCatchAll, startBlackhole, root } from './lib/servers.mjs';
-import { launch, allowIncognito, newProfileDir, until, worker, stopWorkers, badgeOf, extensionPage, message, shutDown } from './lib/browser.mjs';
+import { launch, allowIncognito, newProfileDir, until, worker, stopWorkers, badgeOf, extensionPage, message, shutDown, pollStatusNow } from './lib/browser.mjs';
 
 const NORMAL = ['www.aws-site.test', 'www.gcp-site.test', 'www.lan-site.test', 'www.mixed-site.test', 'www.loop-site.test'];
 const RECORDS = [
@@ -207,11 +207,10 @@ test('browsing contacts only the resolver, the mirror, the status pages and the 
   assert.ok(catchAll.requests.some((r) => r.host === 'page-control.example' && r.url === '/hello'), 'the catch-all saw the page control');
   await page.close();
   // An active check round (DoH + HEAD of each visited origin) and a status poll (the status
-  // alarm, due at once; an unpacked extension's alarms may fire this soon).
+  // alarm brought forward; an unpacked extension's alarms may fire this soon).
   assert.deepEqual(await ask({ type: 'checkNow' }), { type: 'done' });
   assert.ok(sites.requests.some((r) => r.method === 'HEAD'), 'the checks ran');
-  const sw = await worker(browser.ctx);
-  await sw.evaluate(() => chrome.alarms.create('status', { when: Date.now() + 100 }));
+  await pollStatusNow(browser.ctx);
   // The status pages of the providers the sites run on (as their profiles, derived by the
   // worker, say).
   const used = new Set();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startResolver, startMirror, startSites, startCatchAll, root } from './lib/servers.mjs';
-import { launch, newProfileDir, until, worker, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, stopWorkers, extensionPage, message, shutDown, pollStatusNow } from './lib/browser.mjs';
 
 const RECORDS = [
   // 20.42.65.1 is in Azure's eastus ServiceBus range, 216.244.7.10 in AWS's.
@@ -49,11 +49,8 @@ const ask = async (request) => {
 };
 const overview = async () => (await ask({ type: 'getOverview' })).overview;
 
-/** Fires the worker's status alarm now (a one-shot alarm the worker sets for the next page due). */
-async function pollNow() {
-  const sw = await worker(browser.ctx);
-  await sw.evaluate(() => chrome.alarms.create('status', { when: Date.now() + 50 }));
-}
+/** The worker reads its status pages now (lib/browser.mjs). */
+const pollNow = () => pollStatusNow(browser.ctx);
 
 before(async () => {
   resolver = await startResolver(RECORDS);
@@ -108,7 +105,7 @@ test('Azure incidents from its RSS feed reach the overview and the popup, and ou
   // A stopped worker: the next one still shows the incident, and asks no page before its time.
   await stopWorkers(browser.ctx);
   assert.equal((await overview()).incidents[0]?.title, TITLE);
-  await pollNow();
+  await pollStatusNow(browser.ctx, { due: false });
   await new Promise((ok) => setTimeout(ok, 1500));
   assert.equal(asked(AZURE), 1, 'not asked again within the hour');
   const stored = (await popup.evaluate(() => chrome.storage.local.get('providerStatus'))).providerStatus;

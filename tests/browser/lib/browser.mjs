@@ -143,6 +143,21 @@ export async function setSettings(ctx, settings) {
   await sw.evaluate((s) => chrome.storage.local.set({ settings: s }), settings);
 }
 
+/**
+ * Makes the worker read the status pages now, as if the time had passed for which it set its
+ * one-shot `status` alarm: waits until the worker has set that alarm — for a page due, a minute
+ * on at most, unless `due` is false — then brings it forward, so the worker's own setting never
+ * replaces the test's.
+ */
+export async function pollStatusNow(ctx, { due = true } = {}) {
+  const set = async () => (await worker(ctx)).evaluate(async (soon) => {
+    const alarm = await chrome.alarms.get('status');
+    return alarm !== undefined && (!soon || alarm.scheduledTime - Date.now() <= 61000);
+  }, due);
+  await until(set, "the worker's status alarm");
+  await (await worker(ctx)).evaluate(() => chrome.alarms.create('status', { when: Date.now() + 50 }));
+}
+
 /** Stops every service worker through the DevTools protocol (what Chrome does when idle). */
 export async function stopWorkers(ctx) {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
