@@ -38,6 +38,45 @@ globalThis.oneBasketParsers = {
   },
 };
 
+// A GET for the Rust worker (feeds, status pages, DoH: extension/src/bindings.rs `get`) whose
+// body is kept only up to `limit` bytes and waited for at most `timeoutMs`: a longer body or a
+// slower server is an error, so a server that never stops sending grows nothing. Resolves to the
+// body; rejects with an Error, whose `status` is the HTTP status when the server answered one
+// that is not a success.
+globalThis.oneBasketGet = async (url, limit, timeoutMs, credentials, accept) => {
+  const headers = accept ? { accept } : {};
+  const response = await fetch(url, { credentials, headers, signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) {
+    response.body?.cancel().catch(() => {});
+    throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
+  }
+  const parts = [];
+  let size = 0;
+  const tooLong = () => new Error(`the answer is longer than the ${limit} bytes allowed`);
+  if (Number(response.headers.get('content-length')) > limit) {
+    response.body?.cancel().catch(() => {});
+    throw tooLong();
+  }
+  const reader = response.body?.getReader();
+  for (;;) {
+    const { done, value } = reader ? await reader.read() : { done: true };
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLong();
+    }
+    parts.push(value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    body.set(part, at);
+    at += part.length;
+  }
+  return body;
+};
+
 // The one-shot alarms the Rust worker sets (extension/src/shell.rs): `name` at `when` (ms since
 // the epoch), or cleared when `when` is null. A refusal is logged, never thrown into the worker
 // (and Firefox's alarms.create answers no promise).

@@ -59,6 +59,18 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setTitle, catch)]
     pub async fn set_title(details: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `oneBasketGet(url, limit, timeoutMs, credentials, accept)` (`js/background.js`): the
+    /// body of a GET, read no further than `limit` bytes and waited for at most `timeout_ms`
+    /// (see [`get`]).
+    #[wasm_bindgen(js_name = oneBasketGet, catch)]
+    async fn bounded_get(
+        url: &str,
+        limit: u32,
+        timeout_ms: u32,
+        credentials: &str,
+        accept: Option<&str>,
+    ) -> Result<JsValue, JsValue>;
+
     /// `oneBasketAlarm(name, when)` (`js/background.js`): sets the one-shot alarm `name` to fire
     /// at `when` (ms since the epoch), or clears it when `when` is `None`; a refusal is logged.
     #[wasm_bindgen(js_name = oneBasketAlarm)]
@@ -159,4 +171,42 @@ pub(crate) fn precise_now() -> f64 {
 pub(crate) fn now() -> u64 {
     // Date.now() is an integral number of milliseconds well inside f64's exact range.
     js_sys::Date::now() as u64
+}
+
+/// Why a [`get`] brought no body.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum GetError {
+    /// The server answered this HTTP status, not a success.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// No answer (unreachable, refused, timed out) or one longer than allowed: the browser's
+    /// words.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The body of a GET of `url`: at most `limit` bytes, within `timeout_ms` (a longer body or a
+/// slower server is an error and is read no further, whatever the server sends).
+/// `credentials` is the fetch's (`"omit"`, `"same-origin"`); `accept` its Accept header.
+pub(crate) async fn get(
+    url: &str,
+    limit: u32,
+    timeout_ms: u32,
+    credentials: &str,
+    accept: Option<&str>,
+) -> Result<Vec<u8>, GetError> {
+    match bounded_get(url, limit, timeout_ms, credentials, accept).await {
+        Ok(body) => Ok(js_sys::Uint8Array::new(&body).to_vec()),
+        Err(e) => {
+            let field = |name: &str| js_sys::Reflect::get(&e, &name.into()).ok();
+            match field("status").and_then(|s| s.as_f64()) {
+                Some(status) => Err(GetError::Status(status as u16)),
+                None => Err(GetError::Failed(
+                    field("message")
+                        .and_then(|m| m.as_string())
+                        .unwrap_or_else(|| format!("{e:?}")),
+                )),
+            }
+        }
+    }
 }

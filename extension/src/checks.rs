@@ -122,7 +122,7 @@ pub(crate) async fn poll_status(shell: &Rc<Shell>) {
     // does not ask it again at its next start (nor at every start after).
     perform(shell).await;
     for poll in polls {
-        let body = match feeds::get(&poll.url, RequestCredentials::Omit).await {
+        let body = match feeds::get(&poll.url, "omit", onebasket::status::MAX_STATUS_BYTES).await {
             Ok(body) => body,
             Err(e) => {
                 bindings::warn(&format!(

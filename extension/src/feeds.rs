@@ -8,12 +8,10 @@
 
 use std::rc::Rc;
 
-use gloo_net::http::Request;
-use onebasket::feeds::{FeedSet, FeedSpec, ParsedFeed};
+use onebasket::feeds::{FeedSet, FeedSpec, ParsedFeed, MAX_FEED_BYTES};
 use onebasket::table::PrefixTable;
 use onebasket::tracker::RefreshPlan;
 use onebasket::PrefixRecord;
-use web_sys::RequestCredentials;
 
 use crate::bindings::{self, now};
 use crate::parsers;
@@ -91,21 +89,13 @@ async fn refresh_once(shell: &Rc<Shell>, plan: &RefreshPlan) -> Option<RefreshPl
 /// what the feed status shows after the file's name) or a status page's.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FetchError {
-    /// The request failed, or its body could not be read.
+    /// The request failed (an HTTP error status, no answer, one too long or too slow).
     #[error("GET {url}: {source}")]
-    Request {
+    Get {
         /// What was asked for.
         url: String,
         /// Why it failed.
-        source: gloo_net::Error,
-    },
-    /// The server answered with an HTTP error status.
-    #[error("GET {url}: HTTP {status}")]
-    Status {
-        /// What was asked for.
-        url: String,
-        /// The status it answered.
-        status: u16,
+        source: bindings::GetError,
     },
     /// A download page that links no file of the feed's name.
     #[error("{url} is a page with no link to a {file} file")]
@@ -144,7 +134,7 @@ enum SnapshotError {
 /// Fetches and parses one feed, following a download page's link when the URL is a page: its
 /// one-feed table snapshot.
 async fn fetch_one(spec: &FeedSpec, url: &str, before: Option<u32>) -> Result<Vec<u8>, FetchError> {
-    let mut bytes = get(url, RequestCredentials::SameOrigin).await?;
+    let mut bytes = get(url, "same-origin", MAX_FEED_BYTES).await?;
     if looks_like_html(&bytes) {
         let page = String::from_utf8_lossy(&bytes);
         let link = onebasket::knowledge::find_feed_link(&page, &spec.file).ok_or_else(|| {
@@ -153,7 +143,7 @@ async fn fetch_one(spec: &FeedSpec, url: &str, before: Option<u32>) -> Result<Ve
                 file: spec.file.clone(),
             }
         })?;
-        bytes = get(&link, RequestCredentials::SameOrigin).await?;
+        bytes = get(&link, "same-origin", MAX_FEED_BYTES).await?;
     }
     let (snapshot, table) = parsers::feed(spec, &bytes).await?;
     let now = table.feeds().first().map_or(0, |f| f.records);
@@ -171,24 +161,20 @@ fn looks_like_html(bytes: &[u8]) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
-/// The body of a GET of `url`, or why there is none (an HTTP error status included).
-pub(crate) async fn get(url: &str, credentials: RequestCredentials) -> Result<Vec<u8>, FetchError> {
-    let failed = |source| FetchError::Request {
-        url: url.to_owned(),
-        source,
-    };
-    let resp = Request::get(url)
-        .credentials(credentials)
-        .send()
+/// How long a download may take.
+const DOWNLOAD_TIMEOUT_MS: u32 = 120_000;
+
+/// The body of a GET of `url` (at most `limit` bytes: core's limit for what it is, read no
+/// further; within [`DOWNLOAD_TIMEOUT_MS`]), or why there is none (an HTTP error status
+/// included). `credentials` is the fetch's: `"same-origin"` for feeds, `"omit"` for status pages.
+pub(crate) async fn get(url: &str, credentials: &str, limit: usize) -> Result<Vec<u8>, FetchError> {
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    bindings::get(url, limit, DOWNLOAD_TIMEOUT_MS, credentials, None)
         .await
-        .map_err(failed)?;
-    if !resp.ok() {
-        return Err(FetchError::Status {
+        .map_err(|source| FetchError::Get {
             url: url.to_owned(),
-            status: resp.status(),
-        });
-    }
-    resp.binary().await.map_err(failed)
+            source,
+        })
 }
 
 /// The combined table from every stored per-feed snapshot, and how many snapshots were broken
