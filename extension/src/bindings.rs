@@ -197,16 +197,23 @@ pub(crate) async fn get(
 ) -> Result<Vec<u8>, GetError> {
     match bounded_get(url, limit, timeout_ms, credentials, accept).await {
         Ok(body) => Ok(js_sys::Uint8Array::new(&body).to_vec()),
-        Err(e) => {
-            let field = |name: &str| js_sys::Reflect::get(&e, &name.into()).ok();
-            match field("status").and_then(|s| s.as_f64()) {
-                Some(status) => Err(GetError::Status(status as u16)),
-                None => Err(GetError::Failed(
-                    field("message")
-                        .and_then(|m| m.as_string())
-                        .unwrap_or_else(|| format!("{e:?}")),
-                )),
-            }
-        }
+        Err(e) => match js_sys::Reflect::get(&e, &"status".into()).map(|s| s.as_f64()) {
+            Ok(Some(status)) => Err(GetError::Status(status as u16)),
+            _ => Err(GetError::Failed(
+                error_words(&e).unwrap_or_else(|| format!("{e:?}")),
+            )),
+        },
     }
+}
+
+/// The words of a rejected browser call: a string, an `Error`'s message (whose fields JSON
+/// does not show), else the value as JSON; `None` when it has none of these.
+pub(crate) fn error_words(e: &JsValue) -> Option<String> {
+    e.as_string()
+        .or_else(|| {
+            js_sys::Reflect::get(e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .or_else(|| js_sys::JSON::stringify(e).ok().and_then(|s| s.as_string()))
 }

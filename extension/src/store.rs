@@ -122,17 +122,9 @@ pub(crate) enum StoreError {
     },
 }
 
-/// The words of a rejected browser call: a string, an `Error`'s message (whose fields JSON
-/// does not show), else the value as JSON.
+/// The words of a rejected storage call ([`bindings::error_words`]).
 fn js_text(e: &JsValue) -> String {
-    e.as_string()
-        .or_else(|| {
-            js_sys::Reflect::get(e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-        })
-        .or_else(|| js_sys::JSON::stringify(e).ok().and_then(|s| s.as_string()))
-        .unwrap_or_else(|| "unknown storage error".to_owned())
+    bindings::error_words(e).unwrap_or_else(|| "unknown storage error".to_owned())
 }
 
 /// `keys` for an error message: the key itself, or how many and the first.
