@@ -11,7 +11,7 @@ import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMirror, fixtures } from './lib/servers.mjs';
-import { launch, newProfileDir, until, extensionPage, message, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, storage, setSettings, message, shutDown } from './lib/browser.mjs';
 
 const LIMIT = 32 << 20;
 let good, hostile, browser;
@@ -56,21 +56,13 @@ const SETTINGS = {
   resolveWithBrowser: false, activeChecks: false, checkIntervalMinutes: 5, statusFeeds: false, notifyFailures: false,
 };
 
-async function feedStatus() {
-  const page = await extensionPage(browser);
-  return (await page.evaluate(() => chrome.storage.local.get('feedStatus'))).feedStatus;
-}
-
-async function settings(s) {
-  const page = await extensionPage(browser);
-  await page.evaluate((v) => chrome.storage.local.set({ settings: v }), s);
-}
+const feedStatus = async () => (await storage(browser.ctx, 'feedStatus')).feedStatus;
 
 before(async () => {
   good = await startMirror();
   hostile = await startHostile();
   browser = await launch(newProfileDir());
-  await settings({ ...SETTINGS, feedBase: good.base });
+  await setSettings(browser.ctx, { ...SETTINGS, feedBase: good.base });
   await until(async () => (await feedStatus())?.records > 50000, 'the ranges from the good mirror', 90000);
 });
 
@@ -80,7 +72,7 @@ test('an endless feed is read no further than the limit; its last good ranges st
   const before = await feedStatus();
   const aws = before.feeds.find((f) => f.file === 'ip-ranges.json');
   assert.ok(aws?.records > 1000, JSON.stringify(before.feeds));
-  await settings({ ...SETTINGS, feedBase: hostile.base });
+  await setSettings(browser.ctx, { ...SETTINGS, feedBase: hostile.base });
   const after = await until(async () => {
     const s = await feedStatus();
     return s.refreshedAt > before.refreshedAt && s;

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSites } from './lib/servers.mjs';
-import { launch, newProfileDir, until, stopWorkers, extensionPage, message, shutDown } from './lib/browser.mjs';
+import { launch, newProfileDir, until, stopWorkers, extensionPage, message, setSettings, shutDown } from './lib/browser.mjs';
 
 let sites, browser;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -21,12 +21,6 @@ async function alarms() {
   return Object.fromEntries(list.map((a) => [a.name, a]));
 }
 
-/** Stores settings from an extension page, as the options page does. */
-async function settings(s) {
-  const page = await extensionPage(browser);
-  await page.evaluate((v) => chrome.storage.local.set({ settings: v }), s);
-}
-
 const SETTINGS = {
   resolver: 'https://127.0.0.1:9/dns-query', feedBase: null, asnLookups: false, recordIncognito: false, retentionDays: 30,
   resolveWithBrowser: false, activeChecks: true, checkIntervalMinutes: 5, statusFeeds: false, notifyFailures: false,
@@ -35,7 +29,7 @@ const SETTINGS = {
 before(async () => {
   sites = await startSites();
   browser = await launch(newProfileDir());
-  await settings(SETTINGS);
+  await setSettings(browser.ctx, SETTINGS);
 });
 
 after(() => shutDown(browser, sites));
@@ -78,6 +72,6 @@ test('the worker is woken for checks when a visited site is due, not every minut
   assert.ok(Math.abs(replaced.scheduledTime - next.scheduledTime) < 5000, 'the same round as before the stop');
 
   // Checks turned off: no alarm at all.
-  await settings({ ...SETTINGS, activeChecks: false });
+  await setSettings(browser.ctx, { ...SETTINGS, activeChecks: false });
   await until(async () => (await alarms()).checks === undefined, 'the alarm cleared with checks off');
 });
