@@ -178,7 +178,9 @@ before(async () => {
     resolver: 'https://127.0.0.1:9/dns-query', feedBase: mirror.base, asnLookups: false, recordIncognito: false, retentionDays: 30,
     resolveWithBrowser: false, activeChecks: false, checkIntervalMinutes: 5, statusFeeds: false, notifyFailures: false,
   });
-  await until(async () => (await message(browser, { type: 'getOverview' })).overview?.feeds.records > 50000, 'the feed refresh', 90000);
+  await until(async () => (await message(browser, { type: 'getOverview' })).overview?.feeds.records > 50000, 'the feed refresh', 90000)
+    // What the mirror was asked and what the worker said, for a refresh that never lands.
+    .catch((e) => { throw new Error(`${e.message}\nmirror: ${mirror.requests.map((r) => r.url).join(' ')}\n${logs.slice(-30).join('\n')}`); });
 });
 
 after(() => shutDown(browser, mirror));
