@@ -1,8 +1,9 @@
 //! Prepares the embedded data at build time so the shipped wasm carries neither a TOML parser
 //! nor an IDNA table for it: `providers.toml` becomes JSON (read with serde_json, which the
 //! core needs anyway), and the Public Suffix List becomes its rules alone, Unicode rules in
-//! punycode, sorted one per line (`site::psl` looks them up by binary search, unparsed; a core
-//! test checks this output is what `SuffixList::prepare` would make).
+//! punycode, sorted by their bytes read backwards, one per line (`site::psl` looks them up by
+//! binary search, unparsed; a core test checks this output is what `SuffixList::prepare` would
+//! make).
 
 use std::path::Path;
 
@@ -41,7 +42,8 @@ fn main() {
             rules.push(format!("{bang}{puny}"));
         }
     }
-    rules.sort_unstable();
+    // By their bytes read backwards, as `site::psl` looks them up.
+    rules.sort_unstable_by(|a, b| a.bytes().rev().cmp(b.bytes().rev()));
     rules.dedup();
     let mut prepared = String::with_capacity(psl.len() / 2);
     for rule in rules {

@@ -3,6 +3,9 @@
 //! worker that wakes parses nothing (building a tree of maps from the 9,000 rules took 17 ms of
 //! each start in the browser's wasm).
 //!
+//! The rules are sorted by their bytes read backwards, so the rules under one suffix sit together
+//! (`ac.jp`, `ad.jp`, … rather than beside `ac.kr`): the shipped list gzips 1.9 KB smaller.
+//!
 //! The algorithm is the list's own (publicsuffix.org/list/): a rule matches a name when its
 //! labels equal the name's last labels, `*` matching any one label; an exception rule (`!`)
 //! prevails, its public suffix being the rule without its first label; otherwise the matching
@@ -16,7 +19,8 @@ use super::{unicode_to_ascii, SiteError};
 /// A list's rules in a form that needs no parsing to be used.
 #[derive(Debug, Clone)]
 pub(super) struct SuffixList {
-    /// Rules in byte order, each followed by `\n`, no duplicates; Unicode rules in punycode.
+    /// Rules in the order of their bytes read backwards ([`backwards`]), each followed by `\n`,
+    /// no duplicates; Unicode rules in punycode.
     sorted: Cow<'static, str>,
 }
 
@@ -89,7 +93,7 @@ impl SuffixList {
         if rules.is_empty() {
             return Err(SiteError::List("no rules".into()));
         }
-        rules.sort_unstable();
+        rules.sort_unstable_by(|a, b| backwards(a.as_bytes()).cmp(backwards(b.as_bytes())));
         rules.dedup();
         let mut sorted = String::with_capacity(rules.iter().map(|r| r.len() + 1).sum());
         for r in rules {
@@ -161,9 +165,14 @@ impl SuffixList {
     }
 }
 
-/// `line` compared with `prefix` followed by `rest`, without joining them.
+/// A rule's bytes read backwards: the list's order (`build.rs` sorts the shipped list the same
+/// way).
+fn backwards(rule: &[u8]) -> impl Iterator<Item = &u8> {
+    rule.iter().rev()
+}
+
+/// `line` compared with `prefix` followed by `rest`, without joining them, in the list's order
+/// ([`backwards`]).
 fn cmp_joined(line: &[u8], prefix: &[u8], rest: &[u8]) -> std::cmp::Ordering {
-    // Slices compare by bytes, a shorter equal head first: exactly the joined string's order.
-    let (head, tail) = line.split_at(line.len().min(prefix.len()));
-    head.cmp(prefix).then_with(|| tail.cmp(rest))
+    backwards(line).cmp(backwards(rest).chain(backwards(prefix)))
 }
