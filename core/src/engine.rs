@@ -180,6 +180,11 @@ impl Engine {
         &self.classifier
     }
 
+    /// The classifier, the engine given up.
+    pub fn into_classifier(self) -> Classifier {
+        self.classifier
+    }
+
     /// Changes the configuration for look-ups started from now on.
     pub fn set_config(&mut self, config: EngineConfig) {
         self.config = config;

@@ -93,6 +93,11 @@ pub struct SiteRecord {
 }
 
 impl SiteRecord {
+    /// The hosts whose evidence this record's views read: its main host and every dependency.
+    pub fn hosts_used(&self) -> impl Iterator<Item = &str> + '_ {
+        std::iter::once(self.main_host.as_str()).chain(self.deps.keys().map(String::as_str))
+    }
+
     /// A site first seen now through `host`.
     pub fn new(site: &str, host: &str, now: Millis) -> Self {
         Self {

@@ -93,6 +93,18 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The URL of the tab whose view alone this request asks for ([`Request::GetTab`],
+    /// [`Request::GetTabPanel`]): answered from that tab's site alone
+    /// ([`site_of_tab`](crate::tracker::site_of_tab)).
+    pub fn tab_url(&self) -> Option<&str> {
+        match self {
+            Request::GetTab { url } | Request::GetTabPanel { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+}
+
 /// The worker's answer.
 // One message is built per request and serialized at once: boxing the big variant buys nothing.
 #[allow(clippy::large_enum_variant)]

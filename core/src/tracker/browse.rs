@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use crate::deps::{is_critical_type, ClassOf, DepOutcome};
 use crate::engine::Hints;
 use crate::health::errors::{Observation, Verdict};
-use crate::site::{host_of_url, origin_of_url, SiteKey};
+use crate::settings::Settings;
+use crate::site::{host_of_url, origin_of_url, SiteKey, SiteKeys};
 use crate::site_record::SiteRecord;
 use crate::Millis;
 
@@ -73,6 +74,16 @@ enum Seen {
     },
 }
 
+/// [`Tracker::site_for`], before a tracker exists ([`site_of_tab`](super::site_of_tab)).
+pub(super) fn site_for(keys: &SiteKeys, settings: &Settings, host: &str) -> Option<String> {
+    match keys.site_key(host).ok()? {
+        SiteKey::Domain(d) => Some(d),
+        SiteKey::Ip(ip) if crate::dns::addr::is_public(ip) => Some(ip.to_string()),
+        SiteKey::Local(d) if d.contains('.') && settings.resolver_is_loopback() => Some(d),
+        _ => None,
+    }
+}
+
 impl Tracker {
     /// The site key under which a host is recorded; `None` for what is not recorded (private
     /// addresses, `localhost`).
@@ -81,12 +92,7 @@ impl Tracker {
     /// private to the user's network: they are recorded and looked up only when the resolver
     /// runs on this machine, so they never reach a third-party resolver.
     pub fn site_for(&self, host: &str) -> Option<String> {
-        match self.classifier().sites().site_key(host).ok()? {
-            SiteKey::Domain(d) => Some(d),
-            SiteKey::Ip(ip) if crate::dns::addr::is_public(ip) => Some(ip.to_string()),
-            SiteKey::Local(d) if d.contains('.') && self.settings.resolver_is_loopback() => Some(d),
-            _ => None,
-        }
+        site_for(self.classifier().sites(), &self.settings, host)
     }
 
     /// Notes a main-frame request before anything else happens to it (the worker may have to ask

@@ -27,6 +27,7 @@
 mod browse;
 mod checks;
 mod feeds;
+mod first;
 mod known;
 mod lookup;
 mod view;
@@ -54,6 +55,7 @@ use crate::Millis;
 pub use browse::{OpenTab, Traffic, TrafficResult};
 pub use checks::{PlannedCheck, StatusPoll};
 pub use feeds::RefreshPlan;
+pub use first::site_of_tab;
 pub use view::{Badge, DEGRADED_COLOR, DOWN_COLOR, UNKNOWN_COLOR};
 
 /// A browser tab's id.
@@ -394,6 +396,12 @@ impl Tracker {
         self.engine.classifier()
     }
 
+    /// The classifier, taken back from a tracker that is no longer needed (the one a waking
+    /// worker restores for its first answer alone: [`site_of_tab`]).
+    pub fn into_classifier(self) -> Classifier {
+        self.engine.into_classifier()
+    }
+
     /// A site's record.
     pub fn site(&self, site: &str) -> Option<&SiteRecord> {
         self.sites.get(site)
@@ -493,13 +501,10 @@ impl Tracker {
 
     /// Removes the evidence of hosts no site uses (as its main host or a dependency).
     fn drop_orphan_hosts(&mut self) {
-        let mut used: Vec<&str> = self
-            .sites
-            .values()
-            .flat_map(|r| {
-                std::iter::once(r.main_host.as_str()).chain(r.deps.keys().map(String::as_str))
-            })
-            .collect();
+        let mut used: Vec<&str> = Vec::new();
+        for r in self.sites.values() {
+            used.extend(r.hosts_used());
+        }
         // A sorted list searched by halves: the same sort of `&str`s as the table's string
         // tables, where a set of `&str` was a `BTreeSet` instance of its own.
         used.sort_unstable();

@@ -616,3 +616,54 @@ fn status_pages_wake_the_worker_only_when_one_is_due() {
     );
     assert_eq!(w.t.next_status_poll_at(w.now), None, "turned off");
 }
+
+/// A worker woken by the popup answers it from the tab's site alone (`tracker::first`): the same
+/// view as from everything stored, for each site, a host of a site, a site whose look-up a stop
+/// cut off, one never seen and pages that are no website; and it read one site.
+#[test]
+fn the_first_answer_from_the_tab_s_site_alone_is_the_view_from_everything_stored() {
+    let mut w = World::install();
+    w.feeds_arrive(FEEDS);
+    w.settle();
+    for (tab, host) in FOUR.iter().enumerate() {
+        w.visit(tab as TabId, host, None);
+        // A dependency every site shares, and another site's main host as a dependency.
+        w.load(tab as TabId, host, "login.idp-aws.com", "script");
+        w.load(tab as TabId, host, FOUR[(tab + 1) % FOUR.len()], "image");
+    }
+    w.serve_dns();
+    w.settle();
+    // A look-up the stop cuts off.
+    w.visit(9, "www.moving.com", None);
+    w.stop();
+    let full = w.restored();
+    let urls = FOUR.iter().map(|h| format!("https://{h}/page?q")).chain(
+        [
+            "https://www.moving.com/",
+            "https://api.shop-aws.com/x",
+            "https://never.example/",
+            "https://192.168.1.1/",
+            "chrome://newtab/",
+        ]
+        .map(str::to_owned),
+    );
+    let (mut recorded, mut looking_up) = (0, 0);
+    for url in urls {
+        let first = w.restored_for_tab(&url);
+        let view = first.tab_view(&url, w.now);
+        assert_eq!(view, full.tab_view(&url, w.now), "{url}");
+        assert_eq!(
+            first.tab_panel(&url, w.now),
+            full.tab_panel(&url, w.now),
+            "{url}"
+        );
+        recorded += usize::from(
+            view.summary
+                .is_some_and(|s| !s.exposure.critical.is_empty()),
+        );
+        looking_up += usize::from(view.looking_up);
+        assert!(first.sites().count() <= 1, "{url}");
+    }
+    // Not vacuous: sites with dependencies, and the cut-off look-up, were compared.
+    assert_eq!((recorded, looking_up), (5, 1));
+}

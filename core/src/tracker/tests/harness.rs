@@ -13,11 +13,12 @@ use crate::feeds::FeedSet;
 use crate::knowledge;
 use crate::knowledge::FeedStatus;
 use crate::settings::Settings;
+use crate::site::SiteKeys;
 use crate::site_record::SiteRecord;
 use crate::table::PrefixTable;
 use crate::tracker::{
-    Badge, Capabilities, Effect, OpenTab, ProviderStatusMemory, Stored, TabId, Tracker, Traffic,
-    TrafficResult,
+    site_of_tab, Badge, Capabilities, Effect, OpenTab, ProviderStatusMemory, Stored, TabId,
+    Tracker, Traffic, TrafficResult,
 };
 use crate::Millis;
 
@@ -399,6 +400,35 @@ impl World {
             .get(&tab)
             .cloned()
             .unwrap_or_else(|| panic!("tab {tab} has no badge; badges: {:?}", self.badges))
+    }
+
+    /// The tracker a worker restores from everything stored now.
+    pub(crate) fn restored(&self) -> Tracker {
+        tracker(&self.store, &self.settings, self.now)
+    }
+
+    /// The tracker a worker woken by a page asking about the tab at `url` restores for its
+    /// first answer ([`site_of_tab`]): the settings, that tab's site record, the evidence of the
+    /// hosts it uses and the look-ups a stop cut off; nothing else.
+    pub(crate) fn restored_for_tab(&self, url: &str) -> Tracker {
+        let site = site_of_tab(url, &SiteKeys::builtin(), &self.settings);
+        let mut store = Store {
+            sites: self.store.sites.clone(),
+            hosts: self.store.hosts.clone(),
+            pending: self.store.pending.clone(),
+            // The table the classifier holds.
+            table: self.store.table.clone(),
+            ..Store::default()
+        };
+        store.sites.retain(|k, _| Some(k) == site.as_ref());
+        let used: Vec<String> = store
+            .sites
+            .values()
+            .map(|v| serde_json::from_str::<SiteRecord>(v).unwrap())
+            .flat_map(|r| r.hosts_used().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        store.hosts.retain(|h, _| used.contains(h));
+        tracker(&store, &self.settings, self.now)
     }
 
     /// A site's stored record, as JSON.
