@@ -105,15 +105,50 @@ globalThis.oneBasketArmSoon = () => {
 // once the reads are asked for, so its first work (the rules) runs while they are answered.
 const { asked, stored, table } = startReads(api);
 
+// The page request that woke the worker, kept when it came before any other event: the Rust
+// start takes it and answers a view of one tab (the popup opening) as soon as that tab's site
+// is read, before every other site is (extension/src/startup.rs `FirstRequest`); any other
+// request is answered here once the start is done, before the events queued behind it.
+const first = {
+  open: true,
+  request: undefined,
+  sendResponse: undefined,
+  answered: false,
+  take() {
+    this.open = false;
+    return this.request;
+  },
+  respond(answer) {
+    this.answered = true;
+    try {
+      this.sendResponse(answer);
+    } catch (e) {
+      console.warn('OneBasket: answering the first request:', e);
+    }
+  },
+};
+globalThis.oneBasketFirst = first;
+
 let ready = Promise.all([init({ module_or_path: new URL('onebasket_extension_bg.wasm', import.meta.url) }), asked.catch(() => {})])
   .then(() => wasm.start(scriptAt, performance.now(), stored, table))
-  .catch((e) => console.error('OneBasket failed to start:', e));
+  .catch((e) => console.error('OneBasket failed to start:', e))
+  .then(() => {
+    first.open = false;
+    if (first.request !== undefined && !first.answered) return respond(wasm.on_message(first.request), first.sendResponse);
+  })
+  .catch((e) => console.error('OneBasket:', e));
 
 // Run `f` after everything before it; a failing handler never blocks the ones after it.
 function later(f) {
   return (...args) => {
+    first.open = false;
     ready = ready.then(() => f(...args)).catch((e) => console.error('OneBasket:', e));
   };
+}
+
+// Sends what `answer` (a promise of the worker's answer) settles to.
+function respond(answer, sendResponse) {
+  return answer.then(sendResponse, (e) => sendResponse({ type: 'error', message: String(e) }));
 }
 
 const allUrls = { urls: ['<all_urls>'] };
@@ -142,8 +177,12 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== api.runtime.id || (sender.tab && !sender.url?.startsWith(api.runtime.getURL('')))) {
     return false;
   }
-  const answer = ready.then(() => wasm.on_message(message));
-  ready = answer.then(() => undefined, () => undefined);
-  answer.then(sendResponse, (e) => sendResponse({ type: 'error', message: String(e) }));
+  if (first.open) {
+    Object.assign(first, { open: false, request: message, sendResponse });
+  } else {
+    const answer = ready.then(() => wasm.on_message(message));
+    ready = answer.then(() => undefined, () => undefined);
+    respond(answer, sendResponse);
+  }
   return true;
 });

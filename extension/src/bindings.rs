@@ -27,6 +27,14 @@ extern "C" {
     #[wasm_bindgen(js_namespace = oneBasketBytes, js_name = put, catch)]
     pub async fn bytes_put(key: &str, bytes: &[u8]) -> Result<JsValue, JsValue>;
 
+    /// `oneBasketFirst.take()` (`js/background.js`): the page request that woke the worker,
+    /// kept for the start; `undefined` when there is none.
+    #[wasm_bindgen(js_namespace = oneBasketFirst, js_name = take)]
+    pub fn first_take() -> JsValue;
+    /// `oneBasketFirst.respond(answer)`: answers it.
+    #[wasm_bindgen(js_namespace = oneBasketFirst, js_name = respond)]
+    pub fn first_respond(answer: &JsValue);
+
     /// `oneBasketParsers.feed(spec, bytes)` (`js/background.js`, the parsers' module): the
     /// downloaded feed as its one-feed table snapshot (`Uint8Array`); throws the parse error's
     /// text.

@@ -6,6 +6,8 @@ use std::rc::Rc;
 use onebasket::protocol::packed::PackError;
 use onebasket::protocol::{Request, Response};
 use onebasket::settings::SettingsError;
+use onebasket::tracker::Tracker;
+use onebasket::Millis;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::bindings::now;
@@ -15,7 +17,7 @@ use crate::{badge, bindings, checks, feeds};
 
 /// Why a page's request was refused; its text is the [`Response::Error`] the page shows.
 #[derive(Debug, thiserror::Error)]
-enum MessageError {
+pub(crate) enum MessageError {
     /// The message is no `Request` this worker knows.
     #[error("unknown request: {0}")]
     Unknown(CodecError),
@@ -41,7 +43,32 @@ pub(crate) async fn on_message(shell: Rc<Shell>, message: JsValue) -> Response {
     })
 }
 
+/// The answer to a request for one tab's view ([`Request::tab_url`]) from `t`; `None` for
+/// every other request. Also how a waking worker answers such a request first, from that tab's
+/// site alone ([`crate::startup`]).
+pub(crate) fn tab_answer(
+    t: &Tracker,
+    request: &Request,
+    now: Millis,
+) -> Option<Result<Response, MessageError>> {
+    Some(match request {
+        Request::GetTab { url } => Ok(Response::Tab {
+            tab: t.tab_view(url, now),
+        }),
+        Request::GetTabPanel { url, packed } => {
+            Response::view(t.tab_panel(url, now), *packed, |panel| Response::TabPanel {
+                panel,
+            })
+            .map_err(MessageError::from)
+        }
+        _ => return None,
+    })
+}
+
 async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageError> {
+    if let Some(answer) = shell.with(|t| tab_answer(t, &request, now())) {
+        return answer;
+    }
     Ok(match request {
         Request::GetOverview => Response::Overview {
             overview: shell.with(|t| t.overview(now())),
@@ -78,14 +105,8 @@ async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageE
         Request::GetOptions => Response::Options {
             options: shell.with(|t| t.options_view(now())),
         },
-        Request::GetTab { url } => Response::Tab {
-            tab: shell.with(|t| t.tab_view(&url, now())),
-        },
-        Request::GetTabPanel { url, packed } => {
-            Response::view(shell.with(|t| t.tab_panel(&url, now())), packed, |panel| {
-                Response::TabPanel { panel }
-            })?
-        }
+        // Answered by `tab_answer` above.
+        Request::GetTab { .. } | Request::GetTabPanel { .. } => unreachable_view(),
         Request::GetSite { site } => Response::Site {
             site: shell.with(|t| t.site(&site).cloned()),
         },
@@ -121,6 +142,14 @@ async fn answer(shell: Rc<Shell>, request: Request) -> Result<Response, MessageE
             }
         }
     })
+}
+
+/// What [`answer`] says to a tab's view [`tab_answer`] did not answer (it answers every one): an
+/// error rather than a panic.
+fn unreachable_view() -> Response {
+    Response::Error {
+        message: "a tab's view was not answered".to_owned(),
+    }
 }
 
 /// The answer while the worker could not start.

@@ -16,19 +16,22 @@ use onebasket::classify::Classifier;
 use onebasket::evidence::HostEvidence;
 use onebasket::feeds::FeedSpec;
 use onebasket::knowledge::FeedStatus;
+use onebasket::protocol::{Request, Response};
 use onebasket::rules::Rules;
 use onebasket::settings::Settings;
 use onebasket::site::SiteKeys;
 use onebasket::site_record::SiteRecord;
 use onebasket::table::PrefixTable;
-use onebasket::tracker::{Capabilities, OpenTab, ProviderStatusMemory, Stored, Tracker};
+use onebasket::tracker::{
+    site_of_tab, Capabilities, OpenTab, ProviderStatusMemory, Stored, Tracker,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::bindings::{self, now};
 use crate::shell::{arm_alarms, perform, Alarm, Shell};
 use crate::store::{self, StoreError};
-use crate::{events, feeds, migrate};
+use crate::{events, feeds, messages, migrate};
 
 /// Why the worker did not start.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +122,10 @@ impl Phases {
 
 /// Restores the tracker from what `background.js` read while the wasm compiled: `stored`, the
 /// records in `chrome.storage.local`, and `table`, the table snapshot's bytes in IndexedDB (each
-/// a promise of `{value}` or `{error}`).
+/// a promise of `{value}` or `{error}`). The page request that woke the worker
+/// ([`FirstRequest`]) is answered as soon as the table is loaded when it asks for a tab's view,
+/// from that tab's site alone ([`first_answer`]); any other is left to `background.js`, which
+/// hands it over once started.
 pub(crate) async fn start(
     phases: &mut Phases,
     stored: JsValue,
@@ -133,18 +139,19 @@ pub(crate) async fn start(
     // The two reads are decoded each as soon as it arrives, whichever comes first: the decode
     // of one then fills the wait for the other. (Either may come first: the table is one
     // IndexedDB value of 0.8 MB, the records two reads of `chrome.storage.local` that grow with
-    // the sites.)
+    // the sites.) With a tab's view to answer first, the sites and hosts wait for that answer.
     let shared = RefCell::new(&mut *phases);
     let (from_db, records) =
         futures_util::future::join(read_table(table, &shared), read_stored(stored, &shared)).await;
-    let records = records?;
+    let mut records = records?;
+    let early = records.early.take();
     let (loaded, schema) = (&records.loaded, records.schema);
     let (table, table_complete) = load_table(&specs, loaded, from_db, phases).await;
     let (feed_status, status_unreadable) = load_feed_status(loaded);
-    let stored = Stored {
-        settings: records.settings,
-        sites: records.sites,
-        hosts: records.hosts,
+    let base = Stored {
+        settings: records.settings.clone(),
+        sites: Vec::new(),
+        hosts: Vec::new(),
         pending: load_pending(schema, loaded).await,
         feed_status,
         feeds_from: load_feed_source(loaded).await,
@@ -153,9 +160,27 @@ pub(crate) async fn start(
         table_complete,
     };
     phases.mark("other keys");
-    let classifier = Classifier::new(table, rules, keys);
+    let mut classifier = Classifier::new(table, rules, keys);
     let caps = Capabilities {
         browser_dns: bindings::has_browser_dns(),
+    };
+    // Only from the current layout: an older one is migrated with the rest, record by record.
+    if let Some((request, first)) = early.filter(|_| schema == migrate::Schema::Current) {
+        let (given_back, answer) = first_answer(&request, loaded, &base, classifier, caps);
+        classifier = given_back;
+        if let Some(answer) = answer {
+            first.answer(&answer);
+            phases.mark("first answer");
+        }
+    }
+    let records = match records.decoded {
+        Some(d) => d,
+        None => decode_records(&records.loaded, schema, &mut |p| phases.mark(p)).await,
+    };
+    let stored = Stored {
+        sites: records.sites,
+        hosts: records.hosts,
+        ..base
     };
     let tracker = Tracker::restore(stored, classifier, caps, now());
     phases.mark("restore");
@@ -202,11 +227,19 @@ pub(crate) async fn resume(shell: &Rc<Shell>) {
 }
 
 /// What a start takes from `chrome.storage.local` before the table: the records, their layout's
-/// schema, the settings, the sites and the hosts' evidence.
+/// schema, the settings, and (unless a tab's view is answered first) the sites and the hosts'
+/// evidence; and the first page request, taken then.
 struct Records {
     loaded: store::Loaded,
     schema: migrate::Schema,
     settings: Settings,
+    decoded: Option<Decoded>,
+    /// The first page request, when it asks for a tab's view.
+    early: Option<(Request, FirstRequest)>,
+}
+
+/// The sites and the hosts' evidence, read ([`decode_records`]).
+struct Decoded {
     sites: Vec<SiteRecord>,
     /// Whether the stored layout is now the current one ([`load_sites`]).
     migrated: bool,
@@ -214,7 +247,9 @@ struct Records {
 }
 
 /// Reads the records `background.js` asked for ([`Records`]), warning of a schema this version
-/// does not write.
+/// does not write; then takes the first page request (taken this late, it has arrived: the
+/// browser hands the event that woke the worker over once its script ran), and reads the sites
+/// and hosts now unless it asks for a tab's view.
 async fn read_stored(
     stored: JsValue,
     phases: &RefCell<&mut Phases>,
@@ -223,6 +258,10 @@ async fn read_stored(
         .await
         .map_err(StartError::Sites)?;
     phases.borrow_mut().mark("storage read");
+    let early = FirstRequest::take().and_then(|f| {
+        let request = store::from_js::<Request>(f.request.clone()).ok()?;
+        request.tab_url().is_some().then_some((request, f))
+    });
     let schema = migrate::Schema::of(&loaded.get(store::SCHEMA_KEY));
     match schema {
         migrate::Schema::Newer(n) => bindings::warn(&format!(
@@ -236,19 +275,113 @@ async fn read_stored(
         _ => {}
     }
     let settings = load_settings(&loaded);
-    let [site_entries, host_entries] = loaded.entries([store::SITE_PREFIX, store::HOST_PREFIX]);
-    let (sites, migrated) = load_sites(schema, site_entries).await;
-    phases.borrow_mut().mark("sites");
-    let hosts = load_hosts(schema, host_entries).await;
-    phases.borrow_mut().mark("hosts");
+    let decoded = match early {
+        None => Some(decode_records(&loaded, schema, &mut |p| phases.borrow_mut().mark(p)).await),
+        Some(_) => None,
+    };
     Ok(Records {
         loaded,
         schema,
         settings,
+        decoded,
+        early,
+    })
+}
+
+/// Every stored site and host's evidence ([`load_sites`], [`load_hosts`]), each phase ended
+/// with `mark`.
+async fn decode_records(
+    loaded: &store::Loaded,
+    schema: migrate::Schema,
+    mark: &mut dyn FnMut(&'static str),
+) -> Decoded {
+    let [site_entries, host_entries] = loaded.entries([store::SITE_PREFIX, store::HOST_PREFIX]);
+    let (sites, migrated) = load_sites(schema, site_entries).await;
+    mark("sites");
+    let hosts = load_hosts(schema, host_entries).await;
+    mark("hosts");
+    Decoded {
         sites,
         migrated,
         hosts,
-    })
+    }
+}
+
+/// The answer to `request`, a tab's view, from a tracker restored from that tab's site record
+/// and the evidence of the hosts it uses alone (`onebasket::tracker::first`), and the
+/// classifier given back. `None` when that record is not readable as it is: it is then read
+/// leniently with the rest ([`load_sites`]) and the request answered after.
+fn first_answer(
+    request: &Request,
+    loaded: &store::Loaded,
+    base: &Stored,
+    classifier: Classifier,
+    caps: Capabilities,
+) -> (Classifier, Option<Response>) {
+    let site = request
+        .tab_url()
+        .and_then(|url| site_of_tab(url, classifier.sites(), &base.settings));
+    let value = site
+        .as_deref()
+        .map(|s| loaded.get(&store::site_key(s)))
+        .filter(|v| !v.is_undefined());
+    let record = match value.map(store::from_js::<SiteRecord>) {
+        None => None,
+        Some(Ok(r)) if site.as_ref() == Some(&r.site) => Some(r),
+        Some(_) => return (classifier, None),
+    };
+    let mut hosts = Vec::new();
+    if let Some(r) = &record {
+        let mut used: Vec<&str> = r.hosts_used().collect();
+        used.sort_unstable();
+        used.dedup();
+        for h in used {
+            // What `load_hosts` would discard is left out here too.
+            match store::from_js::<HostEvidence>(loaded.get(&store::host_key(h))) {
+                Ok(ev) if ev.name == h => hosts.push(ev),
+                _ => {}
+            }
+        }
+    }
+    // What a tab's view reads (`onebasket::tracker::first`); the rest is left empty.
+    let stored = Stored {
+        settings: base.settings.clone(),
+        sites: record.into_iter().collect(),
+        hosts,
+        pending: base.pending.clone(),
+        ..Stored::default()
+    };
+    let now = now();
+    let tracker = Tracker::restore(stored, classifier, caps, now);
+    let answer = messages::tab_answer(&tracker, request, now).map(|a| {
+        a.unwrap_or_else(|e| Response::Error {
+            message: e.to_string(),
+        })
+    });
+    (tracker.into_classifier(), answer)
+}
+
+/// The page request that woke the worker, when it came before any other event:
+/// `background.js` keeps it (`oneBasketFirst`) for the start, which takes it and answers it if
+/// it is a tab's view ([`first_answer`]); `background.js` hands over any other once the start
+/// is done.
+struct FirstRequest {
+    /// The message, a `Request` if the page sent a valid one.
+    request: JsValue,
+}
+
+impl FirstRequest {
+    /// Takes the request `background.js` kept; `None` when there is none.
+    fn take() -> Option<Self> {
+        let request = bindings::first_take();
+        (!request.is_undefined()).then_some(Self { request })
+    }
+
+    /// Sends `response` to the page that asked.
+    fn answer(self, response: &Response) {
+        let value = store::to_js(response).unwrap_or_else(|e| JsValue::from_str(&e.to_string()));
+        bindings::first_respond(&value);
+    }
 }
 
 /// Every open tab with a URL.
