@@ -109,13 +109,20 @@ const { asked, stored, table } = startReads(api);
 // start takes it and answers a view of one tab (the popup opening) as soon as that tab's site
 // is read, before every other site is (extension/src/startup.rs `FirstRequest`); any other
 // request is answered here once the start is done, before the events queued behind it.
+let woken;
 const first = {
   open: true,
+  // Settled once the event that woke the worker is known (this request, or another event).
+  known: new Promise((ok) => { woken = ok; }),
   request: undefined,
   sendResponse: undefined,
   answered: false,
-  take() {
+  close() {
     this.open = false;
+    woken();
+  },
+  take() {
+    this.close();
     return this.request;
   },
   respond(answer) {
@@ -129,11 +136,18 @@ const first = {
 };
 globalThis.oneBasketFirst = first;
 
+// The records reach the start once the waking event is known: a tab's view needs one site of
+// them, and the start decides on their arrival whether to read them all first. The browser
+// hands the event over some tens of milliseconds after the script ran, sometimes after the
+// records arrived; a start with no event of ours (none is known within 200 ms) goes on.
+const storedOnceWoken = Promise.all([stored, Promise.race([first.known, new Promise((ok) => setTimeout(ok, 200))])])
+  .then(([records]) => records);
+
 let ready = Promise.all([init({ module_or_path: new URL('onebasket_extension_bg.wasm', import.meta.url) }), asked.catch(() => {})])
-  .then(() => wasm.start(scriptAt, performance.now(), stored, table))
+  .then(() => wasm.start(scriptAt, performance.now(), storedOnceWoken, table))
   .catch((e) => console.error('OneBasket failed to start:', e))
   .then(() => {
-    first.open = false;
+    first.close();
     if (first.request !== undefined && !first.answered) return respond(wasm.on_message(first.request), first.sendResponse);
   })
   .catch((e) => console.error('OneBasket:', e));
@@ -141,7 +155,7 @@ let ready = Promise.all([init({ module_or_path: new URL('onebasket_extension_bg.
 // Run `f` after everything before it; a failing handler never blocks the ones after it.
 function later(f) {
   return (...args) => {
-    first.open = false;
+    first.close();
     ready = ready.then(() => f(...args)).catch((e) => console.error('OneBasket:', e));
   };
 }
@@ -178,7 +192,8 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     return false;
   }
   if (first.open) {
-    Object.assign(first, { open: false, request: message, sendResponse });
+    Object.assign(first, { request: message, sendResponse });
+    first.close();
   } else {
     const answer = ready.then(() => wasm.on_message(message));
     ready = answer.then(() => undefined, () => undefined);
