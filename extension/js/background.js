@@ -2,7 +2,8 @@
 //
 // Every listener is registered synchronously at top level, so the event that woke a stopped
 // service worker is never lost; each event is chained on `ready` and reaches the Rust worker in
-// order once the wasm module has started (loaded settings, table and sites).
+// order once the wasm module has started (loaded settings, table and sites). The one exception:
+// a page request that woke the worker, which the start itself answers (`first` below).
 import init, * as wasm from './onebasket_extension.js';
 import initParsers, * as parsers from './onebasket_parsers.js';
 import { bytes, startReads } from './reads.js';

@@ -149,7 +149,7 @@ pub(crate) async fn start(
     let (table, table_complete) = load_table(&specs, loaded, from_db, phases).await;
     let (feed_status, status_unreadable) = load_feed_status(loaded);
     let base = Stored {
-        settings: records.settings.clone(),
+        settings: records.settings,
         sites: Vec::new(),
         hosts: Vec::new(),
         pending: load_pending(schema, loaded).await,
