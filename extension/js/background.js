@@ -149,7 +149,11 @@ let ready = Promise.all([init({ module_or_path: new URL('onebasket_extension_bg.
   .catch((e) => console.error('OneBasket failed to start:', e))
   .then(() => {
     first.close();
-    if (first.request !== undefined && !first.answered) return respond(wasm.on_message(first.request), first.sendResponse);
+    // Through a promise, as the requests chained on `ready` go: a worker that never started
+    // throws at once, and the page still gets its error.
+    if (first.request !== undefined && !first.answered) {
+      return respond(Promise.resolve().then(() => wasm.on_message(first.request)), first.sendResponse);
+    }
   })
   .catch((e) => console.error('OneBasket:', e));
 
