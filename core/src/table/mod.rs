@@ -331,13 +331,6 @@ struct Deep {
 }
 
 impl<A: Addr> Intervals<A> {
-    /// Index the intervals (sorted by start, first start zero).
-    fn new(ivs: Vec<(A, u32)>) -> Self {
-        let mut t = Self::unindexed(ivs);
-        t.index();
-        t
-    }
-
     /// The intervals without their index: looked up by a binary search over all of them until
     /// [`Self::index`] builds it.
     fn unindexed(ivs: Vec<(A, u32)>) -> Self {
@@ -348,15 +341,19 @@ impl<A: Addr> Intervals<A> {
         }
     }
 
-    /// True once the index is built.
+    /// True once the index is built, or when one interval needs none (an empty family).
     fn is_indexed(&self) -> bool {
-        !self.nodes.is_empty()
+        !self.nodes.is_empty() || self.ivs.len() <= 1
     }
 
     /// Builds the index (again), sized first: grown by pushing, the IPv6 index (5 MB with the
     /// fixture feeds) passed through vectors of 1, 2, 4 and 8 MB, and a wasm worker's memory
     /// never shrinks, so it kept 15 MB for the 5.
     fn index(&mut self) {
+        if self.ivs.len() <= 1 {
+            // Its root alone would be 2^16 slots (half a MB) to build at every empty start.
+            return;
+        }
         let mut count = Nodes::Count(0);
         build_node(&mut count, &self.ivs, 0, self.ivs.len(), 0, ROOT_BITS, true);
         build_deep(&mut count, &self.ivs);
@@ -410,7 +407,7 @@ impl<A: Addr> Intervals<A> {
 
     /// Intervals for an empty family: one interval, the whole space, matching nothing.
     fn empty() -> Self {
-        Self::new(vec![(A::ZERO, NONE)])
+        Self::unindexed(vec![(A::ZERO, NONE)])
     }
 
     /// Number of intervals.

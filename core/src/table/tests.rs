@@ -850,3 +850,28 @@ fn chunks_carry_the_sweep_and_the_order_across_their_ends() {
         other => panic!("{:?}", other.map(|t| t.len())),
     }
 }
+
+/// A table with no records (a new user's, until the feeds arrive) builds no index: its root
+/// alone was 2^16 slots per family, 1 MB and milliseconds of every start before the feeds came.
+#[test]
+fn an_empty_table_builds_no_index_and_answers_nothing() {
+    let snap = PrefixTable::build(&[], vec![feed("f", "p")]).to_snapshot();
+    for t in [
+        PrefixTable::empty(),
+        PrefixTable::build(&[], Vec::new()),
+        PrefixTable::from_snapshot(&snap).unwrap(),
+    ] {
+        assert!(t.is_indexed());
+        assert!(t.heap_bytes() < 1024, "{}", t.heap_bytes());
+        for a in [
+            "0.0.0.0",
+            "10.1.2.3",
+            "255.255.255.255",
+            "::",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert_eq!(t.lookup(ip(a)).count(), 0, "{a}");
+        }
+    }
+}
