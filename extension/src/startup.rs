@@ -134,8 +134,9 @@ pub(crate) async fn start(
     let rules = Rules::builtin()?;
     let specs = onebasket::knowledge::feed_specs(&rules)?;
     phases.mark("rules");
-    let keys = SiteKeys::builtin();
-    phases.mark("suffix list");
+    // Built while the reads are in flight; the table is set once loaded.
+    let mut classifier = Classifier::new(PrefixTable::empty(), rules, SiteKeys::builtin());
+    phases.mark("classifier");
     // The two reads are decoded each as soon as it arrives, whichever comes first: the decode
     // of one then fills the wait for the other. (Either may come first: the table is one
     // IndexedDB value of 0.8 MB, the records two reads of `chrome.storage.local` that grow with
@@ -160,7 +161,7 @@ pub(crate) async fn start(
         table_complete,
     };
     phases.mark("other keys");
-    let mut classifier = Classifier::new(table, rules, keys);
+    classifier.set_table(table);
     let caps = Capabilities {
         browser_dns: bindings::has_browser_dns(),
     };
