@@ -892,6 +892,8 @@ pub struct PrefixTable {
     feeds: Vec<FeedInfo>,
     v4: Intervals<u32>,
     v6: Intervals<u128>,
+    /// Records of the snapshot a [`PrefixTable::from_snapshot_around`] table left out.
+    omitted: usize,
 }
 
 impl PartialEq for PrefixTable {
@@ -1011,6 +1013,7 @@ impl PrefixTable {
             feeds,
             v4,
             v6,
+            omitted: 0,
         }
     }
 
@@ -1025,6 +1028,7 @@ impl PrefixTable {
             feeds: Vec::new(),
             v4: Intervals::empty(),
             v6: Intervals::empty(),
+            omitted: 0,
         }
     }
 
@@ -1091,14 +1095,15 @@ impl PrefixTable {
         self.lookup(ip).next()
     }
 
-    /// Number of (distinct) records.
+    /// Number of (distinct) records (of the whole snapshot, for a
+    /// [`Self::from_snapshot_around`] table).
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.records.len() + self.omitted
     }
 
-    /// True if the table holds no records.
+    /// True if the table holds no records (its whole snapshot, as [`Self::len`]).
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     /// The provider ids of the table's records, by [`RecordRef::provider_index`].
@@ -1146,7 +1151,7 @@ impl PrefixTable {
 
     /// Decode and validate a snapshot; never panics, whatever the bytes.
     pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        let mut table = snapshot::decode(bytes)?;
+        let mut table = snapshot::decode(bytes, None)?;
         table.index();
         Ok(table)
     }
@@ -1156,7 +1161,17 @@ impl PrefixTable {
     /// probes), until [`Self::index`] builds it. For a caller whose first answers need a few
     /// look-ups and that can build the index after them (the extension's worker on waking).
     pub fn from_snapshot_unindexed(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        snapshot::decode(bytes)
+        snapshot::decode(bytes, None)
+    }
+
+    /// The records of a snapshot that contain one of `addresses`, the snapshot validated whole:
+    /// a look-up of one of them answers as the whole table's would, and so do [`Self::len`],
+    /// [`Self::is_empty`] and [`Self::feeds`]; any other address may find less. It skips what
+    /// most of a load is (a record kept for each of ~80 k, the intervals' sweep), for a caller
+    /// that knows every address its first answer looks up (the extension's worker woken by the
+    /// popup). Only to answer from: the records left out make it no table to store.
+    pub fn from_snapshot_around(bytes: &[u8], addresses: &[IpAddr]) -> Result<Self, SnapshotError> {
+        snapshot::decode(bytes, Some(&snapshot::Around::new(addresses)))
     }
 
     /// Builds the look-up index if the table has none ([`Self::from_snapshot_unindexed`]).

@@ -1,7 +1,7 @@
 //! Snapshot encoding and (hostile-input-safe) decoding; the format is documented in the parent
 //! module.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
 use crc::{Crc, Table, CRC_32_ISO_HDLC};
@@ -308,22 +308,26 @@ impl<'a> Reader<'a> {
 /// (unoptimizing) code: the common case — a one-byte varint, an IPv4 prefix in a `u32` — is
 /// read in line, and 128-bit arithmetic (library calls in wasm) is kept to IPv6 records.
 ///
-/// Read in chunks of [`CHUNK`] records, each a call of its own ([`read_chunk`]).
+/// Read in chunks of [`CHUNK`] records, each a call of its own ([`read_chunk`]). With
+/// `around`, only the records containing one of its addresses are kept; returns them and how
+/// many were left out.
 fn read_records(
     r: &mut Reader<'_>,
     n: usize,
     used: [&mut Vec<bool>; 3],
-) -> Result<Vec<Rec>, SnapshotError> {
+    around: Option<&Around>,
+) -> Result<(Vec<Rec>, usize), SnapshotError> {
     let mut used = used;
-    let mut records: Vec<Rec> = Vec::with_capacity(n);
+    let mut records: Vec<Rec> = Vec::with_capacity(if around.is_some() { 0 } else { n });
     let mut order = Order::default();
     let mut left = n;
     while left > 0 {
         let k = left.min(CHUNK);
-        read_chunk(r, k, &mut used, &mut order, &mut records)?;
+        read_chunk(r, k, &mut used, &mut order, &mut records, around)?;
         left -= k;
     }
-    Ok(records)
+    let omitted = n - records.len();
+    Ok((records, omitted))
 }
 
 /// How many records one call of [`read_chunk`] reads. V8 runs a wasm function in its baseline
@@ -338,6 +342,9 @@ pub(super) const CHUNK: usize = 1024;
 struct Order {
     prev4: Option<(u64, [u32; 3])>,
     prev6: Option<(u128, u8, [u32; 3])>,
+    /// Where [`holds`] stands in each family's addresses of an [`Around`].
+    at4: usize,
+    at6: usize,
 }
 
 /// Reads `n` records onto `records` (see [`read_records`]).
@@ -348,9 +355,15 @@ fn read_chunk(
     used: &mut [&mut Vec<bool>; 3],
     order: &mut Order,
     records: &mut Vec<Rec>,
+    around: Option<&Around>,
 ) -> Result<(), SnapshotError> {
     let [used_p, used_r, used_s] = used;
-    let Order { prev4, prev6 } = order;
+    let Order {
+        prev4,
+        prev6,
+        at4,
+        at6,
+    } = order;
     for _ in 0..n {
         let at = HEADER_LEN + r.pos;
         let code = match r.buf.get(r.pos) {
@@ -360,6 +373,7 @@ fn read_chunk(
             }
             None => r.u8()?,
         };
+        let keep;
         let prefix = if code <= 32 {
             if prev6.is_some() {
                 return Err(corrupt(format!(
@@ -374,10 +388,12 @@ fn read_chunk(
             }
             // Left-aligned (`n == 4` shifts by nothing).
             let addr = addr.checked_shl(32 - 8 * n as u32).unwrap_or(0);
+            let host = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
             // Host bits must be zero, otherwise two encodings would mean the same prefix.
-            if addr & u32::MAX.checked_shr(u32::from(len)).unwrap_or(0) != 0 {
+            if addr & host != 0 {
                 return Err(corrupt(format!("host bits set in prefix at offset {at}")));
             }
+            keep = around.is_none_or(|a| holds(&a.v4, addr, addr | host, at4));
             Ipv4Net::new(Ipv4Addr::from(addr), len)
                 .map(IpNet::V4)
                 .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
@@ -393,6 +409,7 @@ fn read_chunk(
             if addr & host != 0 {
                 return Err(corrupt(format!("host bits set in prefix at offset {at}")));
             }
+            keep = around.is_none_or(|a| holds(&a.v6, addr, addr | host, at6));
             Ipv6Net::new(Ipv6Addr::from(addr), len)
                 .map(IpNet::V6)
                 .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
@@ -428,7 +445,9 @@ fn read_chunk(
                 prefix_key(&prefix)
             )));
         }
-        records.push(Rec::new(prefix, provider, region, service));
+        if keep {
+            records.push(Rec::new(prefix, provider, region, service));
+        }
     }
     Ok(())
 }
@@ -457,8 +476,60 @@ fn check_used(used: &[bool], what: &str) -> Result<(), SnapshotError> {
     }
 }
 
-/// Parse and validate a snapshot, then rebuild the lookup structures.
-pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
+/// The addresses a [`PrefixTable::from_snapshot_around`] table keeps the records of (as a
+/// look-up sees them: an IPv4-mapped address is IPv4), sorted.
+pub(super) struct Around {
+    v4: Vec<u32>,
+    v6: Vec<u128>,
+}
+
+impl Around {
+    pub(super) fn new(addresses: &[IpAddr]) -> Self {
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for a in addresses {
+            match *a {
+                IpAddr::V4(a) => v4.push(u32::from(a)),
+                IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                    Some(a) => v4.push(u32::from(a)),
+                    None => v6.push(u128::from(a)),
+                },
+            }
+        }
+        Self {
+            v4: sorted(v4),
+            v6: sorted(v6),
+        }
+    }
+}
+
+/// `v` sorted by insertion: a few dozen addresses, where the standard library's sort would add
+/// 7 KB of wasm (two instances of it) to the worker.
+fn sorted<A: Ord + Copy>(mut v: Vec<A>) -> Vec<A> {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    v
+}
+
+/// Whether one of the sorted `addresses` lies in `start..=end`, `at` the first of them not
+/// below the previous call's `start`: the records come in ascending order of their first
+/// address, so the addresses below one record's are below every later one's, and each record
+/// costs a comparison or two.
+#[inline(always)]
+fn holds<A: Ord + Copy>(addresses: &[A], start: A, end: A, at: &mut usize) -> bool {
+    while addresses.get(*at).is_some_and(|&a| a < start) {
+        *at += 1;
+    }
+    addresses.get(*at).is_some_and(|&a| a <= end)
+}
+
+/// Parse and validate a snapshot, then rebuild the lookup structures; with `around`, of the
+/// records containing one of its addresses alone ([`PrefixTable::from_snapshot_around`]).
+pub(super) fn decode(bytes: &[u8], around: Option<&Around>) -> Result<PrefixTable, SnapshotError> {
     let mut head = Reader {
         buf: bytes,
         pos: 0,
@@ -527,7 +598,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
     let mut used_p = vec![false; providers.len()];
     let mut used_r = vec![false; regions.len()];
     let mut used_s = vec![false; services.len()];
-    let records = read_records(&mut r, n_records, [&mut used_p, &mut used_r, &mut used_s])?;
+    let used = [&mut used_p, &mut used_r, &mut used_s];
+    let (records, omitted) = read_records(&mut r, n_records, used, around)?;
     if r.remaining() != 0 {
         return Err(corrupt(format!(
             "{} unparsed bytes at the end of the body",
@@ -538,7 +610,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<PrefixTable, SnapshotError> {
     check_used(&used_r, "region")?;
     check_used(&used_s, "service")?;
 
-    Ok(PrefixTable::assemble(
-        providers, regions, services, records, feeds,
-    ))
+    let mut table = PrefixTable::assemble(providers, regions, services, records, feeds);
+    table.omitted = omitted;
+    Ok(table)
 }

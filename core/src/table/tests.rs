@@ -875,3 +875,41 @@ fn an_empty_table_builds_no_index_and_answers_nothing() {
         }
     }
 }
+
+/// A table read around some addresses answers each of them as the whole table does (every
+/// record containing it, in the same order), and says the whole table's size and feeds; an
+/// empty list keeps no record but is no empty table; a damaged snapshot fails as a whole read.
+#[test]
+fn a_table_read_around_addresses_answers_them_as_the_whole_table() {
+    let mut rng = Rng(0x00a7_0c4d);
+    for (n, mask4, skip6) in [(3000, 0xff00_0000, 40), (400, 0xffff, 100)] {
+        let records = random_records_spread(&mut rng, n, mask4, skip6);
+        let whole = PrefixTable::build(&records, vec![feed("f", "p"), feed("g", "q")]);
+        let snap = whole.to_snapshot();
+        let all =
+            |t: &PrefixTable, a: IpAddr| t.lookup(a).map(|r| r.to_record()).collect::<Vec<_>>();
+        let probes = probes(&mut rng, &records);
+        for some in probes.chunks(7) {
+            let mut some = some.to_vec();
+            // IPv4-mapped IPv6 is looked up as IPv4: kept as such.
+            if let Some(IpAddr::V4(a)) = some.first().copied() {
+                some.push(IpAddr::V6(a.to_ipv6_mapped()));
+            }
+            let around = PrefixTable::from_snapshot_around(&snap, &some).unwrap();
+            for &a in &some {
+                assert_eq!(all(&around, a), all(&whole, a), "{a}");
+            }
+            assert_eq!(around.len(), whole.len());
+            assert_eq!(around.feeds(), whole.feeds());
+            assert!(around.records().len() <= some.len() * 129);
+        }
+        let none = PrefixTable::from_snapshot_around(&snap, &[]).unwrap();
+        assert_eq!((none.records().len(), none.len()), (0, whole.len()));
+        assert!(!none.is_empty());
+        let mut damaged = snap.clone();
+        if let Some(b) = damaged.last_mut() {
+            *b ^= 1;
+        }
+        assert!(PrefixTable::from_snapshot_around(&damaged, &probes[..3]).is_err());
+    }
+}
