@@ -55,7 +55,7 @@ use crate::Millis;
 pub use browse::{OpenTab, Traffic, TrafficResult};
 pub use checks::{PlannedCheck, StatusPoll};
 pub use feeds::RefreshPlan;
-pub use first::site_of_tab;
+pub use first::{site_of_tab, table_for};
 pub use view::{Badge, DEGRADED_COLOR, DOWN_COLOR, UNKNOWN_COLOR};
 
 /// A browser tab's id.

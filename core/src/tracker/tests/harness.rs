@@ -17,8 +17,8 @@ use crate::site::SiteKeys;
 use crate::site_record::SiteRecord;
 use crate::table::PrefixTable;
 use crate::tracker::{
-    site_of_tab, Badge, Capabilities, Effect, OpenTab, ProviderStatusMemory, Stored, TabId,
-    Tracker, Traffic, TrafficResult,
+    site_of_tab, table_for, Badge, Capabilities, Effect, OpenTab, ProviderStatusMemory, Stored,
+    TabId, Tracker, Traffic, TrafficResult,
 };
 use crate::Millis;
 
@@ -112,6 +112,11 @@ fn tracker(store: &Store, settings: &Settings, now: Millis) -> Tracker {
         // As the worker wakes: the index is built after the first events (`index_table`).
         .map(|b| PrefixTable::from_snapshot_unindexed(b).unwrap())
         .unwrap_or_else(|| PrefixTable::build(&[], Vec::new()));
+    tracker_with(store, settings, now, table)
+}
+
+/// The tracker restored from `store` with `table` in its classifier.
+fn tracker_with(store: &Store, settings: &Settings, now: Millis, table: PrefixTable) -> Tracker {
     let stored = Stored {
         settings: settings.clone(),
         sites: store
@@ -409,15 +414,14 @@ impl World {
 
     /// The tracker a worker woken by a page asking about the tab at `url` restores for its
     /// first answer ([`site_of_tab`]): the settings, that tab's site record, the evidence of the
-    /// hosts it uses and the look-ups a stop cut off; nothing else.
+    /// hosts it uses and the look-ups a stop cut off, and the table's records around those
+    /// hosts' addresses ([`table_for`]); nothing else.
     pub(crate) fn restored_for_tab(&self, url: &str) -> Tracker {
         let site = site_of_tab(url, &SiteKeys::builtin(), &self.settings);
         let mut store = Store {
             sites: self.store.sites.clone(),
             hosts: self.store.hosts.clone(),
             pending: self.store.pending.clone(),
-            // The table the classifier holds.
-            table: self.store.table.clone(),
             ..Store::default()
         };
         store.sites.retain(|k, _| Some(k) == site.as_ref());
@@ -428,7 +432,18 @@ impl World {
             .flat_map(|r| r.hosts_used().map(str::to_owned).collect::<Vec<_>>())
             .collect();
         store.hosts.retain(|h, _| used.contains(h));
-        tracker(&store, &self.settings, self.now)
+        let hosts: Vec<HostEvidence> = store
+            .hosts
+            .values()
+            .map(|v| serde_json::from_str(v).unwrap())
+            .collect();
+        let snapshot = self.store.table.as_deref().unwrap();
+        tracker_with(
+            &store,
+            &self.settings,
+            self.now,
+            table_for(snapshot, &hosts).unwrap(),
+        )
     }
 
     /// A site's stored record, as JSON.
