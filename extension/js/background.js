@@ -126,6 +126,9 @@ const first = {
     this.close();
     return this.request;
   },
+  peek() {
+    return this.request;
+  },
   respond(answer) {
     this.answered = true;
     try {
@@ -137,15 +140,16 @@ const first = {
 };
 globalThis.oneBasketFirst = first;
 
-// The records reach the start once the waking event is known: a tab's view needs one site of
-// them, and the start decides on their arrival whether to read them all first. The browser
-// hands the event over some tens of milliseconds after the script ran, sometimes after the
-// records arrived; a start with no event of ours (none is known within 200 ms) goes on.
-const storedOnceWoken = Promise.all([stored, Promise.race([first.known, new Promise((ok) => setTimeout(ok, 200))])])
-  .then(([records]) => records);
+// The records and the table reach the start once the waking event is known: a tab's view
+// needs one site of the records and a few of the table's, and the start decides on their
+// arrival whether to read them whole first. The browser hands the event over some tens of
+// milliseconds after the script ran, sometimes after the reads arrived; a start with no event
+// of ours (none is known within 200 ms) goes on.
+const woke = Promise.race([first.known, new Promise((ok) => setTimeout(ok, 200))]);
+const onceWoken = (read) => Promise.all([read, woke]).then(([value]) => value);
 
 let ready = Promise.all([init({ module_or_path: new URL('onebasket_extension_bg.wasm', import.meta.url) }), asked.catch(() => {})])
-  .then(() => wasm.start(scriptAt, performance.now(), storedOnceWoken, table))
+  .then(() => wasm.start(scriptAt, performance.now(), onceWoken(stored), onceWoken(table)))
   .catch((e) => console.error('OneBasket failed to start:', e))
   .then(() => {
     first.close();

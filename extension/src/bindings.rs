@@ -31,6 +31,9 @@ extern "C" {
     /// kept for the start; `undefined` when there is none.
     #[wasm_bindgen(js_namespace = oneBasketFirst, js_name = take)]
     pub fn first_take() -> JsValue;
+    /// `oneBasketFirst.request`, left where it is: `undefined` when there is none (yet).
+    #[wasm_bindgen(js_namespace = oneBasketFirst, js_name = peek)]
+    pub fn first_peek() -> JsValue;
     /// `oneBasketFirst.respond(answer)`: answers it.
     #[wasm_bindgen(js_namespace = oneBasketFirst, js_name = respond)]
     pub fn first_respond(answer: &JsValue);

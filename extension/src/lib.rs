@@ -8,8 +8,9 @@
 //!    (`onebasket::tracker::Tracker`) and performs what it queued (look-ups a stop cut off, a
 //!    feed refresh); 50 ms later it lists the open tabs so visits a stop cut off are recovered
 //!    (a tab still loading then, when it is done). A page that woke the worker asking for one
-//!    tab's view (the popup opening) is answered before the other sites are read, from that
-//!    tab's site alone ([`startup`]'s `first_answer`).
+//!    tab's view (the popup opening) is answered before the other sites and the whole table
+//!    are read, from that tab's site and the table's records around its addresses alone
+//!    ([`startup`]'s `FirstRead`).
 //! 3. Each event is decoded ([`events`], [`messages`]), handed to the tracker with `now`, and the
 //!    effects it queued are performed ([`shell::perform`]: storage writes, DoH queries, badges,
 //!    a "changed" message to the open pages).

@@ -122,10 +122,11 @@ impl Phases {
 
 /// Restores the tracker from what `background.js` read while the wasm compiled: `stored`, the
 /// records in `chrome.storage.local`, and `table`, the table snapshot's bytes in IndexedDB (each
-/// a promise of `{value}` or `{error}`). The page request that woke the worker
-/// ([`FirstRequest`]) is answered as soon as the table is loaded when it asks for a tab's view,
-/// from that tab's site alone ([`first_answer`]); any other is left to `background.js`, which
-/// hands it over once started.
+/// a promise of `{value}` or `{error}`, handed over once the event that woke the worker is
+/// known). The page request that woke the worker ([`FirstRequest`]) is answered first when it
+/// asks for a tab's view, from that tab's site alone ([`FirstRead`]) and, when the table waited
+/// for it, the table's records around that site's addresses; any other is left to
+/// `background.js`, which hands it over once started.
 pub(crate) async fn start(
     phases: &mut Phases,
     stored: JsValue,
@@ -140,16 +141,15 @@ pub(crate) async fn start(
     // The two reads are decoded each as soon as it arrives, whichever comes first: the decode
     // of one then fills the wait for the other. (Either may come first: the table is one
     // IndexedDB value of 0.8 MB, the records two reads of `chrome.storage.local` that grow with
-    // the sites.) With a tab's view to answer first, the sites and hosts wait for that answer.
+    // the sites.) With a tab's view to answer first, the sites, the hosts and the table wait
+    // for that answer.
     let shared = RefCell::new(&mut *phases);
     let (from_db, records) =
         futures_util::future::join(read_table(table, &shared), read_stored(stored, &shared)).await;
     let mut records = records?;
-    let early = records.early.take();
     let (loaded, schema) = (&records.loaded, records.schema);
-    let (table, table_complete) = load_table(&specs, loaded, from_db, phases).await;
     let (feed_status, status_unreadable) = load_feed_status(loaded);
-    let base = Stored {
+    let mut base = Stored {
         settings: records.settings,
         sites: Vec::new(),
         hosts: Vec::new(),
@@ -158,22 +158,40 @@ pub(crate) async fn start(
         feeds_from: load_feed_source(loaded).await,
         provider_status: load_provider_status(loaded),
         refresh_interrupted: loaded.get(store::REFRESHING).as_bool().unwrap_or(false),
-        table_complete,
+        table_complete: true,
     };
     phases.mark("other keys");
-    classifier.set_table(table);
     let caps = Capabilities {
         browser_dns: bindings::has_browser_dns(),
     };
     // Only from the current layout: an older one is migrated with the rest, record by record.
-    if let Some((request, first)) = early.filter(|_| schema == migrate::Schema::Current) {
-        let (given_back, answer) = first_answer(&request, loaded, &base, classifier, caps);
-        classifier = given_back;
-        if let Some(answer) = answer {
-            first.answer(&answer);
-            phases.mark("first answer");
+    let mut first = records
+        .early
+        .take()
+        .filter(|_| schema == migrate::Schema::Current)
+        .and_then(|(request, reply)| {
+            let read = FirstRead::of(&request, loaded, &base.settings, classifier.sites())?;
+            Some((read, request, reply))
+        });
+    let from_db = match from_db {
+        TableRead::Loaded(t) => Some(*t),
+        TableRead::Waiting(bytes) => {
+            if let Some((read, ..)) = &first {
+                // A snapshot that does not load is said by the whole read below.
+                if let Ok(around) = onebasket::tracker::table_for(&bytes, &read.hosts) {
+                    classifier.set_table(around);
+                    phases.mark("table around the tab");
+                    classifier = answer_first(first.take(), &base, classifier, caps, phases);
+                }
+            }
+            decode_table(&bytes, phases)
         }
-    }
+        TableRead::Absent => None,
+    };
+    let (table, table_complete) = load_table(&specs, loaded, from_db, phases).await;
+    base.table_complete = table_complete;
+    classifier.set_table(table);
+    classifier = answer_first(first, &base, classifier, caps, phases);
     let records = match records.decoded {
         Some(d) => d,
         None => decode_records(&records.loaded, schema, &mut |p| phases.mark(p)).await,
@@ -195,6 +213,26 @@ pub(crate) async fn start(
         store::save(store::SCHEMA_KEY, &store::SCHEMA).await;
     }
     Ok(Shell::new(tracker))
+}
+
+/// Answers the first request, if any, with `classifier` ([`FirstRead::answer`]); gives the
+/// classifier back.
+fn answer_first(
+    first: Option<(FirstRead, Request, FirstRequest)>,
+    base: &Stored,
+    classifier: Classifier,
+    caps: Capabilities,
+    phases: &mut Phases,
+) -> Classifier {
+    let Some((read, request, reply)) = first else {
+        return classifier;
+    };
+    let (classifier, answer) = read.answer(&request, base, classifier, caps);
+    if let Some(answer) = answer {
+        reply.answer(&answer);
+        phases.mark("first answer");
+    }
+    classifier
 }
 
 /// Performs what the restore queued (interrupted look-ups and refreshes), ensures the alarms,
@@ -308,70 +346,94 @@ async fn decode_records(
     }
 }
 
-/// The answer to `request`, a tab's view, from a tracker restored from that tab's site record
-/// and the evidence of the hosts it uses alone (`onebasket::tracker::first`), and the
-/// classifier given back. `None` when that record is not readable as it is: it is then read
-/// leniently with the rest ([`load_sites`]) and the request answered after.
-fn first_answer(
-    request: &Request,
-    loaded: &store::Loaded,
-    base: &Stored,
-    classifier: Classifier,
-    caps: Capabilities,
-) -> (Classifier, Option<Response>) {
-    let site = request
-        .tab_url()
-        .and_then(|url| site_of_tab(url, classifier.sites(), &base.settings));
-    let value = site
-        .as_deref()
-        .map(|s| loaded.get(&store::site_key(s)))
-        .filter(|v| !v.is_undefined());
-    let record = match value.map(store::from_js::<SiteRecord>) {
-        None => None,
-        Some(Ok(r)) if site.as_ref() == Some(&r.site) => Some(r),
-        Some(_) => return (classifier, None),
-    };
-    let mut hosts = Vec::new();
-    if let Some(r) = &record {
-        let mut used: Vec<&str> = r.hosts_used().collect();
-        used.sort_unstable();
-        used.dedup();
-        for h in used {
-            // What `load_hosts` would discard is left out here too.
-            match store::from_js::<HostEvidence>(loaded.get(&store::host_key(h))) {
-                Ok(ev) if ev.name == h => hosts.push(ev),
-                _ => {}
+/// What a first answer to a tab's view reads (`onebasket::tracker::first`): that tab's site
+/// record and the evidence of the hosts it uses.
+struct FirstRead {
+    record: Option<SiteRecord>,
+    hosts: Vec<HostEvidence>,
+}
+
+impl FirstRead {
+    /// What `request`, a tab's view, reads; `None` when the site's record is not readable as
+    /// it is: it is then read leniently with the rest ([`load_sites`]) and the request answered
+    /// after.
+    fn of(
+        request: &Request,
+        loaded: &store::Loaded,
+        settings: &Settings,
+        keys: &SiteKeys,
+    ) -> Option<Self> {
+        let site = request
+            .tab_url()
+            .and_then(|url| site_of_tab(url, keys, settings));
+        let value = site
+            .as_deref()
+            .map(|s| loaded.get(&store::site_key(s)))
+            .filter(|v| !v.is_undefined());
+        let record = match value.map(store::from_js::<SiteRecord>) {
+            None => None,
+            Some(Ok(r)) if site.as_ref() == Some(&r.site) => Some(r),
+            Some(_) => return None,
+        };
+        let mut hosts = Vec::new();
+        if let Some(r) = &record {
+            let mut used: Vec<&str> = r.hosts_used().collect();
+            used.sort_unstable();
+            used.dedup();
+            for h in used {
+                // What `load_hosts` would discard is left out here too.
+                match store::from_js::<HostEvidence>(loaded.get(&store::host_key(h))) {
+                    Ok(ev) if ev.name == h => hosts.push(ev),
+                    _ => {}
+                }
             }
         }
+        Some(Self { record, hosts })
     }
-    // What a tab's view reads (`onebasket::tracker::first`); the rest is left empty.
-    let stored = Stored {
-        settings: base.settings.clone(),
-        sites: record.into_iter().collect(),
-        hosts,
-        pending: base.pending.clone(),
-        ..Stored::default()
-    };
-    let now = now();
-    let tracker = Tracker::restore(stored, classifier, caps, now);
-    let answer = messages::tab_answer(&tracker, request, now).map(|a| {
-        a.unwrap_or_else(|e| Response::Error {
-            message: e.to_string(),
-        })
-    });
-    (tracker.into_classifier(), answer)
+
+    /// The answer to `request` from a tracker restored from what was read alone, and the
+    /// classifier given back; `None` when `request` is no tab's view.
+    fn answer(
+        self,
+        request: &Request,
+        base: &Stored,
+        classifier: Classifier,
+        caps: Capabilities,
+    ) -> (Classifier, Option<Response>) {
+        // What a tab's view reads (`onebasket::tracker::first`); the rest is left empty.
+        let stored = Stored {
+            settings: base.settings.clone(),
+            sites: self.record.into_iter().collect(),
+            hosts: self.hosts,
+            pending: base.pending.clone(),
+            ..Stored::default()
+        };
+        let now = now();
+        let tracker = Tracker::restore(stored, classifier, caps, now);
+        let answer = messages::tab_answer(&tracker, request, now).map(|a| {
+            a.unwrap_or_else(|e| Response::Error {
+                message: e.to_string(),
+            })
+        });
+        (tracker.into_classifier(), answer)
+    }
 }
 
 /// The page request that woke the worker, when it came before any other event:
 /// `background.js` keeps it (`oneBasketFirst`) for the start, which takes it and answers it if
-/// it is a tab's view ([`first_answer`]); `background.js` hands over any other once the start
-/// is done.
+/// it is a tab's view ([`FirstRead`], [`answer_first`]); `background.js` hands over any other
+/// once the start is done.
 struct FirstRequest {
     /// The message, a `Request` if the page sent a valid one.
     request: JsValue,
 }
 
 impl FirstRequest {
+    /// Whether the request `background.js` keeps asks for a tab's view (the popup opening).
+    fn asks_for_a_tab() -> bool {
+        store::from_js::<Request>(bindings::first_peek()).is_ok_and(|r| r.tab_url().is_some())
+    }
+
     /// Takes the request `background.js` kept; `None` when there is none.
     fn take() -> Option<Self> {
         let request = bindings::first_take();
@@ -465,27 +527,50 @@ fn load_feed_status(loaded: &store::Loaded) -> (FeedStatus, bool) {
     }
 }
 
-/// The combined snapshot IndexedDB holds, loaded without its index; `None` when there is none
-/// or it does not load (said in the log).
-async fn read_table(bytes: JsValue, phases: &RefCell<&mut Phases>) -> Option<PrefixTable> {
+/// The combined snapshot IndexedDB holds.
+enum TableRead {
+    /// Loaded without its index, as soon as it arrived (boxed: the other variants are small).
+    Loaded(Box<PrefixTable>),
+    /// Not loaded yet: the page request that woke the worker asks for a tab's view, answered
+    /// first from the table's records around that tab's addresses.
+    Waiting(Vec<u8>),
+    /// None, or none that loads (said in the log).
+    Absent,
+}
+
+/// Reads the combined snapshot IndexedDB holds ([`TableRead`]).
+async fn read_table(bytes: JsValue, phases: &RefCell<&mut Phases>) -> TableRead {
     match store::take_table(bytes).await {
         Ok(Some(bytes)) => {
             phases.borrow_mut().mark("table read");
-            // Without its index, built once the events that woke the worker were answered.
-            match PrefixTable::from_snapshot_unindexed(&bytes) {
-                Ok(t) => {
-                    phases.borrow_mut().mark("table load");
-                    return Some(t);
-                }
-                // A newer version's snapshot, too: the table is derived from public feeds, and
-                // the rebuild or the refresh replaces it.
-                Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
+            if FirstRequest::asks_for_a_tab() {
+                return TableRead::Waiting(bytes);
+            }
+            if let Some(t) = decode_table(&bytes, &mut phases.borrow_mut()) {
+                return TableRead::Loaded(Box::new(t));
             }
         }
         Ok(None) => {}
         Err(e) => bindings::warn(&format!("OneBasket: stored table discarded: {e}")),
     }
-    None
+    TableRead::Absent
+}
+
+/// The table in `bytes`, loaded without its index (built once the events that woke the worker
+/// were answered); `None` when it does not load (said in the log).
+fn decode_table(bytes: &[u8], phases: &mut Phases) -> Option<PrefixTable> {
+    match PrefixTable::from_snapshot_unindexed(bytes) {
+        Ok(t) => {
+            phases.mark("table load");
+            Some(t)
+        }
+        // A newer version's snapshot, too: the table is derived from public feeds, and the
+        // rebuild or the refresh replaces it.
+        Err(e) => {
+            bindings::warn(&format!("OneBasket: stored table discarded: {e}"));
+            None
+        }
+    }
 }
 
 /// The table to start with: the one [`read_table`] loaded from IndexedDB, else the base64 one

@@ -66,8 +66,9 @@ for (const [what, request] of [
     const { cold, warm, line } = await coldAndWarm(request);
     assert.notEqual(cold?.type, 'error', JSON.stringify(cold));
     assert.deepEqual(cold, warm);
-    // Answered before the other sites were read (the phase the start-up line names).
-    assert.match(line, /first answer [\d.]+, sites [\d.]+/, line);
+    // Answered before the other sites were read (the phases the start-up line names), from
+    // the table's records around the tab's addresses, before the whole table was loaded.
+    assert.match(line, /table around the tab [\d.]+, first answer [\d.]+, table load [\d.]+, sites [\d.]+/, line);
   });
 }
 
