@@ -39,6 +39,9 @@ pub(crate) enum StartError {
     /// The built-in rules do not load (a build defect the tests catch).
     #[error("provider rules: {0}")]
     Rules(#[from] onebasket::rules::RulesError),
+    /// The built-in rules are no JSON the browser reads (a build defect the tests catch).
+    #[error("provider rules: {0}")]
+    RulesJson(String),
     /// The built-in rules' feeds do not read (a build defect the tests catch).
     #[error("provider rules: {0}")]
     Feeds(#[from] onebasket::knowledge::KnowledgeError),
@@ -132,7 +135,7 @@ pub(crate) async fn start(
     stored: JsValue,
     table: JsValue,
 ) -> Result<Rc<Shell>, StartError> {
-    let rules = Rules::builtin()?;
+    let rules = builtin_rules()?;
     let specs = onebasket::knowledge::feed_specs(&rules)?;
     phases.mark("rules");
     // Built while the reads are in flight; the table is set once loaded.
@@ -233,6 +236,17 @@ fn answer_first(
         phases.mark("first answer");
     }
     classifier
+}
+
+/// The built-in rules, read through the browser's `JSON.parse` ([`Rules::from_deserializer`]):
+/// serde_json's reader would ship for them alone (18 KB of the worker's wasm), where
+/// serde-wasm-bindgen reads every stored record anyway.
+fn builtin_rules() -> Result<Rules, StartError> {
+    let value = js_sys::JSON::parse(Rules::builtin_json())
+        .map_err(|e| StartError::RulesJson(store::js_text(&e)))?;
+    Ok(Rules::from_deserializer(
+        serde_wasm_bindgen::Deserializer::from(value),
+    )?)
 }
 
 /// Performs what the restore queued (interrupted look-ups and refreshes), ensures the alarms,

@@ -123,7 +123,7 @@ pub(crate) enum StoreError {
 }
 
 /// The words of a rejected storage call ([`bindings::error_words`]).
-fn js_text(e: &JsValue) -> String {
+pub(crate) fn js_text(e: &JsValue) -> String {
     bindings::error_words(e).unwrap_or_else(|| "unknown storage error".to_owned())
 }
 

@@ -90,6 +90,21 @@ impl Rules {
         Rules::build(file.provider, file.feed)
     }
 
+    /// The embedded rules in the JSON form [`Rules::builtin`] parses, for a caller that reads
+    /// JSON another way ([`Rules::from_deserializer`]).
+    pub fn builtin_json() -> &'static str {
+        BUILTIN_JSON
+    }
+
+    /// Parses and validates a rules file from any serde deserializer: the extension's worker
+    /// reads [`Rules::builtin_json`] through the browser's `JSON.parse`, which leaves
+    /// serde_json's reader out of its wasm.
+    pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Rules, RulesError> {
+        let file = <RulesFile as serde::Deserialize>::deserialize(d)
+            .map_err(|e| RulesError::Parse(e.to_string()))?;
+        Rules::build(file.provider, file.feed)
+    }
+
     /// Parses and validates a rules file in the JSON form the build script produces.
     pub fn from_json(text: &str) -> Result<Rules, RulesError> {
         let file: RulesFile =
