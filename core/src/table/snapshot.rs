@@ -495,24 +495,12 @@ impl Around {
                 },
             }
         }
-        Self {
-            v4: sorted(v4),
-            v6: sorted(v6),
-        }
+        // Through the crate's one instance of the sort: two of the standard library's own
+        // would add 7 KB to the worker's wasm.
+        crate::sort::sort_by(&mut v4, Ord::cmp);
+        crate::sort::sort_by(&mut v6, Ord::cmp);
+        Self { v4, v6 }
     }
-}
-
-/// `v` sorted by insertion: a few dozen addresses, where the standard library's sort would add
-/// 7 KB of wasm (two instances of it) to the worker.
-fn sorted<A: Ord + Copy>(mut v: Vec<A>) -> Vec<A> {
-    for i in 1..v.len() {
-        let mut j = i;
-        while j > 0 && v[j - 1] > v[j] {
-            v.swap(j - 1, j);
-            j -= 1;
-        }
-    }
-    v
 }
 
 /// Whether one of the sorted `addresses` lies in `start..=end`, `at` the first of them not
