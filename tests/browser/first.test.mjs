@@ -1,6 +1,7 @@
 // A stopped worker woken by a page's request answers it as a running worker does: a view of one
-// tab (the popup opening) as soon as that tab's site is read, before the other sites are
-// (extension/src/startup.rs `first_answer`), any other request once the worker has started.
+// tab (the popup opening) as soon as that tab's site is read, before the other sites are and
+// over the table's records around its addresses (extension/src/startup.rs `FirstRead`), any
+// other request once the worker has started.
 // Each request wakes a stopped worker, then asks the running one again: the answers must be
 // the same.
 //

@@ -168,7 +168,7 @@ function report(what, { times, starts, memory }) {
   const parts = phases.map((p) => `${p} ${ms(median(starts.map((s) => s[p] ?? 0)))}`);
   console.log(`#   in the worker: ready ${ms(median(starts.map((s) => s.total)))} ms after it began (medians: ${parts.join(', ')})`);
   // A tab's view is answered before the other sites are read (extension/src/startup.rs
-  // `first_answer`): when, counted from the phases up to that answer.
+  // `FirstRead`): when, counted from the phases up to that answer.
   const first = starts.filter((s) => 'first answer' in s).map((s) => {
     const names = Object.keys(s).filter((k) => k !== 'total');
     return names.slice(0, names.indexOf('first answer') + 1).reduce((sum, k) => sum + s[k], 0);
