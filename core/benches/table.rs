@@ -266,6 +266,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("load_unindexed", |b| {
         b.iter(|| PrefixTable::from_snapshot_unindexed(black_box(&snap)).unwrap())
     });
+    // A woken worker's first answer: the records around a tab's ~40 addresses.
+    let mut rng = Rng(0x5eed);
+    let all: Vec<_> = table.records().map(|r| r.prefix).collect();
+    let tab: Vec<IpAddr> = (0..40)
+        .map(|_| {
+            let net = all[(rng.next() % all.len() as u64) as usize];
+            inside(&mut rng, &net)
+        })
+        .collect();
+    g.bench_function("load_around", |b| {
+        b.iter(|| PrefixTable::from_snapshot_around(black_box(&snap), black_box(&tab)).unwrap())
+    });
     // The snapshot's CRC-32 (the `crc` crate's slice-by-16, its table built at run time) and
     // crc32fast's (SIMD where the CPU has it; the same slice-by-16 in wasm).
     let crc = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);

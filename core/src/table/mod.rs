@@ -39,13 +39,15 @@
 //!
 //! A snapshot (format below) stores only the interned strings, the feed metadata and the sorted
 //! records; intervals, chains and index are rebuilt on load with the same O(n) sweep, which
-//! keeps the file small and the loader simple (no offsets to trust).
+//! keeps the file small and the loader simple (no offsets to trust). The records are of a fixed
+//! width, so a reader that needs only the records containing a few addresses (the worker's
+//! first answer) finds them by binary search in the bytes.
 //!
 //! # Snapshot format
 //!
 //! ```text
 //! "OBPT"            magic, 4 bytes
-//! version           u16 little endian (SNAPSHOT_VERSION)
+//! version           u16 little endian (SNAPSHOT_VERSION, 2; version 1 is still read)
 //! body_len          u32 little endian
 //! crc32             u32 little endian, CRC-32 (IEEE) of the body
 //! body:
@@ -54,15 +56,22 @@
 //!   services        same
 //!   feeds           varint count, then per feed: file, provider, date?, version?, varint records
 //!                   (strings as above; optional strings as varint 0 = none or length + 1)
-//!   records         varint count, then per record (strictly ascending canonical order):
-//!                   u8 code (IPv4: prefix length 0..=32; IPv6: 33 + prefix length),
-//!                   the first ceil(len / 8) bytes of the network address (host bits zero),
-//!                   varint provider id, varint region id + 1 (0 = none), varint service id + 1
+//!   tags            varint count, then per tag (strictly ascending): varint provider id,
+//!                   varint region id + 1 (0 = none), varint service id + 1
+//!   IPv4 records    varint count, then per record (strictly ascending by address, length, tag):
+//!                   u32 big endian network address (host bits zero), u8 prefix length (0..=32),
+//!                   tag index, little endian in the fewest bytes (at least 1) holding the largest
+//!   IPv6 records    the same with a 16-byte address and lengths 0..=128
 //! ```
 //!
+//! Version 1 had no tags and one records section: varint count, then per record (canonical
+//! order) a u8 code (IPv4: prefix length 0..=32; IPv6: 33 + prefix length), the first
+//! ceil(len / 8) bytes of the network address, and the three ids as varints.
+//!
 //! Varints are unsigned LEB128 and must be minimally encoded; every string must be used by
-//! some record, and region and service names are never empty (an empty one is none). These canonical-form rules make `to_snapshot(from_snapshot(x)) == x` hold byte
-//! for byte for every accepted `x`.
+//! some tag, every tag by some record, and region and service names are never empty (an empty
+//! one is none). These canonical-form rules make `to_snapshot(from_snapshot(x)) == x` hold byte
+//! for byte for every accepted `x` of the current version.
 
 pub mod probe;
 mod snapshot;
@@ -1164,14 +1173,24 @@ impl PrefixTable {
         snapshot::decode(bytes, None)
     }
 
-    /// The records of a snapshot that contain one of `addresses`, the snapshot validated whole:
-    /// a look-up of one of them answers as the whole table's would, and so do [`Self::len`],
-    /// [`Self::is_empty`] and [`Self::feeds`]; any other address may find less. It skips what
-    /// most of a load is (a record kept for each of ~80 k, the intervals' sweep), for a caller
-    /// that knows every address its first answer looks up (the extension's worker woken by the
-    /// popup). Only to answer from: the records left out make it no table to store.
+    /// The records of a snapshot that contain one of `addresses`: a look-up of one of them
+    /// answers as the whole table's would, and so do [`Self::len`], [`Self::is_empty`] and
+    /// [`Self::feeds`]; any other address may find less. It skips what most of a load is (~80 k
+    /// records read, checked and kept, the intervals' sweep): the records are found by binary
+    /// search, for a caller that knows every address its first answer looks up (the extension's
+    /// worker woken by the popup). The header, checksum, strings and the records kept are
+    /// checked; the order of the rest is left to the whole load that follows. Only to answer
+    /// from: the records left out make it no table to store. (A version 1 snapshot is read
+    /// whole.)
     pub fn from_snapshot_around(bytes: &[u8], addresses: &[IpAddr]) -> Result<Self, SnapshotError> {
         snapshot::decode(bytes, Some(&snapshot::Around::new(addresses)))
+    }
+
+    /// Whether `bytes` are a snapshot of a version older than the one written (loaded or not):
+    /// a table that loads from one is worth writing again, for later reads of the current
+    /// layout.
+    pub fn is_older_snapshot(bytes: &[u8]) -> bool {
+        snapshot::version(bytes).is_some_and(|v| v < SNAPSHOT_VERSION)
     }
 
     /// Builds the look-up index if the table has none ([`Self::from_snapshot_unindexed`]).

@@ -1,17 +1,21 @@
 //! Snapshot encoding and (hostile-input-safe) decoding; the format is documented in the parent
 //! module.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+mod v1;
+mod v2;
+
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use crc::{Crc, Table, CRC_32_ISO_HDLC};
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use super::{FeedInfo, PrefixTable};
 
-use super::{prefix_key, FeedInfo, PrefixTable, Rec};
+/// Current snapshot format version (the one written); bumped on any incompatible layout change.
+pub const SNAPSHOT_VERSION: u16 = 2;
 
-/// Current snapshot format version; bumped on any incompatible layout change.
-pub const SNAPSHOT_VERSION: u16 = 1;
+/// The oldest version still read.
+const OLDEST_VERSION: u16 = 1;
 
 /// Leading magic bytes of every snapshot.
 const MAGIC: &[u8; 4] = b"OBPT";
@@ -27,11 +31,11 @@ pub enum SnapshotError {
     #[error("not a prefix-table snapshot (bad magic)")]
     BadMagic,
     /// The snapshot was written by an incompatible format version.
-    #[error("unsupported snapshot version {found} (this build reads version {supported})")]
+    #[error("unsupported snapshot version {found} (this build reads versions 1 to {supported})")]
     UnsupportedVersion {
         /// Version found in the header.
         found: u16,
-        /// Version this build reads.
+        /// The newest version this build reads.
         supported: u16,
     },
     /// The data ends before a field that must be present.
@@ -120,48 +124,48 @@ fn put_table(out: &mut Vec<u8>, t: &[Box<str>]) {
     }
 }
 
-/// Serialize `t`; deterministic, so equal tables give equal bytes.
-pub(super) fn encode(t: &PrefixTable) -> Vec<u8> {
-    let mut body = Vec::with_capacity(64 + t.records.len() * 9);
-    put_table(&mut body, &t.providers);
-    put_table(&mut body, &t.regions);
-    put_table(&mut body, &t.services);
-    put_varint(&mut body, t.feeds.len() as u64);
+/// The strings and the feeds: what every version's body starts with.
+fn put_head(body: &mut Vec<u8>, t: &PrefixTable) {
+    put_table(body, &t.providers);
+    put_table(body, &t.regions);
+    put_table(body, &t.services);
+    put_varint(body, t.feeds.len() as u64);
     for f in &t.feeds {
-        put_str(&mut body, &f.file);
-        put_str(&mut body, &f.provider);
-        put_opt_str(&mut body, f.date.as_deref());
-        put_opt_str(&mut body, f.version.as_deref());
-        put_varint(&mut body, u64::from(f.records));
+        put_str(body, &f.file);
+        put_str(body, &f.provider);
+        put_opt_str(body, f.date.as_deref());
+        put_opt_str(body, f.version.as_deref());
+        put_varint(body, u64::from(f.records));
     }
-    put_varint(&mut body, t.records.len() as u64);
-    for r in &t.records {
-        let (code, addr, len) = match r.prefix {
-            IpNet::V4(n) => (
-                n.prefix_len(),
-                u32::from(n.network()).to_be_bytes().to_vec(),
-                n.prefix_len(),
-            ),
-            IpNet::V6(n) => (
-                33 + n.prefix_len(),
-                u128::from(n.network()).to_be_bytes().to_vec(),
-                n.prefix_len(),
-            ),
-        };
-        body.push(code);
-        body.extend_from_slice(&addr[..usize::from(len).div_ceil(8)]);
-        put_varint(&mut body, u64::from(r.provider));
-        put_varint(&mut body, u64::from(r.region));
-        put_varint(&mut body, u64::from(r.service));
-    }
+}
+
+/// `body` behind the header of `version`.
+fn wrap(version: u16, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     // Bodies over 4 GiB cannot occur (that would be hundreds of millions of records).
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&checksum(&body).to_le_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(&checksum(body).to_le_bytes());
+    out.extend_from_slice(body);
     out
+}
+
+/// Serialize `t` in the current version; deterministic, so equal tables give equal bytes.
+pub(super) fn encode(t: &PrefixTable) -> Vec<u8> {
+    let mut body = Vec::with_capacity(64 + t.records.len() * 9);
+    put_head(&mut body, t);
+    v2::put_records(&mut body, &t.records);
+    wrap(SNAPSHOT_VERSION, &body)
+}
+
+/// Serialize `t` as version 1 (what an older version stored), for the tests of reading it.
+#[cfg(test)]
+pub(super) fn encode_v1(t: &PrefixTable) -> Vec<u8> {
+    let mut body = Vec::new();
+    put_head(&mut body, t);
+    v1::put_records(&mut body, &t.records);
+    wrap(1, &body)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,156 +305,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// `n` records, each checked (prefix code, host bits, ids in range, strictly ascending) and its
-/// ids marked in `used` (providers, regions, services).
-///
-/// Written for the wasm worker, which loads the table on every start with its first-tier
-/// (unoptimizing) code: the common case — a one-byte varint, an IPv4 prefix in a `u32` — is
-/// read in line, and 128-bit arithmetic (library calls in wasm) is kept to IPv6 records.
-///
-/// Read in chunks of [`CHUNK`] records, each a call of its own ([`read_chunk`]). With
-/// `around`, only the records containing one of its addresses are kept; returns them and how
-/// many were left out.
-fn read_records(
-    r: &mut Reader<'_>,
-    n: usize,
-    used: [&mut Vec<bool>; 3],
-    around: Option<&Around>,
-) -> Result<(Vec<Rec>, usize), SnapshotError> {
-    let mut used = used;
-    let mut records: Vec<Rec> = Vec::with_capacity(if around.is_some() { 0 } else { n });
-    let mut order = Order::default();
-    let mut left = n;
-    while left > 0 {
-        let k = left.min(CHUNK);
-        read_chunk(r, k, &mut used, &mut order, &mut records, around)?;
-        left -= k;
-    }
-    let omitted = n - records.len();
-    Ok((records, omitted))
-}
-
-/// How many records one call of [`read_chunk`] reads. V8 runs a wasm function in its baseline
-/// tier (Liftoff) until the function has run enough, and then switches to optimized code only
-/// at its next call: wasm has no on-stack replacement. Read in one call, the 84 k records of the
-/// fixture feeds ran as baseline code throughout. In chunks, the later calls run optimized code.
+/// How many records one call of a records reader reads. V8 runs a wasm function in its
+/// baseline tier (Liftoff) until the function has run enough, and then switches to optimized
+/// code only at its next call: wasm has no on-stack replacement. Read in one call, the 84 k
+/// records of the fixture feeds ran as baseline code throughout. In chunks, the later calls run
+/// optimized code.
 pub(super) const CHUNK: usize = 1024;
-
-/// The previous record's sort key, carried from chunk to chunk: IPv4 (address, length) packed
-/// in a `u64`, then IPv6.
-#[derive(Default)]
-struct Order {
-    prev4: Option<(u64, [u32; 3])>,
-    prev6: Option<(u128, u8, [u32; 3])>,
-    /// Where [`holds`] stands in each family's addresses of an [`Around`].
-    at4: usize,
-    at6: usize,
-}
-
-/// Reads `n` records onto `records` (see [`read_records`]).
-#[inline(never)]
-fn read_chunk(
-    r: &mut Reader<'_>,
-    n: usize,
-    used: &mut [&mut Vec<bool>; 3],
-    order: &mut Order,
-    records: &mut Vec<Rec>,
-    around: Option<&Around>,
-) -> Result<(), SnapshotError> {
-    let [used_p, used_r, used_s] = used;
-    let Order {
-        prev4,
-        prev6,
-        at4,
-        at6,
-    } = order;
-    for _ in 0..n {
-        let at = HEADER_LEN + r.pos;
-        let code = match r.buf.get(r.pos) {
-            Some(&c) => {
-                r.pos += 1;
-                c
-            }
-            None => r.u8()?,
-        };
-        let keep;
-        let prefix = if code <= 32 {
-            if prev6.is_some() {
-                return Err(corrupt(format!(
-                    "records not strictly sorted at offset {at} (IPv4 after IPv6)"
-                )));
-            }
-            let len = code;
-            let n = usize::from(len).div_ceil(8);
-            let mut addr = 0u32;
-            for &b in r.bytes(n)? {
-                addr = (addr << 8) | u32::from(b);
-            }
-            // Left-aligned (`n == 4` shifts by nothing).
-            let addr = addr.checked_shl(32 - 8 * n as u32).unwrap_or(0);
-            let host = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
-            // Host bits must be zero, otherwise two encodings would mean the same prefix.
-            if addr & host != 0 {
-                return Err(corrupt(format!("host bits set in prefix at offset {at}")));
-            }
-            keep = around.is_none_or(|a| holds(&a.v4, addr, addr | host, at4));
-            Ipv4Net::new(Ipv4Addr::from(addr), len)
-                .map(IpNet::V4)
-                .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
-        } else if code <= 161 {
-            let len = code - 33;
-            let n = usize::from(len).div_ceil(8);
-            let mut addr = [0u8; 16];
-            if let Some(dst) = addr.get_mut(..n) {
-                dst.copy_from_slice(r.bytes(n)?);
-            }
-            let addr = u128::from_be_bytes(addr);
-            let host = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
-            if addr & host != 0 {
-                return Err(corrupt(format!("host bits set in prefix at offset {at}")));
-            }
-            keep = around.is_none_or(|a| holds(&a.v6, addr, addr | host, at6));
-            Ipv6Net::new(Ipv6Addr::from(addr), len)
-                .map(IpNet::V6)
-                .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
-        } else {
-            return Err(corrupt(format!("bad prefix code {code} at offset {at}")));
-        };
-        let ids = [r.small_u32()?, r.small_u32()?, r.small_u32()?];
-        let [provider, region, service] = ids;
-        let ok = mark(used_p, Some(provider))
-            && mark(used_r, region.checked_sub(1))
-            && mark(used_s, service.checked_sub(1));
-        if !ok {
-            return Err(corrupt(format!("string id out of range at offset {at}")));
-        }
-        // Strictly ascending: sorted (the sweep relies on it) and free of duplicates.
-        let sorted = match prefix {
-            IpNet::V4(p) => {
-                let key = (u64::from(u32::from(p.network())) << 8) | u64::from(p.prefix_len());
-                let sorted = prev4.is_none_or(|prev| prev < (key, ids));
-                *prev4 = Some((key, ids));
-                sorted
-            }
-            IpNet::V6(p) => {
-                let key = (u128::from(p.network()), p.prefix_len(), ids);
-                let sorted = prev6.is_none_or(|prev| prev < key);
-                *prev6 = Some(key);
-                sorted
-            }
-        };
-        if !sorted {
-            return Err(corrupt(format!(
-                "records not strictly sorted at offset {at} ({:?})",
-                prefix_key(&prefix)
-            )));
-        }
-        if keep {
-            records.push(Rec::new(prefix, provider, region, service));
-        }
-    }
-    Ok(())
-}
 
 /// Marks string `id` of a table used; false when there is no such string (`None`: no string,
 /// nothing to mark).
@@ -477,7 +337,7 @@ fn check_used(used: &[bool], what: &str) -> Result<(), SnapshotError> {
 }
 
 /// The addresses a [`PrefixTable::from_snapshot_around`] table keeps the records of (as a
-/// look-up sees them: an IPv4-mapped address is IPv4), sorted.
+/// look-up sees them: an IPv4-mapped address is IPv4).
 pub(super) struct Around {
     v4: Vec<u32>,
     v6: Vec<u128>,
@@ -495,28 +355,23 @@ impl Around {
                 },
             }
         }
-        // Through the crate's one instance of the sort: two of the standard library's own
-        // would add 7 KB to the worker's wasm.
-        crate::sort::sort_by(&mut v4, Ord::cmp);
-        crate::sort::sort_by(&mut v6, Ord::cmp);
         Self { v4, v6 }
     }
 }
 
-/// Whether one of the sorted `addresses` lies in `start..=end`, `at` the first of them not
-/// below the previous call's `start`: the records come in ascending order of their first
-/// address, so the addresses below one record's are below every later one's, and each record
-/// costs a comparison or two.
-#[inline(always)]
-fn holds<A: Ord + Copy>(addresses: &[A], start: A, end: A, at: &mut usize) -> bool {
-    while addresses.get(*at).is_some_and(|&a| a < start) {
-        *at += 1;
+/// The version a snapshot's header says, if it has the magic.
+pub(super) fn version(bytes: &[u8]) -> Option<u16> {
+    match bytes {
+        [m0, m1, m2, m3, v0, v1, ..] if [*m0, *m1, *m2, *m3] == *MAGIC => {
+            Some(u16::from_le_bytes([*v0, *v1]))
+        }
+        _ => None,
     }
-    addresses.get(*at).is_some_and(|&a| a <= end)
 }
 
-/// Parse and validate a snapshot, then rebuild the lookup structures; with `around`, of the
-/// records containing one of its addresses alone ([`PrefixTable::from_snapshot_around`]).
+/// Parse and validate a snapshot of any version read, then rebuild the lookup structures; with
+/// `around`, of the records containing one of its addresses alone
+/// ([`PrefixTable::from_snapshot_around`]; a version 1 snapshot is read whole).
 pub(super) fn decode(bytes: &[u8], around: Option<&Around>) -> Result<PrefixTable, SnapshotError> {
     let mut head = Reader {
         buf: bytes,
@@ -528,7 +383,7 @@ pub(super) fn decode(bytes: &[u8], around: Option<&Around>) -> Result<PrefixTabl
     }
     let version = u16::from_le_bytes([head.u8()?, head.u8()?]);
     // Checked before anything else: another version may lay out the rest differently.
-    if version != SNAPSHOT_VERSION {
+    if !(OLDEST_VERSION..=SNAPSHOT_VERSION).contains(&version) {
         return Err(SnapshotError::UnsupportedVersion {
             found: version,
             supported: SNAPSHOT_VERSION,
@@ -578,16 +433,22 @@ pub(super) fn decode(bytes: &[u8], around: Option<&Around>) -> Result<PrefixTabl
         });
     }
 
-    // A record is at least 4 bytes (code and three one-byte varints).
-    let n_records = r.count(4, "record")?;
-    if u32::try_from(n_records).is_err() {
-        return Err(corrupt("too many records"));
-    }
     let mut used_p = vec![false; providers.len()];
     let mut used_r = vec![false; regions.len()];
     let mut used_s = vec![false; services.len()];
     let used = [&mut used_p, &mut used_r, &mut used_s];
-    let (records, omitted) = read_records(&mut r, n_records, used, around)?;
+    let (records, omitted) = if version == 1 {
+        // A record is at least 4 bytes (code and three one-byte varints).
+        let n_records = r.count(4, "record")?;
+        if u32::try_from(n_records).is_err() {
+            return Err(corrupt("too many records"));
+        }
+        // Read whole even `around` some addresses: a whole table answers them as well.
+        (v1::read_records(&mut r, n_records, used)?, 0)
+    } else {
+        let tags = v2::read_tags(&mut r, used)?;
+        v2::read_records(&mut r, &tags, around)?
+    };
     if r.remaining() != 0 {
         return Err(corrupt(format!(
             "{} unparsed bytes at the end of the body",

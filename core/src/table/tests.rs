@@ -461,8 +461,13 @@ fn snapshot_checksum_is_zlibs_crc32() {
 
 /// Wrap `body` in a valid header (magic, version, length, CRC) so the structural checks run.
 fn with_header(body: &[u8]) -> Vec<u8> {
+    with_header_of(SNAPSHOT_VERSION, body)
+}
+
+/// [`with_header`] of `version`.
+fn with_header_of(version: u16, body: &[u8]) -> Vec<u8> {
     let mut out = b"OBPT".to_vec();
-    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
     out.extend_from_slice(body);
@@ -474,7 +479,7 @@ fn empty_region_and_service_names() {
     // From the snapshot fuzz target: a body whose service table holds "" loaded, giving a
     // table that no build produces (build makes an empty service none).
     let body = b"\x03\x03aws\ncloudflape\x03gcp\x02\tus-east-0\tus-west-2\x01\x00\x01\x0eip-ranges.json\x03aw\r\x00\x0b\tus-west-2\x05\x07\x08\x03\x00\x00\x01\x16\x03\x05\x8c\x00\x02\x00\x18\x03\x05\x8c\x00\x00\x00\rh\x10\x01\x00\x00\x10h\x10\x02\x00\x00!\x02\x00\x00A&p\x1f\x18\x00\x01\x00";
-    match PrefixTable::from_snapshot(&with_header(body)) {
+    match PrefixTable::from_snapshot(&with_header_of(1, body)) {
         Err(SnapshotError::Corrupt(m)) => assert_eq!(m, "empty service name"),
         other => panic!("{:?}", other.map(|t| t.len())),
     }
@@ -529,7 +534,8 @@ fn hostile_bodies_error_without_panicking() {
 }
 
 #[test]
-fn non_canonical_bodies_are_rejected() {
+fn non_canonical_version_1_bodies_are_rejected() {
+    let with_header = |b: &[u8]| with_header_of(1, b);
     // providers ["a"], no regions/services, no feeds, records as given.
     let body = |records: &[u8]| -> Vec<u8> {
         let mut b = vec![1, 1, b'a', 0, 0, 0];
@@ -839,7 +845,7 @@ fn chunks_carry_the_sweep_and_the_order_across_their_ends() {
             b.extend_from_slice(&(i as u32).to_be_bytes());
             b.extend_from_slice(&[0, 0, 0]);
         }
-        with_header(&b)
+        with_header_of(1, &b)
     };
     assert_eq!(
         PrefixTable::from_snapshot(&body(false)).unwrap().len(),
@@ -911,5 +917,190 @@ fn a_table_read_around_addresses_answers_them_as_the_whole_table() {
             *b ^= 1;
         }
         assert!(PrefixTable::from_snapshot_around(&damaged, &probes[..3]).is_err());
+    }
+}
+
+/// A version 1 snapshot (what an older version stored) loads as the same table, answers around
+/// addresses as the whole table does, and writes back as the current version; a damaged one
+/// fails, mangled ones never panic, and what loads is canonical version 1.
+#[test]
+fn version_1_snapshots_still_load_and_write_back_as_the_current_version() {
+    let mut rng = Rng(0x0b1d);
+    let records = random_records(&mut rng, 600);
+    let tables = [
+        PrefixTable::empty(),
+        sample_table(),
+        PrefixTable::build(&records, vec![feed("f", "p"), feed("g", "q")]),
+    ];
+    for t in &tables {
+        let old = snapshot::encode_v1(t);
+        assert_eq!(old[4..6], 1u16.to_le_bytes());
+        assert!(PrefixTable::is_older_snapshot(&old));
+        assert!(!PrefixTable::is_older_snapshot(&t.to_snapshot()));
+        let u = PrefixTable::from_snapshot(&old).unwrap();
+        assert_eq!(&u, t);
+        assert_eq!(u.to_snapshot(), t.to_snapshot());
+        assert_eq!(u.to_snapshot()[4..6], SNAPSHOT_VERSION.to_le_bytes());
+        assert_eq!(&PrefixTable::from_snapshot_unindexed(&old).unwrap(), t);
+    }
+    let old = snapshot::encode_v1(&tables[2]);
+    for some in probes(&mut rng, &records).chunks(5) {
+        let around = PrefixTable::from_snapshot_around(&old, some).unwrap();
+        for &a in some {
+            let got: Vec<_> = around.lookup(a).map(|r| r.to_record()).collect();
+            assert_eq!(got, naive(&records, a), "{a}");
+        }
+    }
+    assert!(!PrefixTable::is_older_snapshot(b"OBP"));
+    assert!(!PrefixTable::is_older_snapshot(b"XBPT\x01\x00"));
+    let mut damaged = old.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x10;
+    assert!(matches!(
+        PrefixTable::from_snapshot(&damaged),
+        Err(SnapshotError::Checksum { .. })
+    ));
+    let body = &snapshot::encode_v1(&tables[1])[14..];
+    for _ in 0..5_000 {
+        let mut b = body.to_vec();
+        for _ in 0..1 + rng.below(3) {
+            let i = rng.below(b.len() as u64) as usize;
+            b[i] = rng.next() as u8;
+        }
+        if let Ok(t) = PrefixTable::from_snapshot(&with_header_of(1, &b)) {
+            assert_eq!(snapshot::encode_v1(&t), with_header_of(1, &b));
+        }
+    }
+}
+
+/// A version 2 body: providers "a" and "b", no regions, services or feeds, `tags` as given
+/// (provider, region + 1, service + 1), then the IPv4 and IPv6 records as given (address,
+/// prefix length, tag in one byte).
+fn body_v2(tags: &[[u8; 3]], v4: &[(u32, u8, u8)], v6: &[(u128, u8, u8)]) -> Vec<u8> {
+    let mut b = vec![2, 1, b'a', 1, b'b', 0, 0, 0];
+    b.push(tags.len() as u8);
+    tags.iter().for_each(|t| b.extend_from_slice(t));
+    super::snapshot::put_varint(&mut b, v4.len() as u64);
+    for &(a, len, tag) in v4 {
+        b.extend_from_slice(&a.to_be_bytes());
+        b.extend_from_slice(&[len, tag]);
+    }
+    super::snapshot::put_varint(&mut b, v6.len() as u64);
+    for &(a, len, tag) in v6 {
+        b.extend_from_slice(&a.to_be_bytes());
+        b.extend_from_slice(&[len, tag]);
+    }
+    b
+}
+
+#[test]
+fn non_canonical_version_2_bodies_are_rejected() {
+    const TEN: u32 = 10 << 24;
+    const DOC: u128 = 0x2001_0db8 << 96;
+    let tags = [[0, 0, 0], [1, 0, 0]];
+    let ok = body_v2(&tags, &[(TEN, 8, 0), (TEN, 8, 1)], &[(DOC, 32, 1)]);
+    let t = PrefixTable::from_snapshot(&with_header(&ok)).unwrap();
+    assert_eq!(t.to_snapshot(), with_header(&ok));
+    let providers = |a: &str| {
+        t.lookup(ip(a))
+            .map(|r| r.provider.to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(providers("10.1.2.3"), ["a", "b"]);
+    assert_eq!(providers("2001:db8::1"), ["b"]);
+    assert!(providers("11.0.0.1").is_empty());
+
+    let v6 = [(DOC, 32, 1)];
+    let bad: &[(&str, Vec<u8>)] = &[
+        ("host bits", body_v2(&tags, &[(TEN | 1, 8, 0)], &v6)),
+        (
+            "v6 host bits",
+            body_v2(&tags, &[(TEN, 8, 0)], &[(DOC | 1, 32, 1)]),
+        ),
+        ("IPv4 length 33", body_v2(&tags, &[(TEN, 33, 0)], &v6)),
+        (
+            "IPv6 length 129",
+            body_v2(&tags, &[(TEN, 8, 0)], &[(DOC, 129, 1)]),
+        ),
+        ("tag out of range", body_v2(&tags, &[(TEN, 8, 2)], &v6)),
+        (
+            "duplicate record",
+            body_v2(&tags, &[(TEN, 8, 0), (TEN, 8, 0)], &v6),
+        ),
+        (
+            "unsorted records",
+            body_v2(&tags, &[(TEN, 8, 1), (TEN, 8, 0)], &v6),
+        ),
+        (
+            "unsorted by length",
+            body_v2(&tags, &[(TEN, 16, 0), (TEN, 8, 1)], &v6),
+        ),
+        (
+            "unsorted tags",
+            body_v2(&[[1, 0, 0], [0, 0, 0]], &[(TEN, 8, 0)], &v6),
+        ),
+        ("unused tag", body_v2(&tags, &[(TEN, 8, 1)], &v6)),
+        ("unused provider", body_v2(&tags[1..], &[(TEN, 8, 0)], &[])),
+        (
+            "provider out of range",
+            body_v2(&[[2, 0, 0]], &[(TEN, 8, 0)], &[]),
+        ),
+        (
+            "region out of range",
+            body_v2(&[[0, 1, 0]], &[(TEN, 8, 0)], &[]),
+        ),
+        ("trailing", [ok.as_slice(), &[0]].concat()),
+        ("truncated", ok[..ok.len() - 1].to_vec()),
+    ];
+    for (what, b) in bad {
+        assert!(
+            PrefixTable::from_snapshot(&with_header(b)).is_err(),
+            "{what} accepted"
+        );
+    }
+
+    // The order is checked across a chunk's end: /32s in ascending order, then the two at its
+    // end swapped.
+    let chunk = super::snapshot::CHUNK;
+    let mut v4: Vec<(u32, u8, u8)> = (0..chunk as u32 + 2).map(|i| (i, 32, 0)).collect();
+    let whole = with_header(&body_v2(&tags, &v4, &v6));
+    assert_eq!(PrefixTable::from_snapshot(&whole).unwrap().len(), chunk + 3);
+    v4.swap(chunk - 1, chunk);
+    match PrefixTable::from_snapshot(&with_header(&body_v2(&tags, &v4, &v6))) {
+        Err(SnapshotError::Corrupt(m)) => assert!(m.contains("not strictly sorted"), "{m}"),
+        other => panic!("{:?}", other.map(|t| t.len())),
+    }
+}
+
+/// Tags take the fewest bytes that hold the largest: one byte up to 256 tags, two beyond.
+#[test]
+fn tags_take_the_fewest_bytes() {
+    let table = |tags: usize| {
+        let records: Vec<_> = (0..tags)
+            .map(|i| rec("10.0.0.0/8", "p", Some(&format!("r{i:04}")), None))
+            .collect();
+        PrefixTable::build(&records, vec![])
+    };
+    let (t256, t257) = (table(256), table(257));
+    let records_bytes = |t: &PrefixTable, per_tag: usize| {
+        // Header, the three string tables (regions "rNNNN": 6 bytes each), no feeds, the tags
+        // (provider 0, region id + 1 as a varint, service 0), then the two blocks' counts.
+        let regions = t.len();
+        let tags_bytes: usize = (1..=regions).map(|r| if r < 128 { 3 } else { 4 }).sum();
+        let count = |n: usize| if n < 128 { 1 } else { 2 };
+        14 + (1 + 2)
+            + (count(regions) + 6 * regions)
+            + 1
+            + 1
+            + count(regions)
+            + tags_bytes
+            + count(regions)
+            + regions * (4 + 1 + per_tag)
+            + 1
+    };
+    assert_eq!(t256.to_snapshot().len(), records_bytes(&t256, 1));
+    assert_eq!(t257.to_snapshot().len(), records_bytes(&t257, 2));
+    for t in [t256, t257] {
+        assert_eq!(PrefixTable::from_snapshot(&t.to_snapshot()).unwrap(), t);
     }
 }
