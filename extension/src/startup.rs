@@ -2,8 +2,9 @@
 //!
 //! The `schema` first; settings field by field (a damaged field takes its default alone, and
 //! nothing is written back: a settings write racing this start must never be overwritten); the
-//! table (damaged or of another snapshot version → rebuilt from the per-feed snapshots; nothing
-//! → empty and a refresh); the sites (an older shape takes defaults for what it lacks, an
+//! table (damaged or of an unknown snapshot version → rebuilt from the per-feed snapshots; of an
+//! older version still read → loaded and written again in the current one; nothing → empty and
+//! a refresh); the sites (an older shape takes defaults for what it lacks, an
 //! unreadable field is dropped alone, only what is no record at all is discarded); the hosts'
 //! evidence (unreadable evidence is discarded: a look-up gathers it again). An absent, older or
 //! unreadable schema is migrated (every record rewritten in the current shape, then the schema
@@ -576,6 +577,15 @@ fn decode_table(bytes: &[u8], phases: &mut Phases) -> Option<PrefixTable> {
     match PrefixTable::from_snapshot_unindexed(bytes) {
         Ok(t) => {
             phases.mark("table load");
+            if PrefixTable::is_older_snapshot(bytes) {
+                // Written again, once, in the current layout: the next starts read it faster
+                // (a tab's view from a few of its records).
+                let snapshot = t.to_snapshot();
+                spawn_local(async move {
+                    store::save_table(&snapshot).await;
+                });
+                phases.mark("table rewritten");
+            }
             Some(t)
         }
         // A newer version's snapshot, too: the table is derived from public feeds, and the

@@ -1,5 +1,6 @@
 // Damaged and old stored state: a table snapshot (in IndexedDB) or per-feed snapshot that is
-// corrupt, of another version, truncated or not bytes / not base64; the table in the layout
+// corrupt, of another version, truncated or not bytes / not base64; one of version 1 (the previous
+// version's layout), read and written again as version 2; the table in the layout
 // before IndexedDB (base64 under `table` in chrome.storage.local), which is moved; site records of the wrong shape or an older one;
 // settings with wrong types or invalid values; `pending` that is no list; a `schema` older or
 // newer than this build's, including schema 1, whose records held verdicts instead of evidence. Each is written into chrome.storage.local through an extension page,
@@ -10,6 +11,7 @@
 // one warning per failed write, naming the key, and the worker keeps the site.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { startResolver, startMirror, startSites } from './lib/servers.mjs';
 import { launch, newProfileDir, until, badgeOf, stopWorkers, extensionPage, message, shutDown, worker } from './lib/browser.mjs';
 
@@ -144,6 +146,62 @@ async function tableVariant(f) {
 
 const count = (warnings, re) => warnings.filter((w) => re.test(w)).length;
 
+/**
+ * The table snapshot `b` (version 2: tags, then fixed-width records) in version 1's layout, as
+ * the version before it stored the table: the same strings and feeds, then one list of records
+ * each a code, the prefix's leading bytes and three varint ids (core/src/table/mod.rs).
+ */
+function asVersion1(b) {
+  let at = 14;
+  const varint = () => {
+    let v = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const x = b[at++];
+      v += (x & 0x7f) * shift;
+      if (x < 0x80) return v;
+    }
+  };
+  const put = (out, v) => {
+    for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v % 128) | 0x80);
+    out.push(v);
+  };
+  // (Not `at += varint()`: that adds to `at` as it was before the varint was read.)
+  const skip = (n) => { at += n; };
+  for (let table = 0; table < 3; table++) for (let n = varint(); n > 0; n--) skip(varint());
+  for (let n = varint(); n > 0; n--) {
+    skip(varint());
+    skip(varint());
+    for (let opt = 0; opt < 2; opt++) skip(Math.max(varint() - 1, 0));
+    varint();
+  }
+  const body = [...b.subarray(14, at)];
+  const tags = Array.from({ length: varint() }, () => [varint(), varint(), varint()]);
+  let width = 1;
+  while ((tags.length - 1) >= 256 ** width) width++;
+  const records = [];
+  for (const [bytes, code] of [[4, 0], [16, 33]]) {
+    for (let n = varint(); n > 0; n--) {
+      const len = b[at + bytes];
+      let tag = 0;
+      for (let k = width - 1; k >= 0; k--) tag = tag * 256 + b[at + bytes + 1 + k];
+      records.push([code + len, b.subarray(at, at + Math.ceil(len / 8)), tags[tag]]);
+      at += bytes + 1 + width;
+    }
+  }
+  assert.equal(at, b.length, 'a version 2 snapshot read to its end');
+  put(body, records.length);
+  for (const [code, prefix, ids] of records) {
+    body.push(code, ...prefix);
+    ids.forEach((id) => put(body, id));
+  }
+  const head = Buffer.alloc(14);
+  head.write('OBPT');
+  head.writeUInt16LE(1, 4);
+  head.writeUInt32LE(body.length, 6);
+  head.writeUInt32LE(zlib.crc32(Buffer.from(body)), 10);
+  return Buffer.concat([head, Buffer.from(body)]);
+}
+
 before(async () => {
   resolver = await startResolver(RECORDS);
   mirror = await startMirror();
@@ -177,7 +235,7 @@ test('a damaged table snapshot is discarded and rebuilt from the per-feed snapsh
   const variants = {
     'bad CRC': await tableVariant((b) => { b[b.length - 3] ^= 0xff; return b; }),
     'older version': await tableVariant((b) => { b[4] = 0; b[5] = 0; return b; }),
-    'newer version': await tableVariant((b) => { b[4] = 2; b[5] = 0; return b; }),
+    'newer version': await tableVariant((b) => { b[4] = 3; b[5] = 0; return b; }),
     truncated: await tableVariant((b) => b.subarray(0, b.length >> 1)),
     'not bytes': { raw: 'a string where the bytes were' },
     'a number': { raw: 42 },
@@ -192,6 +250,30 @@ test('a damaged table snapshot is discarded and rebuilt from the per-feed snapsh
     console.log(`# table ${what}: discarded and rebuilt, worker answering in ${Date.now() - t0} ms`);
   }
   await newSiteIsBadged();
+});
+
+test('a table snapshot of version 1, as the previous version stored it, is read and written again as version 2', async () => {
+  const good = await bytesStore('get', 'table');
+  assert.equal(Buffer.from(good.base64, 'base64').readUInt16LE(4), 2, 'the table is stored as version 2');
+  const old = { base64: asVersion1(Buffer.from(good.base64, 'base64')).toString('base64') };
+  const hosting = async () => {
+    const { tab } = await ask({ type: 'getTab', url: sites.url('www.base-site.test') });
+    return [tab.summary?.site, tab.profile?.hosting?.provider, tab.profile?.hosting?.prefix];
+  };
+  const running = await hosting();
+  assert.deepEqual(running.slice(0, 2), ['base-site.test', 'aws']);
+  await stopWorkers(browser.ctx);
+  const mark = logs.length;
+  await bytesStore('put', 'table', old);
+  // Woken by a tab's view, as the popup wakes it: answered over version 1 (read whole).
+  assert.deepEqual(await hosting(), running);
+  await until(async () => (await bytesStore('get', 'table'))?.base64 === good.base64, 'the table written again as version 2');
+  assert.deepEqual(logs.slice(mark).filter((l) => /^warn:.*table/.test(l)), []);
+  // The next start reads version 2, around the tab.
+  await stopWorkers(browser.ctx);
+  assert.deepEqual(await hosting(), running);
+  const { overview } = await ask({ type: 'getOverview' });
+  assert.equal(overview.feeds.records, baseline, 'the table in use is the stored one');
 });
 
 test('the table as the layout before IndexedDB kept it (base64 in chrome.storage.local) is read and moved', async () => {
