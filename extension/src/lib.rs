@@ -6,8 +6,9 @@
 //!    [`start`] resolves.
 //! 2. [`start`] reads storage ([`startup`]), restores the sans-IO tracker
 //!    (`onebasket::tracker::Tracker`) and performs what it queued (look-ups a stop cut off, a
-//!    feed refresh); 50 ms later it lists the open tabs so visits a stop cut off are recovered
-//!    (a tab still loading then, when it is done). A page that woke the worker asking for one
+//!    feed refresh); it lists the open tabs before any event is handed over, and once the
+//!    listing arrives the visits a stop cut off are recovered from it (a tab still loading
+//!    then, when it is done). A page that woke the worker asking for one
 //!    tab's view (the popup opening) is answered before the other sites and the whole table
 //!    are read, from that tab's site and the table's records around its addresses alone
 //!    ([`startup`]'s `FirstRead`).
