@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::{corrupt, mark, Reader, SnapshotError, CHUNK, HEADER_LEN};
-use crate::table::{prefix_key, Rec};
+use crate::table::Rec;
 
 /// `n` records, each checked (prefix code, host bits, ids in range, strictly ascending) and its
 /// ids marked in `used` (providers, regions, services).
@@ -64,9 +64,7 @@ fn read_chunk(
         };
         let prefix = if code <= 32 {
             if prev6.is_some() {
-                return Err(corrupt(format!(
-                    "records not strictly sorted at offset {at} (IPv4 after IPv6)"
-                )));
+                return Err(bad_at(at, "records not strictly sorted (IPv4 after IPv6)"));
             }
             let len = code;
             let n = usize::from(len).div_ceil(8);
@@ -79,11 +77,11 @@ fn read_chunk(
             let host = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
             // Host bits must be zero, otherwise two encodings would mean the same prefix.
             if addr & host != 0 {
-                return Err(corrupt(format!("host bits set in prefix at offset {at}")));
+                return Err(bad_at(at, "host bits set in prefix"));
             }
             Ipv4Net::new(Ipv4Addr::from(addr), len)
                 .map(IpNet::V4)
-                .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
+                .map_err(|_| bad_at(at, "bad prefix"))?
         } else if code <= 161 {
             let len = code - 33;
             let n = usize::from(len).div_ceil(8);
@@ -94,13 +92,13 @@ fn read_chunk(
             let addr = u128::from_be_bytes(addr);
             let host = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
             if addr & host != 0 {
-                return Err(corrupt(format!("host bits set in prefix at offset {at}")));
+                return Err(bad_at(at, "host bits set in prefix"));
             }
             Ipv6Net::new(Ipv6Addr::from(addr), len)
                 .map(IpNet::V6)
-                .map_err(|_| corrupt(format!("bad prefix at offset {at}")))?
+                .map_err(|_| bad_at(at, "bad prefix"))?
         } else {
-            return Err(corrupt(format!("bad prefix code {code} at offset {at}")));
+            return Err(bad_at(at, "bad prefix code"));
         };
         let ids = [r.small_u32()?, r.small_u32()?, r.small_u32()?];
         let [provider, region, service] = ids;
@@ -108,7 +106,7 @@ fn read_chunk(
             && mark(used_r, region.checked_sub(1))
             && mark(used_s, service.checked_sub(1));
         if !ok {
-            return Err(corrupt(format!("string id out of range at offset {at}")));
+            return Err(bad_at(at, "string id out of range"));
         }
         // Strictly ascending: sorted (the sweep relies on it) and free of duplicates.
         let sorted = match prefix {
@@ -126,14 +124,18 @@ fn read_chunk(
             }
         };
         if !sorted {
-            return Err(corrupt(format!(
-                "records not strictly sorted at offset {at} ({:?})",
-                prefix_key(&prefix)
-            )));
+            return Err(bad_at(at, "records not strictly sorted"));
         }
         records.push(Rec::new(prefix, provider, region, service));
     }
     Ok(())
+}
+
+/// What is wrong at offset `at`: one instance of the message for every check.
+#[cold]
+#[inline(never)]
+fn bad_at(at: usize, why: &str) -> SnapshotError {
+    corrupt(format!("{why} at offset {at}"))
 }
 
 /// Version 1's records section of `records` (what an older version wrote), for the tests of
